@@ -1,0 +1,186 @@
+"""Settings: ``config/hubs-bridge.toml`` overridden by ``HUBS_BRIDGE_*`` variables.
+
+Precedence, highest first: arguments to ``Settings(...)`` (tests), environment
+variables (nested with ``__``, e.g. ``HUBS_BRIDGE_HUBS__URL``), the TOML file
+named by ``HUBS_BRIDGE_CONFIG`` (default ``config/hubs-bridge.toml`` when it
+exists), then the defaults below.
+
+Secrets (``SecretStr`` fields) are accepted only from the environment: a TOML
+file is checked into repositories and copied around, so a secret found there
+stops start-up instead of being used.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from hubs_bridge.errors import ConfigError
+
+ENV_PREFIX = "HUBS_BRIDGE_"
+DEFAULT_CONFIG_FILE = Path("config/hubs-bridge.toml")
+
+
+class HubsSettings(BaseModel):
+    """How to reach the town's Hubs server (Reticulum). No ``url``: the bridge is off."""
+
+    url: str | None = None
+    bot_access_key: SecretStr | None = None
+    admin_access_key: SecretStr | None = None
+    api_token: SecretStr | None = None
+    bot_name: str = Field(default="StadtLABOR", min_length=1, max_length=64)
+    # Reticulum allows one room creation per second per IP.
+    create_interval_s: float = Field(default=1.1, ge=0)
+
+    _url = field_validator("url", mode="before")(lambda v: _base_url(v))
+
+
+class LimitSettings(BaseModel):
+    """Size limits on every input; the defaults suit a town's events."""
+
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
+    max_scene_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
+    max_rooms_per_event: int = Field(default=50, ge=1, le=500)
+    max_events: int = Field(default=1000, ge=1)
+
+
+class Settings(BaseSettings):
+    """All settings of one hubs-bridge process."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    # Absolute base URL this server is reached at from outside (scheme://host[:port]).
+    # Hubs clients load scenes by absolute URL; without it, URLs follow the request's Host.
+    public_url: str | None = None
+    data_dir: Path = Path("data")
+    scenes_dir: Path = Path("room_scenes")
+    seed_dir: Path | None = Path("config/events")
+    redis_url: SecretStr | None = None
+    redis_prefix: str = Field(default="hubs-bridge", pattern=r"^[A-Za-z0-9:_.-]{1,64}$")
+    cors_origins: list[str] = Field(default_factory=lambda: ["*"])
+    retention_days: int = Field(default=180, ge=1, le=3650)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["json", "text"] = "json"
+
+    secret_key: SecretStr | None = None
+    staff_token: SecretStr | None = None
+
+    hubs: HubsSettings = Field(default_factory=HubsSettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
+
+    _public_url = field_validator("public_url", mode="before")(lambda v: _base_url(v))
+
+    @field_validator("staff_token")
+    @classmethod
+    def _strong_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters long")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = _config_file()
+        if config_file is not None:
+            sources.append(_SecretFreeToml(settings_cls, toml_file=config_file))
+        return tuple(sources)
+
+    @property
+    def redis_url_redacted(self) -> str | None:
+        """The Redis URL with any password hidden, for logs."""
+        if self.redis_url is None:
+            return None
+        url = self.redis_url.get_secret_value()
+        scheme, sep, rest = url.partition("://")
+        if "@" in rest:
+            rest = "***@" + rest.split("@", 1)[1]
+        return scheme + sep + rest
+
+
+def _base_url(value: Any) -> Any:
+    """Accept ``http(s)://host[:port][/path]`` and drop a trailing slash."""
+    if isinstance(value, str):
+        value = value.strip().rstrip("/")
+        if not value:
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+    return value
+
+
+def _config_file() -> Path | None:
+    named = os.environ.get(ENV_PREFIX + "CONFIG")
+    if named:
+        path = Path(named)
+        if not path.is_file():
+            raise ConfigError(ENV_PREFIX + "CONFIG", f"file {path} does not exist")
+        return path
+    return DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.is_file() else None
+
+
+_SECRET_PATHS = (
+    ("secret_key",),
+    ("staff_token",),
+    ("redis_url",),
+    ("hubs", "bot_access_key"),
+    ("hubs", "admin_access_key"),
+    ("hubs", "api_token"),
+)
+
+
+class _SecretFreeToml(TomlConfigSettingsSource):
+    """A TOML source that refuses secrets, so they can only come from the environment."""
+
+    def __call__(self) -> dict[str, Any]:
+        data = super().__call__()
+        for path in _SECRET_PATHS:
+            node: Any = data
+            for part in path:
+                node = node.get(part) if isinstance(node, dict) else None
+            if node is not None:
+                env_name = ENV_PREFIX + "__".join(p.upper() for p in path)
+                raise ConfigError(
+                    ".".join(path),
+                    f"secrets are not read from the config file; set {env_name} instead",
+                )
+        return data
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings, turning validation errors into one readable :class:`ConfigError`."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = [str(part) for part in first["loc"]]
+        env_name = ENV_PREFIX + "__".join(part.upper() for part in loc) if loc else "settings"
+        raise ConfigError(env_name, _short(first["msg"])) from None
+    except ValueError as exc:  # TOML syntax errors surface as ValueError subclasses
+        raise ConfigError(ENV_PREFIX + "CONFIG", _short(str(exc))) from None
+
+
+def _short(message: str) -> str:
+    return message.splitlines()[0] if message else "invalid"
