@@ -1,0 +1,207 @@
+"""Events and rooms: the calendar the staff keep, as pydantic models.
+
+Times are stored time-zone aware. Input without a zone means Europe/Berlin,
+because that is how the lab's staff think and type them ("18:00").
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"
+Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+
+# Reticulum's member permission flags (PROTOCOL.md section 6).
+PERMISSION_FLAGS = (
+    "spawn_and_move_media",
+    "spawn_camera",
+    "spawn_drawing",
+    "pin_objects",
+    "spawn_emoji",
+    "fly",
+    "voice_chat",
+    "text_chat",
+)
+PermissionFlag = Literal[
+    "spawn_and_move_media",
+    "spawn_camera",
+    "spawn_drawing",
+    "pin_objects",
+    "spawn_emoji",
+    "fly",
+    "voice_chat",
+    "text_chat",
+]
+HUBS_MAX_ROOM_SIZE = 50
+
+
+def _default_permissions() -> dict[PermissionFlag, bool]:
+    # Hubs' restrictive default: people may talk and chat, nothing else.
+    return {flag: flag in ("voice_chat", "text_chat") for flag in PERMISSION_FLAGS}  # type: ignore[misc]
+
+
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        return value.replace(tzinfo=BERLIN)
+    return value
+
+
+AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class HubsRoomLink(_Model):
+    """Where a room lives on the Hubs server once it has been provisioned."""
+
+    hub_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    url: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    provisioned_at: datetime
+    closed: bool = False
+
+
+class RoomFields(_Model):
+    """What staff may set on a room; everything but slug, title and scene has a default."""
+
+    title: Title
+    title_en: Title | None = None
+    scene: Slug
+    capacity: int = Field(default=24, ge=1, le=HUBS_MAX_ROOM_SIZE)
+    member_permissions: dict[PermissionFlag, bool] = Field(default_factory=_default_permissions)
+    overflow_allowed: bool = False
+    overflow_max_twins: int = Field(default=2, ge=0, le=10)
+    chat_bridge: bool = True
+
+    @field_validator("member_permissions")
+    @classmethod
+    def _complete_permissions(cls, value: dict[PermissionFlag, bool]) -> dict[PermissionFlag, bool]:
+        # A partial map means "change these flags"; the rest keep Hubs' default.
+        return {**_default_permissions(), **value}
+
+
+class Room(RoomFields):
+    """A room of an event: one Hubs room (plus overflow twins) with one scene."""
+
+    slug: Slug
+    hubs: HubsRoomLink | None = None
+
+
+class RoomCreate(RoomFields):
+    """Body of ``POST /api/events/{event}/rooms``."""
+
+    slug: Slug
+
+
+class RoomUpdate(_Model):
+    """Body of ``PATCH /api/events/{event}/rooms/{room}``: only the fields given change."""
+
+    title: Title | None = None
+    title_en: Title | None = None
+    scene: Slug | None = None
+    capacity: int | None = Field(default=None, ge=1, le=HUBS_MAX_ROOM_SIZE)
+    member_permissions: dict[PermissionFlag, bool] | None = None
+    overflow_allowed: bool | None = None
+    overflow_max_twins: int | None = Field(default=None, ge=0, le=10)
+    chat_bridge: bool | None = None
+
+
+class EventFields(_Model):
+    """What staff may set on an event."""
+
+    title: Title
+    title_en: Title | None = None
+    description: Description = ""
+    description_en: Description | None = None
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    doors_open_minutes: int = Field(default=15, ge=0, le=24 * 60)
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> EventFields:
+        if self.ends_at <= self.starts_at:
+            raise ValueError("ends_at must be after starts_at")
+        if self.ends_at - self.starts_at > timedelta(days=14):
+            raise ValueError("an event may last at most 14 days")
+        return self
+
+
+class EventCreate(EventFields):
+    """Body of ``POST /api/events``; rooms may be given at once."""
+
+    slug: Slug
+    rooms: list[RoomCreate] = Field(default_factory=list, max_length=500)
+
+    @field_validator("rooms")
+    @classmethod
+    def _unique_room_slugs(cls, rooms: list[RoomCreate]) -> list[RoomCreate]:
+        _check_unique(r.slug for r in rooms)
+        return rooms
+
+
+class EventUpdate(_Model):
+    """Body of ``PATCH /api/events/{event}``: only the fields given change."""
+
+    title: Title | None = None
+    title_en: Title | None = None
+    description: Description | None = None
+    description_en: Description | None = None
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+    doors_open_minutes: int | None = Field(default=None, ge=0, le=24 * 60)
+
+
+class Event(EventFields):
+    """A stored event with its rooms. ``version`` grows by one with every change."""
+
+    slug: Slug
+    rooms: tuple[Room, ...] = ()
+    version: int = Field(default=1, ge=1)
+    created_at: datetime
+    updated_at: datetime
+
+    @field_validator("rooms")
+    @classmethod
+    def _unique_room_slugs(cls, rooms: tuple[Room, ...]) -> tuple[Room, ...]:
+        _check_unique(r.slug for r in rooms)
+        return rooms
+
+    @property
+    def doors_open_at(self) -> datetime:
+        return self.starts_at - timedelta(minutes=self.doors_open_minutes)
+
+    def room(self, slug: str) -> Room | None:
+        return next((r for r in self.rooms if r.slug == slug), None)
+
+    def phase(self, now: datetime) -> Literal["scheduled", "open", "ended"]:
+        """Whether the doors are not yet open, open, or the event is over."""
+        if now < self.doors_open_at:
+            return "scheduled"
+        if now < self.ends_at:
+            return "open"
+        return "ended"
+
+
+def _check_unique(slugs: Any) -> None:
+    seen: set[str] = set()
+    for slug in slugs:
+        if slug in seen:
+            raise ValueError(f"room slug {slug!r} is used twice")
+        seen.add(slug)

@@ -1,0 +1,77 @@
+"""The durable store: what must survive a restart, behind one small interface.
+
+Two backends implement :class:`Store` (``sqlite.py``, ``redis.py``) and pass one
+contract suite (``tests/test_store_contract.py``). Records cross this boundary
+as pydantic models or frozen dataclasses, never loose dicts.
+
+Writes are durable when the coroutine returns: callers acknowledge to clients
+only after that (write first, then acknowledge, then fan out).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, Protocol
+
+from hubs_bridge.core.calendar import Event
+
+TokenRole = Literal["staff", "moderator"]
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRecord:
+    """An issued access token; only the SHA-256 of the secret is kept."""
+
+    token_id: str
+    token_hash: str
+    role: TokenRole
+    events: tuple[str, ...]
+    label: str
+    created_at: datetime
+    revoked: bool = False
+
+
+class Store(Protocol):
+    """Durable records of one hubs-bridge installation."""
+
+    backend: str
+
+    async def ping(self) -> None:
+        """Raise :class:`~hubs_bridge.errors.StoreUnavailable` unless the store answers."""
+
+    async def close(self) -> None: ...
+
+    # Events (with their rooms, as one document with a version).
+    async def list_events(self) -> list[Event]: ...
+
+    async def get_event(self, slug: str) -> Event | None: ...
+
+    async def create_event(self, event: Event) -> None:
+        """Store a new event; :class:`~hubs_bridge.errors.Conflict` if the slug is taken."""
+
+    async def replace_event(self, event: Event) -> None:
+        """Store ``event`` if the stored one has ``event.version - 1``.
+
+        Raises :class:`~hubs_bridge.errors.Conflict` (``version_conflict``) when
+        someone else changed it in between, and
+        :class:`~hubs_bridge.errors.NotFound` when it is gone.
+        """
+
+    async def delete_event(self, slug: str) -> bool:
+        """Delete an event; ``False`` if there was none."""
+
+    # Access tokens.
+    async def add_token(self, record: TokenRecord) -> None: ...
+
+    async def find_token(self, token_hash: str) -> TokenRecord | None: ...
+
+    async def list_tokens(self) -> list[TokenRecord]: ...
+
+    async def revoke_token(self, token_id: str) -> bool: ...
+
+    # Small installation-wide values (the generated secret key, seed markers).
+    async def get_meta(self, key: str) -> str | None: ...
+
+    async def set_meta_if_absent(self, key: str, value: str) -> str:
+        """Store ``value`` unless ``key`` has one; return the value that is stored."""

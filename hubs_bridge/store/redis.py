@@ -1,0 +1,202 @@
+"""Redis store: for several hubs-bridge processes sharing one Redis.
+
+Key layout (``P`` is the configured prefix, so tests and installations never
+touch each other's data)::
+
+    P:events                    set of event slugs (index)
+    P:{slug}:event              hash {version, doc}
+    P:token:<sha256>            JSON of one token record
+    P:tokens                    hash token_id -> sha256 (index)
+    P:meta                      hash of installation-wide values
+
+Every key of one event carries the hash tag ``{slug}`` so that scripts touching
+several of them run on a Redis Cluster too. Scripts never span two events or
+an event and an index; the indexes are repaired by readers instead (a slug in
+``P:events`` without its hash is skipped).
+
+Durability: an acknowledged write survives a Redis restart only if Redis
+persists it; ``docker-compose.yml`` runs Redis with ``appendfsync always``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+import orjson
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from hubs_bridge.core.calendar import Event
+from hubs_bridge.errors import Conflict, NotFound, StoreUnavailable
+from hubs_bridge.store.base import TokenRecord
+
+# KEYS[1] event hash; ARGV: new version, doc. Returns 1 ok, 0 missing, -1 version mismatch.
+_REPLACE = """
+local current = redis.call('HGET', KEYS[1], 'version')
+if not current then return 0 end
+if tonumber(current) ~= tonumber(ARGV[1]) - 1 then return -1 end
+redis.call('HSET', KEYS[1], 'version', ARGV[1], 'doc', ARGV[2])
+return 1
+"""
+
+# KEYS[1] event hash; ARGV: version, doc. Returns 1 created, 0 exists.
+_CREATE = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'version', ARGV[1], 'doc', ARGV[2])
+return 1
+"""
+
+
+def event_key(prefix: str, slug: str, name: str) -> str:
+    """A key of one event, hash-tagged by its slug."""
+    return f"{prefix}:{{{slug}}}:{name}"
+
+
+class RedisStore:
+    """:class:`~hubs_bridge.store.base.Store` on Redis."""
+
+    backend = "redis"
+
+    def __init__(self, redis: Redis, prefix: str) -> None:
+        self._r = redis
+        self._p = prefix
+        self._replace = redis.register_script(_REPLACE)
+        self._create = redis.register_script(_CREATE)
+
+    @classmethod
+    async def open(cls, url: str, prefix: str) -> RedisStore:
+        redis = Redis.from_url(url, decode_responses=True, health_check_interval=10)
+        store = cls(redis, prefix)
+        await store.ping()
+        return store
+
+    async def _call(self, coro: Any) -> Any:
+        try:
+            return await coro
+        except RedisError as exc:
+            raise StoreUnavailable(f"Redis store: {exc}") from exc
+
+    async def ping(self) -> None:
+        await self._call(self._r.ping())
+
+    async def close(self) -> None:
+        await self._r.aclose()
+
+    # Events
+
+    async def list_events(self) -> list[Event]:
+        slugs = sorted(await self._call(self._r.smembers(f"{self._p}:events")))
+        events = []
+        for slug in slugs:
+            event = await self.get_event(slug)
+            if event is not None:
+                events.append(event)
+        return events
+
+    async def get_event(self, slug: str) -> Event | None:
+        doc = await self._call(self._r.hget(event_key(self._p, slug, "event"), "doc"))
+        return Event.model_validate_json(doc) if doc else None
+
+    async def create_event(self, event: Event) -> None:
+        key = event_key(self._p, event.slug, "event")
+        created = await self._call(
+            self._create(keys=[key], args=[event.version, event.model_dump_json()])
+        )
+        # The index is written after the document: a crash in between leaves an
+        # event that lists once it is touched again, never an index entry without data.
+        await self._call(self._r.sadd(f"{self._p}:events", event.slug))
+        if not created:
+            raise Conflict(f"an event {event.slug!r} exists already", code="event_exists")
+
+    async def replace_event(self, event: Event) -> None:
+        key = event_key(self._p, event.slug, "event")
+        result = await self._call(
+            self._replace(keys=[key], args=[event.version, event.model_dump_json()])
+        )
+        if result == 0:
+            raise NotFound(f"no event {event.slug!r}", code="event_not_found")
+        if result == -1:
+            raise Conflict(
+                f"event {event.slug!r} was changed meanwhile; reload and try again",
+                code="version_conflict",
+            )
+
+    async def delete_event(self, slug: str) -> bool:
+        deleted = await self._call(self._r.delete(event_key(self._p, slug, "event")))
+        await self._call(self._r.srem(f"{self._p}:events", slug))
+        return bool(deleted)
+
+    # Tokens
+
+    @staticmethod
+    def _dump_token(record: TokenRecord) -> bytes:
+        return orjson.dumps(
+            {
+                "token_id": record.token_id,
+                "token_hash": record.token_hash,
+                "role": record.role,
+                "events": list(record.events),
+                "label": record.label,
+                "created_at": record.created_at.isoformat(),
+                "revoked": record.revoked,
+            }
+        )
+
+    @staticmethod
+    def _load_token(raw: str) -> TokenRecord:
+        data = orjson.loads(raw)
+        return TokenRecord(
+            token_id=data["token_id"],
+            token_hash=data["token_hash"],
+            role="staff" if data["role"] == "staff" else "moderator",
+            events=tuple(data["events"]),
+            label=data["label"],
+            created_at=datetime.fromisoformat(data["created_at"]),
+            revoked=bool(data["revoked"]),
+        )
+
+    async def add_token(self, record: TokenRecord) -> None:
+        added = await self._call(
+            self._r.hsetnx(f"{self._p}:tokens", record.token_id, record.token_hash)
+        )
+        if not added:
+            raise Conflict("token exists already", code="token_exists")
+        await self._call(
+            self._r.set(f"{self._p}:token:{record.token_hash}", self._dump_token(record))
+        )
+
+    async def find_token(self, token_hash: str) -> TokenRecord | None:
+        raw = await self._call(self._r.get(f"{self._p}:token:{token_hash}"))
+        return self._load_token(raw) if raw else None
+
+    async def list_tokens(self) -> list[TokenRecord]:
+        hashes = await self._call(self._r.hvals(f"{self._p}:tokens"))
+        records = [await self.find_token(h) for h in hashes]
+        return sorted((r for r in records if r is not None), key=lambda r: r.created_at)
+
+    async def revoke_token(self, token_id: str) -> bool:
+        token_hash = await self._call(self._r.hget(f"{self._p}:tokens", token_id))
+        record = await self.find_token(token_hash) if token_hash else None
+        if record is None or record.revoked:
+            return False
+        await self._call(
+            self._r.set(
+                f"{self._p}:token:{record.token_hash}",
+                self._dump_token(replace(record, revoked=True)),
+            )
+        )
+        return True
+
+    # Meta
+
+    async def get_meta(self, key: str) -> str | None:
+        value = await self._call(self._r.hget(f"{self._p}:meta", key))
+        return str(value) if value is not None else None
+
+    async def set_meta_if_absent(self, key: str, value: str) -> str:
+        await self._call(self._r.hsetnx(f"{self._p}:meta", key, value))
+        stored = await self.get_meta(key)
+        assert stored is not None
+        return stored

@@ -1,0 +1,206 @@
+"""SQLite store: the embedded default, one file in the data directory.
+
+aiosqlite runs every statement on its own thread, so the event loop never
+blocks on disk. WAL mode lets readers go on while one writer commits, and
+``synchronous=FULL`` makes a commit survive a power cut, which is the promise
+behind every acknowledgement.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+
+import aiosqlite
+import orjson
+
+from hubs_bridge.core.calendar import Event
+from hubs_bridge.errors import Conflict, NotFound, StoreUnavailable
+from hubs_bridge.store.base import TokenRecord
+
+# Each entry moves the schema one version up; never edit a published one.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE events (
+        slug TEXT PRIMARY KEY,
+        version INTEGER NOT NULL,
+        doc TEXT NOT NULL
+    );
+    CREATE TABLE tokens (
+        token_id TEXT PRIMARY KEY,
+        token_hash TEXT NOT NULL UNIQUE,
+        role TEXT NOT NULL,
+        events TEXT NOT NULL,
+        label TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        revoked INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
+)
+
+
+class SqliteStore:
+    """:class:`~hubs_bridge.store.base.Store` on one SQLite file."""
+
+    backend = "sqlite"
+
+    def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
+        self._db = db
+        self.path = path
+
+    @classmethod
+    async def open(cls, path: Path) -> SqliteStore:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            db = await aiosqlite.connect(path, isolation_level=None)
+            await db.execute("PRAGMA journal_mode=WAL")
+            await db.execute("PRAGMA synchronous=FULL")
+            await db.execute("PRAGMA foreign_keys=ON")
+            await db.execute("PRAGMA busy_timeout=5000")
+            store = cls(db, path)
+            await store._migrate()
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"cannot open SQLite database {path}: {exc}") from exc
+        return store
+
+    async def _migrate(self) -> None:
+        async with self._db.execute("PRAGMA user_version") as cur:
+            row = await cur.fetchone()
+        current = int(row[0]) if row else 0
+        if current > len(MIGRATIONS):
+            raise StoreUnavailable(
+                f"database schema version {current} is newer than this program "
+                f"({len(MIGRATIONS)}); upgrade hubs-bridge"
+            )
+        for version in range(current, len(MIGRATIONS)):
+            # executescript commits first; the version bump rides in the same script.
+            await self._db.executescript(
+                f"BEGIN; {MIGRATIONS[version]} PRAGMA user_version = {version + 1}; COMMIT;"
+            )
+
+    async def schema_version(self) -> int:
+        async with self._db.execute("PRAGMA user_version") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def ping(self) -> None:
+        try:
+            await self._db.execute("SELECT 1")
+        except (sqlite3.Error, ValueError) as exc:
+            raise StoreUnavailable(f"SQLite not usable: {exc}") from exc
+
+    async def close(self) -> None:
+        await self._db.close()
+
+    # Events
+
+    async def list_events(self) -> list[Event]:
+        async with self._db.execute("SELECT doc FROM events ORDER BY slug") as cur:
+            rows = await cur.fetchall()
+        return [Event.model_validate_json(row[0]) for row in rows]
+
+    async def get_event(self, slug: str) -> Event | None:
+        async with self._db.execute("SELECT doc FROM events WHERE slug = ?", (slug,)) as cur:
+            row = await cur.fetchone()
+        return Event.model_validate_json(row[0]) if row else None
+
+    async def create_event(self, event: Event) -> None:
+        try:
+            await self._db.execute(
+                "INSERT INTO events (slug, version, doc) VALUES (?, ?, ?)",
+                (event.slug, event.version, event.model_dump_json()),
+            )
+        except sqlite3.IntegrityError:
+            raise Conflict(f"an event {event.slug!r} exists already", code="event_exists") from None
+
+    async def replace_event(self, event: Event) -> None:
+        cur = await self._db.execute(
+            "UPDATE events SET version = ?, doc = ? WHERE slug = ? AND version = ?",
+            (event.version, event.model_dump_json(), event.slug, event.version - 1),
+        )
+        if cur.rowcount == 1:
+            return
+        if await self.get_event(event.slug) is None:
+            raise NotFound(f"no event {event.slug!r}", code="event_not_found")
+        raise Conflict(
+            f"event {event.slug!r} was changed meanwhile; reload and try again",
+            code="version_conflict",
+        )
+
+    async def delete_event(self, slug: str) -> bool:
+        cur = await self._db.execute("DELETE FROM events WHERE slug = ?", (slug,))
+        return cur.rowcount == 1
+
+    # Tokens
+
+    async def add_token(self, record: TokenRecord) -> None:
+        try:
+            await self._db.execute(
+                "INSERT INTO tokens (token_id, token_hash, role, events, label, created_at, "
+                "revoked) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    record.token_id,
+                    record.token_hash,
+                    record.role,
+                    orjson.dumps(list(record.events)).decode(),
+                    record.label,
+                    record.created_at.isoformat(),
+                    int(record.revoked),
+                ),
+            )
+        except sqlite3.IntegrityError:
+            raise Conflict("token exists already", code="token_exists") from None
+
+    @staticmethod
+    def _token(row: sqlite3.Row | tuple[object, ...]) -> TokenRecord:
+        token_id, token_hash, role, events, label, created_at, revoked = row
+        return TokenRecord(
+            token_id=str(token_id),
+            token_hash=str(token_hash),
+            role="staff" if role == "staff" else "moderator",
+            events=tuple(orjson.loads(str(events))),
+            label=str(label),
+            created_at=datetime.fromisoformat(str(created_at)),
+            revoked=bool(revoked),
+        )
+
+    _TOKEN_COLUMNS = "token_id, token_hash, role, events, label, created_at, revoked"  # noqa: S105
+
+    async def find_token(self, token_hash: str) -> TokenRecord | None:
+        sql = f"SELECT {self._TOKEN_COLUMNS} FROM tokens WHERE token_hash = ?"  # noqa: S608
+        async with self._db.execute(sql, (token_hash,)) as cur:
+            row = await cur.fetchone()
+        return self._token(tuple(row)) if row else None
+
+    async def list_tokens(self) -> list[TokenRecord]:
+        sql = f"SELECT {self._TOKEN_COLUMNS} FROM tokens ORDER BY created_at"  # noqa: S608
+        async with self._db.execute(sql) as cur:
+            rows = await cur.fetchall()
+        return [self._token(tuple(row)) for row in rows]
+
+    async def revoke_token(self, token_id: str) -> bool:
+        cur = await self._db.execute(
+            "UPDATE tokens SET revoked = 1 WHERE token_id = ? AND revoked = 0", (token_id,)
+        )
+        return cur.rowcount == 1
+
+    # Meta
+
+    async def get_meta(self, key: str) -> str | None:
+        async with self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)) as cur:
+            row = await cur.fetchone()
+        return str(row[0]) if row else None
+
+    async def set_meta_if_absent(self, key: str, value: str) -> str:
+        await self._db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING",
+            (key, value),
+        )
+        stored = await self.get_meta(key)
+        assert stored is not None
+        return stored
