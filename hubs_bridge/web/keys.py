@@ -9,6 +9,7 @@ from aiohttp import web
 if TYPE_CHECKING:
     from hubs_bridge.auth import Authenticator
     from hubs_bridge.broker.base import Broker
+    from hubs_bridge.calendar_service import CalendarService
     from hubs_bridge.scenes.library import SceneLibrary
     from hubs_bridge.settings import Settings
     from hubs_bridge.store.base import Store
@@ -18,3 +19,4 @@ STORE: web.AppKey[Store] = web.AppKey("store")
 BROKER: web.AppKey[Broker] = web.AppKey("broker")
 SCENES: web.AppKey[SceneLibrary] = web.AppKey("scenes")
 AUTH: web.AppKey[Authenticator] = web.AppKey("auth")
+CALENDAR: web.AppKey[CalendarService] = web.AppKey("calendar")

@@ -1,0 +1,83 @@
+"""Driver around the pure event commands: reads the clock, the library and the store.
+
+Changes use optimistic concurrency: load, apply a pure command, write if the
+version is still the one loaded, and retry a few times when another process
+(or request) won the race.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from datetime import UTC, datetime
+
+from hubs_bridge.core import event_commands as cmds
+from hubs_bridge.core.calendar import Event, EventCreate
+from hubs_bridge.errors import Conflict, NotFound, ValidationFailed
+from hubs_bridge.settings import LimitSettings
+from hubs_bridge.store.base import Store
+
+Clock = Callable[[], datetime]
+Change = Callable[[Event, datetime], Event]
+RETRIES = 5
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class CalendarService:
+    def __init__(
+        self,
+        store: Store,
+        scene_slugs: Callable[[], Collection[str]],
+        limits: LimitSettings,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.store = store
+        self._scenes = scene_slugs
+        self._limits = limits
+        self._clock = clock
+
+    @property
+    def scenes(self) -> Collection[str]:
+        return self._scenes()
+
+    @property
+    def max_rooms(self) -> int:
+        return self._limits.max_rooms_per_event
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    async def get(self, slug: str) -> Event:
+        event = await self.store.get_event(slug)
+        if event is None:
+            raise NotFound(f"no event {slug!r}", code="event_not_found")
+        return event
+
+    async def create(self, cmd: EventCreate) -> Event:
+        if len(await self.store.list_events()) >= self._limits.max_events:
+            raise ValidationFailed(
+                f"at most {self._limits.max_events} events may be stored", code="too_many_events"
+            )
+        event = cmds.create_event(cmd, now=self.now(), scenes=self.scenes, max_rooms=self.max_rooms)
+        await self.store.create_event(event)
+        return event
+
+    async def change(self, slug: str, change: Change) -> Event:
+        """Apply a pure change to the stored event, retrying lost races."""
+        for attempt in range(RETRIES):
+            event = await self.get(slug)
+            updated = change(event, self.now())
+            try:
+                await self.store.replace_event(updated)
+            except Conflict as exc:
+                if exc.code != "version_conflict" or attempt == RETRIES - 1:
+                    raise
+                continue
+            return updated
+        raise AssertionError("unreachable")
+
+    async def delete(self, slug: str) -> None:
+        if not await self.store.delete_event(slug):
+            raise NotFound(f"no event {slug!r}", code="event_not_found")

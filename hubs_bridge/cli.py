@@ -1,0 +1,135 @@
+"""The ``hubs-bridge`` command: serve, check scenes, hand out tokens.
+
+Errors a user can fix (a wrong setting, an unreachable store) end the command
+with one line naming the problem and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from hubs_bridge import __version__
+from hubs_bridge.errors import ConfigError, HubsBridgeError
+from hubs_bridge.settings import Settings, load_settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hubs-bridge", description="Companion server for Mozilla Hubs rooms."
+    )
+    parser.add_argument("--version", action="version", version=f"hubs-bridge {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the server")
+    serve.add_argument("--host", help="address to listen on (default from settings: 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default from settings: 8080)")
+
+    scenes = commands.add_parser("scenes", help="work with the scene library")
+    scene_commands = scenes.add_subparsers(dest="scenes_command", required=True)
+    check = scene_commands.add_parser("check", help="validate scene packs or GLB files")
+    check.add_argument("path", nargs="?", type=Path, help="library, pack folder or .glb file")
+
+    token = commands.add_parser("token", help="manage staff and moderator tokens")
+    token_commands = token.add_subparsers(dest="token_command", required=True)
+    create = token_commands.add_parser("create", help="create a token and print it once")
+    create.add_argument("--role", choices=["staff", "moderator"], required=True)
+    create.add_argument(
+        "--event", action="append", default=[], help="event slug a moderator may moderate"
+    )
+    create.add_argument("--label", default="", help="who or what the token is for")
+    token_commands.add_parser("list", help="list tokens (never their secrets)")
+    revoke = token_commands.add_parser("revoke", help="revoke a token by its id")
+    revoke.add_argument("token_id")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "serve":
+            overrides = {k: v for k in ("host", "port") if (v := getattr(args, k)) is not None}
+            return _serve(load_settings(**overrides))
+        settings = load_settings()
+        if args.command == "scenes":
+            from hubs_bridge.scenes.report import run_check
+
+            path = args.path or settings.scenes_dir
+            return run_check(path, max_bytes=settings.limits.max_scene_bytes, out=sys.stdout)
+        if args.command == "token":
+            return asyncio.run(_token(settings, args))
+    except ConfigError as exc:
+        print(f"hubs-bridge: error: setting {exc.setting}: {exc.message}", file=sys.stderr)
+        return 2
+    except HubsBridgeError as exc:
+        print(f"hubs-bridge: error: {exc}", file=sys.stderr)
+        return 2
+    return 1  # pragma: no cover - argparse requires a command
+
+
+def _serve(settings: Settings) -> int:
+    from aiohttp import web
+
+    from hubs_bridge.logs import setup_logging
+    from hubs_bridge.web.app import create_app
+
+    setup_logging(settings.log_level, settings.log_format)
+    print(
+        f"hubs-bridge {__version__} on http://{settings.host}:{settings.port}/ "
+        f"(store: {'redis' if settings.redis_url else 'sqlite in ' + str(settings.data_dir)})",
+        file=sys.stderr,
+        flush=True,
+    )
+    web.run_app(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        access_log=None,
+        print=None,
+        shutdown_timeout=8.0,
+    )
+    return 0
+
+
+async def _token(settings: Settings, args: argparse.Namespace) -> int:
+    from hubs_bridge.auth import new_token
+    from hubs_bridge.store import open_store
+
+    store = await open_store(settings)
+    try:
+        if args.token_command == "create":
+            if args.role == "moderator" and not args.event:
+                print("hubs-bridge: error: a moderator token needs --event SLUG", file=sys.stderr)
+                return 2
+            for slug in args.event:
+                if await store.get_event(slug) is None:
+                    print(f"hubs-bridge: error: no event {slug!r}", file=sys.stderr)
+                    return 2
+            secret, record = new_token(
+                args.role, events=tuple(args.event), label=args.label, now=datetime.now(UTC)
+            )
+            await store.add_token(record)
+            print(secret)
+            print(
+                f"token {record.token_id} ({record.role}"
+                + (f" for {', '.join(record.events)}" if record.events else "")
+                + "): shown only now, keep it safe",
+                file=sys.stderr,
+            )
+        elif args.token_command == "list":
+            for rec in await store.list_tokens():
+                state = "revoked" if rec.revoked else "active"
+                events = ",".join(rec.events) or "-"
+                print(f"{rec.token_id}\t{rec.role}\t{events}\t{state}\t{rec.label}")
+        elif args.token_command == "revoke":
+            if not await store.revoke_token(args.token_id):
+                print(f"hubs-bridge: error: no active token {args.token_id!r}", file=sys.stderr)
+                return 2
+            print(f"token {args.token_id} revoked")
+    finally:
+        await store.close()
+    return 0

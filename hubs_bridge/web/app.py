@@ -1,0 +1,72 @@
+"""The aiohttp application: backends opened, routes declared, lifetimes owned."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from hubs_bridge.auth import Authenticator
+from hubs_bridge.broker import open_broker
+from hubs_bridge.calendar_service import CalendarService
+from hubs_bridge.scenes.library import load_library
+from hubs_bridge.seed import seed_events
+from hubs_bridge.settings import Settings
+from hubs_bridge.store import open_store
+from hubs_bridge.web import events, health, scenes, tokens
+from hubs_bridge.web.access_log import access_log_middleware
+from hubs_bridge.web.api import Operation
+from hubs_bridge.web.errors import error_middleware
+from hubs_bridge.web.keys import AUTH, BROKER, CALENDAR, SCENES, SETTINGS, STORE
+from hubs_bridge.web.openapi import openapi_handler
+
+log = logging.getLogger("hubs_bridge.app")
+
+API_MODULES = (health, events, tokens)
+
+
+def operations() -> list[Operation]:
+    """Every declared JSON operation, for routing and for the OpenAPI document."""
+    return [op for module in API_MODULES for op in module.api.operations] + scenes.OPERATIONS
+
+
+async def create_app(settings: Settings) -> web.Application:
+    """Open the backends, load the scene library, seed, and wire every route."""
+    library = await asyncio.to_thread(
+        load_library, settings.scenes_dir, max_bytes=settings.limits.max_scene_bytes
+    )
+    for problem in library.problems:
+        log.warning("scene pack left out: %s", problem)
+    log.info("scene library: %d scenes from %s", len(library.scenes), settings.scenes_dir)
+
+    store = await open_store(settings)
+    broker = open_broker(settings)
+    calendar = CalendarService(store, lambda: library.scenes.keys(), settings.limits)
+    if settings.seed_dir is not None:
+        await seed_events(calendar, settings.seed_dir)
+
+    app = web.Application(
+        client_max_size=settings.limits.max_body_bytes,
+        middlewares=[access_log_middleware, error_middleware],
+    )
+    app[SETTINGS] = settings
+    app[SCENES] = library
+    app[STORE] = store
+    app[BROKER] = broker
+    app[AUTH] = Authenticator(store, settings.staff_token)
+    app[CALENDAR] = calendar
+
+    for module in API_MODULES:
+        module.api.add_routes(app)
+    scenes.add_routes(app)
+    app.router.add_get("/api/openapi.json", openapi_handler(operations()))
+    app.cleanup_ctx.append(_backends_closed_at_exit)
+    return app
+
+
+async def _backends_closed_at_exit(app: web.Application) -> AsyncIterator[None]:
+    yield
+    await app[BROKER].close()
+    await app[STORE].close()

@@ -1,0 +1,55 @@
+"""The one place where errors become HTTP answers: JSON ``{code, message, details?}``."""
+
+from __future__ import annotations
+
+import logging
+
+import orjson
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from hubs_bridge.errors import ClientError, HubsBridgeError
+
+log = logging.getLogger("hubs_bridge.web")
+
+# aiohttp's own HTTP errors (unknown route, wrong method, body too large) get stable codes too.
+_HTTP_CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+}
+
+
+def error_response(status: int, code: str, message: str, details: object = None) -> web.Response:
+    body: dict[str, object] = {"code": code, "message": message}
+    if details is not None:
+        body["details"] = details
+    return web.Response(body=orjson.dumps(body), status=status, content_type="application/json")
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ClientError as exc:
+        response = error_response(exc.status, exc.code, exc.message, exc.details)
+        retry = getattr(exc, "retry_after_s", None)
+        if retry is not None:
+            response.headers["Retry-After"] = str(max(1, round(retry)))
+        return response
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        code = _HTTP_CODES.get(exc.status, f"http_{exc.status}")
+        response = error_response(exc.status, code, exc.reason)
+        if "Allow" in exc.headers:
+            response.headers["Allow"] = exc.headers["Allow"]
+        return response
+    except HubsBridgeError as exc:
+        # A backend is down: the caller may retry; say which, not how.
+        log.warning("service unavailable: %s", exc)
+        return error_response(503, "unavailable", str(exc))
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(500, "internal_error", "an internal error occurred")

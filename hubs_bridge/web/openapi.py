@@ -1,0 +1,124 @@
+"""``GET /api/openapi.json``: the API described from the declared operations and their models."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from hubs_bridge import __version__
+from hubs_bridge.web.api import Operation, json_response
+
+_ERROR_TEXT = {
+    400: "Malformed request",
+    401: "No or bad token",
+    403: "Wrong role",
+    404: "Not found",
+    409: "Conflict",
+    413: "Body too large",
+    422: "Invalid content",
+    429: "Rate limited",
+    503: "A backend is unavailable",
+}
+
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["code", "message"],
+    "properties": {
+        "code": {"type": "string", "description": "Stable machine-readable error code"},
+        "message": {"type": "string"},
+        "details": {},
+    },
+}
+
+
+def build_openapi(operations: Iterable[Operation]) -> dict[str, Any]:
+    ops = list(operations)
+    models: set[type[BaseModel]] = set()
+    for op in ops:
+        models.update(m for m in (op.body, op.response) if m is not None)
+    ordered = sorted(models, key=lambda m: m.__name__)
+    keyed = [
+        (m, "validation" if any(o.body is m for o in ops) else "serialization") for m in ordered
+    ]
+    refs, defs = models_json_schema(keyed, ref_template="#/components/schemas/{model}")  # type: ignore[arg-type]
+    schemas: dict[str, Any] = dict(defs.get("$defs", {}))
+    schemas["Error"] = ERROR_SCHEMA
+
+    paths: dict[str, dict[str, Any]] = {}
+    for op in ops:
+        entry: dict[str, Any] = {
+            "summary": op.summary,
+            "operationId": op.handler.__name__,
+            "tags": [op.tag],
+        }
+        params = [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            for name in re.findall(r"{(\w+)}", op.path)
+        ]
+        if params:
+            entry["parameters"] = params
+        if op.body is not None:
+            entry["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": refs[(op.body, "validation")]}},
+            }
+        responses: dict[str, Any] = {}
+        if op.status == 204:
+            responses["204"] = {"description": "Done, no content"}
+        else:
+            content: dict[str, Any] = {}
+            if op.response is not None:
+                content["application/json"] = {"schema": refs[(op.response, "serialization")]}
+            for media in op.produces:
+                content[media] = {"schema": {"type": "string"}}
+            responses[str(op.status)] = {"description": "Success", "content": content}
+        errors = set(op.errors) | {400}
+        if op.body is not None:
+            errors |= {413, 422}
+        if op.auth in ("staff", "moderator"):
+            errors |= {401, 403}
+        elif op.auth == "optional":
+            errors |= {401}
+        for status in sorted(errors):
+            responses[str(status)] = {
+                "description": _ERROR_TEXT.get(status, "Error"),
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            }
+        entry["responses"] = responses
+        if op.auth in ("staff", "moderator"):
+            entry["security"] = [{"bearer": []}]
+        elif op.auth == "optional":
+            entry["security"] = [{}, {"bearer": []}]
+        paths.setdefault(op.path, {})[op.method.lower()] = entry
+
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "hubs-bridge",
+            "version": __version__,
+            "description": "Companion server for Mozilla Hubs rooms: scenes, events, rooms, "
+            "attendance and moderated Q&A. Errors are JSON {code, message, details?}.",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }
+
+
+def openapi_handler(operations: list[Operation]) -> web.Handler:  # type: ignore[name-defined]
+    document: dict[str, Any] | None = None
+
+    async def openapi(request: web.Request) -> web.Response:
+        nonlocal document
+        if document is None:  # built once, on first request, from the final route list
+            document = build_openapi(operations)
+        return json_response(document)
+
+    return openapi

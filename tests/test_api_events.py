@@ -1,0 +1,271 @@
+"""Staff API over real HTTP: events, rooms, tokens, roles, errors, limits, OpenAPI."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from hubs_bridge.web.app import create_app
+from tests.conftest import make_settings
+
+STAFF = "staff-token-for-tests-0123456789"
+AUTH = {"Authorization": f"Bearer {STAFF}"}
+
+EVENT = {
+    "slug": "kirmes",
+    "title": "Digitale Kirmes",
+    "starts_at": "2026-12-05T15:00:00",
+    "ends_at": "2026-12-05T19:00:00",
+}
+
+
+@pytest.fixture
+async def client(tmp_path: Path) -> AsyncIterator[TestClient[Any, Any]]:
+    app = await create_app(make_settings(tmp_path, staff_token=STAFF))
+    async with TestClient(TestServer(app)) as client:
+        yield client
+
+
+async def test_create_event_minimal_with_defaults(client: TestClient[Any, Any]) -> None:
+    resp = await client.post("/api/events", json=EVENT, headers=AUTH)
+    assert resp.status == 201, await resp.text()
+    event = await resp.json()
+    # Naive input means Europe/Berlin (CET in December).
+    assert event["starts_at"] == "2026-12-05T15:00:00+01:00"
+    assert event["doors_open_minutes"] == 15
+    assert event["rooms"] == [] and event["version"] == 1
+
+    resp = await client.get("/api/events/kirmes")
+    assert resp.status == 200 and (await resp.json())["title"] == "Digitale Kirmes"
+    listed = await (await client.get("/api/events")).json()
+    assert [e["slug"] for e in listed["events"]] == ["kirmes"]
+
+
+async def test_room_crud(client: TestClient[Any, Any]) -> None:
+    await client.post("/api/events", json=EVENT, headers=AUTH)
+    room = {"slug": "offene-daten", "title": "Offene Daten", "scene": "kirmes-stand"}
+    resp = await client.post("/api/events/kirmes/rooms", json=room, headers=AUTH)
+    assert resp.status == 201, await resp.text()
+    body = await resp.json()
+    assert body["capacity"] == 24
+    assert body["member_permissions"]["text_chat"] is True
+    assert body["member_permissions"]["fly"] is False
+
+    resp = await client.post("/api/events/kirmes/rooms", json=room, headers=AUTH)
+    assert resp.status == 409 and (await resp.json())["code"] == "room_exists"
+
+    resp = await client.patch(
+        "/api/events/kirmes/rooms/offene-daten",
+        json={"capacity": 40, "member_permissions": {"fly": True}},
+        headers=AUTH,
+    )
+    assert resp.status == 200
+    changed = await resp.json()
+    assert changed["capacity"] == 40 and changed["member_permissions"]["fly"] is True
+    assert changed["member_permissions"]["voice_chat"] is True
+
+    rooms = await (await client.get("/api/events/kirmes/rooms")).json()
+    assert [r["slug"] for r in rooms["rooms"]] == ["offene-daten"]
+    assert (
+        await client.delete("/api/events/kirmes/rooms/offene-daten", headers=AUTH)
+    ).status == 204
+    resp = await client.get("/api/events/kirmes/rooms/offene-daten")
+    assert resp.status == 404 and (await resp.json())["code"] == "room_not_found"
+
+
+@pytest.mark.parametrize(
+    ("room", "field", "code"),
+    [
+        ({"slug": "a", "title": "A", "scene": "nope"}, "scene", "unknown_scene"),
+        (
+            {"slug": "a", "title": "A", "scene": "foyer", "capacity": 51},
+            "capacity",
+            "invalid_request",
+        ),
+        (
+            {"slug": "a", "title": "A", "scene": "foyer", "capacity": 0},
+            "capacity",
+            "invalid_request",
+        ),
+        ({"slug": "Not A Slug", "title": "A", "scene": "foyer"}, "slug", "invalid_request"),
+        ({"slug": "a", "title": "", "scene": "foyer"}, "title", "invalid_request"),
+        (
+            {"slug": "a", "title": "A", "scene": "foyer", "member_permissions": {"teleport": True}},
+            "member_permissions.teleport",
+            "invalid_request",
+        ),
+    ],
+)
+async def test_room_validation(
+    client: TestClient[Any, Any], room: dict[str, Any], field: str, code: str
+) -> None:
+    await client.post("/api/events", json=EVENT, headers=AUTH)
+    resp = await client.post("/api/events/kirmes/rooms", json=room, headers=AUTH)
+    assert resp.status == 422
+    body = await resp.json()
+    assert body["code"] == code
+    assert any(d["field"] == field for d in body["details"]), body
+    event = await (await client.get("/api/events/kirmes")).json()
+    assert event["rooms"] == [] and event["version"] == 1  # nothing changed
+
+
+async def test_event_validation_messages(client: TestClient[Any, Any]) -> None:
+    resp = await client.post(
+        "/api/events", json={**EVENT, "ends_at": "2026-12-05T14:00:00"}, headers=AUTH
+    )
+    assert resp.status == 422
+    body = await resp.json()
+    assert "ends_at must be after starts_at" in str(body["details"])
+    resp = await client.post("/api/events", json={"slug": "x"}, headers=AUTH)
+    fields = {d["field"] for d in (await resp.json())["details"]}
+    assert {"title", "starts_at", "ends_at"} <= fields
+    rooms = [{"slug": "a", "title": "A", "scene": "foyer"}] * 2
+    resp = await client.post("/api/events", json={**EVENT, "rooms": rooms}, headers=AUTH)
+    assert resp.status == 422 and "used twice" in await resp.text()
+
+
+async def test_duplicate_event_conflicts(client: TestClient[Any, Any]) -> None:
+    assert (await client.post("/api/events", json=EVENT, headers=AUTH)).status == 201
+    resp = await client.post("/api/events", json=EVENT, headers=AUTH)
+    assert resp.status == 409 and (await resp.json())["code"] == "event_exists"
+
+
+async def test_patch_and_delete_event(client: TestClient[Any, Any]) -> None:
+    await client.post("/api/events", json=EVENT, headers=AUTH)
+    resp = await client.patch("/api/events/kirmes", json={"title_en": "Digital fair"}, headers=AUTH)
+    assert resp.status == 200 and (await resp.json())["version"] == 2
+    resp = await client.patch(
+        "/api/events/kirmes", json={"ends_at": "2026-12-01T10:00:00+01:00"}, headers=AUTH
+    )
+    assert resp.status == 422
+    assert (await client.delete("/api/events/kirmes", headers=AUTH)).status == 204
+    assert (await client.delete("/api/events/kirmes", headers=AUTH)).status == 404
+
+
+async def test_roles(client: TestClient[Any, Any]) -> None:
+    resp = await client.post("/api/events", json=EVENT)
+    assert resp.status == 401 and (await resp.json())["code"] == "token_required"
+    resp = await client.post("/api/events", json=EVENT, headers={"Authorization": "Bearer wrong"})
+    assert resp.status == 401 and (await resp.json())["code"] == "bad_token"
+    resp = await client.post("/api/events", json=EVENT, headers={"Authorization": "Basic abc"})
+    assert resp.status == 401 and (await resp.json())["code"] == "bad_authorization"
+
+    await client.post("/api/events", json=EVENT, headers=AUTH)
+    resp = await client.post(
+        "/api/tokens",
+        json={"role": "moderator", "events": ["kirmes"], "label": "Bühne"},
+        headers=AUTH,
+    )
+    assert resp.status == 201
+    created = await resp.json()
+    moderator = {"Authorization": f"Bearer {created['token']}"}
+    resp = await client.post("/api/events", json={**EVENT, "slug": "other"}, headers=moderator)
+    assert resp.status == 403 and (await resp.json())["code"] == "staff_only"
+    resp = await client.get("/api/tokens", headers=moderator)
+    assert resp.status == 403
+
+    listed = await (await client.get("/api/tokens", headers=AUTH)).json()
+    assert listed["tokens"][0]["token_id"] == created["token_id"]
+    assert "token" not in listed["tokens"][0] and "token_hash" not in listed["tokens"][0]
+
+    assert (await client.delete(f"/api/tokens/{created['token_id']}", headers=AUTH)).status == 204
+    resp = await client.post("/api/events", json={**EVENT, "slug": "other"}, headers=moderator)
+    assert resp.status == 401 and (await resp.json())["code"] == "bad_token"
+
+
+async def test_moderator_token_needs_known_event(client: TestClient[Any, Any]) -> None:
+    resp = await client.post("/api/tokens", json={"role": "moderator"}, headers=AUTH)
+    assert resp.status == 422 and (await resp.json())["code"] == "events_required"
+    resp = await client.post(
+        "/api/tokens", json={"role": "moderator", "events": ["nope"]}, headers=AUTH
+    )
+    assert resp.status == 404
+
+
+async def test_hubs_links_hidden_from_visitors(client: TestClient[Any, Any]) -> None:
+    from hubs_bridge.core import event_commands as cmds
+    from hubs_bridge.core.calendar import HubsRoomLink
+    from hubs_bridge.web.keys import CALENDAR
+
+    await client.post("/api/events", json=EVENT, headers=AUTH)
+    room = {"slug": "info", "title": "Info", "scene": "foyer"}
+    await client.post("/api/events/kirmes/rooms", json=room, headers=AUTH)
+    calendar = client.app[CALENDAR]  # type: ignore[index]
+    link = HubsRoomLink(
+        hub_id="abc1234", url="https://hubs.example/abc1234", provisioned_at=calendar.now()
+    )
+    await calendar.change(
+        "kirmes", lambda e, now: cmds.set_room_hubs_link(e, "info", link, now=now)
+    )
+    public = await (await client.get("/api/events/kirmes")).json()
+    assert public["rooms"][0]["hubs"] is None
+    staff = await (await client.get("/api/events/kirmes", headers=AUTH)).json()
+    assert staff["rooms"][0]["hubs"]["hub_id"] == "abc1234"
+
+
+@pytest.mark.parametrize(
+    ("data", "headers", "status", "code"),
+    [
+        (b"{not json", {}, 400, "malformed_json"),
+        (b"[1, 2]", {}, 400, "malformed_json"),
+        (b"\xff\xfe", {}, 400, "malformed_json"),
+        (b'{"slug": "x"}', {"Content-Type": "text/html"}, 400, "unsupported_media_type"),
+        (b"x" * 70_000, {}, 413, "payload_too_large"),
+    ],
+)
+async def test_bad_bodies(
+    client: TestClient[Any, Any], data: bytes, headers: dict[str, str], status: int, code: str
+) -> None:
+    hdrs = {"Content-Type": "application/json", **AUTH, **headers}
+    resp = await client.post("/api/events", data=data, headers=hdrs)
+    assert resp.status == status
+    assert (await resp.json())["code"] == code
+    assert (await (await client.get("/api/events")).json())["events"] == []
+
+
+async def test_unknown_route_and_method_are_json(client: TestClient[Any, Any]) -> None:
+    resp = await client.get("/api/nope")
+    assert resp.status == 404 and (await resp.json())["code"] == "not_found"
+    resp = await client.put("/api/events", json={})
+    assert resp.status == 405 and (await resp.json())["code"] == "method_not_allowed"
+
+
+async def test_health_and_readiness(client: TestClient[Any, Any]) -> None:
+    assert (await (await client.get("/healthz")).json()) == {"status": "ok"}
+    ready = await client.get("/readyz")
+    assert ready.status == 200
+    assert (await ready.json())["checks"] == {"store": "ok", "broker": "ok"}
+
+
+async def test_readiness_names_failed_store(client: TestClient[Any, Any]) -> None:
+    from hubs_bridge.web.keys import STORE
+
+    await client.app[STORE].close()  # type: ignore[index]
+    ready = await client.get("/readyz")
+    assert ready.status == 503
+    body = await ready.json()
+    assert body["checks"]["broker"] == "ok" and body["checks"]["store"] != "ok"
+
+
+async def test_openapi_covers_every_route(client: TestClient[Any, Any]) -> None:
+    doc = await (await client.get("/api/openapi.json")).json()
+    assert doc["openapi"].startswith("3.")
+    declared = {
+        (route.method.lower(), route.resource.canonical)
+        for route in client.app.router.routes()  # type: ignore[union-attr]
+        if route.resource is not None
+        and route.resource.canonical.startswith("/api/")
+        and route.method not in ("HEAD", "OPTIONS")
+        and route.resource.canonical != "/api/openapi.json"
+    }
+    documented = {(m, p) for p, ops in doc["paths"].items() for m in ops}
+    assert declared <= documented
+    create = doc["paths"]["/api/events"]["post"]
+    schema_ref = create["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    schema = doc["components"]["schemas"][schema_ref.rsplit("/", 1)[1]]
+    assert set(schema["required"]) == {"slug", "title", "starts_at", "ends_at"}
+    assert {"401", "403", "409", "413", "422"} <= set(create["responses"])

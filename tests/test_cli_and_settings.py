@@ -1,0 +1,121 @@
+"""The command line and the settings, as a user meets them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hubs_bridge.errors import ConfigError
+from hubs_bridge.settings import load_settings
+from tests.conftest import REPO
+from tests.server_process import server_env
+
+
+def _run(
+    args: list[str], env: dict[str, str], cwd: Path = REPO
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "hubs_bridge", *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "needle"),
+    [
+        ("HUBS_BRIDGE_PORT", "eighty", "HUBS_BRIDGE_PORT"),
+        ("HUBS_BRIDGE_LOG_LEVEL", "loud", "HUBS_BRIDGE_LOG_LEVEL"),
+        ("HUBS_BRIDGE_HUBS__URL", "hubs.example.org", "HUBS_BRIDGE_HUBS__URL"),
+        ("HUBS_BRIDGE_STAFF_TOKEN", "short", "HUBS_BRIDGE_STAFF_TOKEN"),
+        ("HUBS_BRIDGE_REDIS_PREFIX", "has spaces", "HUBS_BRIDGE_REDIS_PREFIX"),
+    ],
+)
+def test_wrong_setting_stops_with_one_line(
+    tmp_path: Path, name: str, value: str, needle: str
+) -> None:
+    result = _run(["serve", "--port", "0"], server_env(tmp_path, **{name: value}))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert needle in lines[0] and "Traceback" not in result.stderr
+
+
+def test_secret_in_toml_is_refused(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text('staff_token = "0123456789abcdef0123"\n')
+    env = server_env(tmp_path, HUBS_BRIDGE_CONFIG=str(config))
+    result = _run(["serve"], env)
+    assert result.returncode == 2
+    assert "HUBS_BRIDGE_STAFF_TOKEN" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_unknown_toml_key(tmp_path: Path) -> None:
+    config = tmp_path / "typo.toml"
+    config.write_text("prot = 9000\n")
+    result = _run(["serve"], server_env(tmp_path, HUBS_BRIDGE_CONFIG=str(config)))
+    assert result.returncode == 2 and "PROT" in result.stderr
+
+
+def test_env_overrides_toml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text('port = 9001\n[hubs]\nbot_name = "Bot aus Datei"\n')
+    monkeypatch.setenv("HUBS_BRIDGE_CONFIG", str(config))
+    monkeypatch.setenv("HUBS_BRIDGE_HUBS__BOT_NAME", "Bot aus Umgebung")
+    monkeypatch.setenv("HUBS_BRIDGE_HUBS__ADMIN_ACCESS_KEY", "geheim")
+    settings = load_settings()
+    assert settings.port == 9001
+    assert settings.hubs.bot_name == "Bot aus Umgebung"
+    assert settings.hubs.admin_access_key is not None
+    assert "geheim" not in repr(settings)
+    monkeypatch.setenv("HUBS_BRIDGE_CONFIG", str(tmp_path / "missing.toml"))
+    with pytest.raises(ConfigError):
+        load_settings()
+
+
+def test_default_config_file_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO)
+    settings = load_settings()
+    assert settings.port == 8080 and settings.host == "127.0.0.1"
+    assert settings.redis_url is None
+
+
+def test_redis_url_redacted() -> None:
+    settings = load_settings(redis_url="redis://user:pw@redis:6379/0")
+    assert settings.redis_url_redacted == "redis://***@redis:6379/0"
+
+
+def test_token_create_list_revoke(tmp_path: Path) -> None:
+    env = server_env(tmp_path / "data")
+    result = _run(["token", "create", "--role", "staff", "--label", "Team"], env)
+    assert result.returncode == 0, result.stderr
+    token = result.stdout.strip()
+    assert token.startswith("hbs_") and len(token) > 40
+    listed = _run(["token", "list"], env)
+    assert "staff" in listed.stdout and token not in listed.stdout
+    token_id = listed.stdout.split("\t", 1)[0]
+    # The database keeps only the hash.
+    db = (tmp_path / "data" / "hubs-bridge.sqlite3").read_bytes()
+    assert token.encode() not in db
+    assert _run(["token", "revoke", token_id], env).returncode == 0
+    assert _run(["token", "revoke", token_id], env).returncode == 2
+    bad = _run(["token", "create", "--role", "moderator"], env)
+    assert bad.returncode == 2 and "--event" in bad.stderr
+    unknown = _run(["token", "create", "--role", "moderator", "--event", "nope"], env)
+    assert unknown.returncode == 2 and "nope" in unknown.stderr
+
+
+def test_scenes_check_command(tmp_path: Path) -> None:
+    ok = _run(["scenes", "check"], server_env(tmp_path))
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    broken = tmp_path / "broken.glb"
+    broken.write_bytes(b"glTF\x02\x00\x00\x00\x10\x00\x00\x00")
+    bad = _run(["scenes", "check", str(broken)], server_env(tmp_path))
+    assert bad.returncode == 1 and "Traceback" not in bad.stderr
