@@ -169,7 +169,7 @@ class SqliteStore:
             revoked=bool(revoked),
         )
 
-    _TOKEN_COLUMNS = "token_id, token_hash, role, events, label, created_at, revoked"  # noqa: S105
+    _TOKEN_COLUMNS = "token_id, token_hash, role, events, label, created_at, revoked"
 
     async def find_token(self, token_hash: str) -> TokenRecord | None:
         sql = f"SELECT {self._TOKEN_COLUMNS} FROM tokens WHERE token_hash = ?"  # noqa: S608
