@@ -53,6 +53,29 @@ class LimitSettings(BaseModel):
     max_events: int = Field(default=1000, ge=1)
 
 
+class RealtimeSettings(BaseModel):
+    """Websocket sessions, fan-out and presence."""
+
+    # Origins allowed to open /ws besides the server's own; "*" allows any.
+    allowed_origins: list[str] = Field(default_factory=list)
+    send_queue_bytes: int = Field(default=256 * 1024, ge=4096)
+    max_frame_bytes: int = Field(default=16 * 1024, ge=1024, le=1024 * 1024)
+    frames_per_second: float = Field(default=20.0, gt=0)
+    frames_burst: int = Field(default=40, ge=1)
+    # Errors for going over a limit before the session is closed.
+    max_violations: int = Field(default=5, ge=1)
+    sessions_per_visitor: int = Field(default=8, ge=1)
+    hello_timeout_s: float = Field(default=10.0, gt=0)
+    ping_interval_s: float = Field(default=20.0, gt=0)
+    idle_timeout_s: float = Field(default=90.0, gt=0)
+    presence_ttl_s: float = Field(default=30.0, ge=1)
+    attendance_interval_s: float = Field(default=1.0, gt=0)
+    history_size: int = Field(default=1000, ge=10)
+    # SIGTERM: sessions are told to come back after a random delay in this window.
+    reconnect_min_ms: int = Field(default=500, ge=0)
+    reconnect_max_ms: int = Field(default=5000, ge=0)
+
+
 class Settings(BaseSettings):
     """All settings of one hubs-bridge process."""
 
@@ -83,6 +106,7 @@ class Settings(BaseSettings):
 
     hubs: HubsSettings = Field(default_factory=HubsSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
+    realtime: RealtimeSettings = Field(default_factory=RealtimeSettings)
 
     _public_url = field_validator("public_url", mode="before")(lambda v: _base_url(v))
 

@@ -41,7 +41,7 @@ def _run(
 def test_wrong_setting_stops_with_one_line(
     tmp_path: Path, name: str, value: str, needle: str
 ) -> None:
-    result = _run(["serve", "--port", "0"], server_env(tmp_path, **{name: value}))
+    result = _run(["serve"], server_env(tmp_path, **{name: value}))
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr

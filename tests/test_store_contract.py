@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from hubs_bridge.core import event_commands as cmds
+from hubs_bridge.core.attendance import AttendanceMark, AttendanceSample
 from hubs_bridge.core.calendar import Event, EventCreate, RoomCreate
 from hubs_bridge.errors import Conflict, NotFound
 from hubs_bridge.store import Store, TokenRecord
@@ -154,3 +155,51 @@ async def test_meta_first_writer_wins(store: Store) -> None:
     assert await store.set_meta_if_absent("secret", "one") == "one"
     assert await store.set_meta_if_absent("secret", "two") == "one"
     assert await store.get_meta("secret") == "one"
+
+
+def _mark(visitor: str, kind: str, minutes: float, room: str = "info") -> AttendanceMark:
+    return AttendanceMark(
+        event="kirmes",
+        room=room,
+        visitor=visitor,
+        source="web",
+        kind=kind,
+        at=NOW + timedelta(minutes=minutes),  # type: ignore[arg-type]
+    )
+
+
+async def test_attendance_record(store: Store) -> None:
+    marks = [_mark("a", "join", 0), _mark("b", "join", 1), _mark("a", "leave", 2)]
+    samples = [
+        AttendanceSample(event="kirmes", room="info", minute=NOW, web=1, hubs=0),
+        AttendanceSample(
+            event="kirmes", room="info", minute=NOW + timedelta(minutes=1), web=2, hubs=3
+        ),
+    ]
+    await store.add_attendance(marks[:2], samples)
+    await store.add_attendance(marks[2:], [])
+    await store.add_attendance([], [])
+    assert await store.attendance_marks("kirmes") == marks
+    assert await store.attendance_marks("other") == []
+    assert await store.attendance_samples("kirmes") == samples
+    # A sample written again for the same minute replaces the first.
+    newer = AttendanceSample(event="kirmes", room="info", minute=NOW, web=5, hubs=1)
+    await store.add_attendance([], [newer])
+    assert (await store.attendance_samples("kirmes"))[0] == newer
+
+
+async def test_attendance_retention(store: Store) -> None:
+    old = [_mark("a", "join", -60 * 24 * 200), _mark("a", "leave", -60 * 24 * 199)]
+    recent = [_mark("b", "join", 0)]
+    await store.add_attendance(
+        old + recent,
+        [
+            AttendanceSample(
+                event="kirmes", room="info", minute=NOW - timedelta(days=200), web=1, hubs=0
+            )
+        ],
+    )
+    deleted = await store.delete_attendance_before(NOW - timedelta(days=180))
+    assert deleted == 3
+    assert await store.attendance_marks("kirmes") == recent
+    assert await store.attendance_samples("kirmes") == []

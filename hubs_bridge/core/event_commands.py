@@ -29,7 +29,8 @@ def validation_details(exc: ValidationError) -> list[dict[str, Any]]:
     """Pydantic errors as a stable list of ``{field, message, type}`` for API clients."""
     details = []
     for err in exc.errors(include_url=False, include_input=False):
-        field = ".".join(str(p) for p in err["loc"])
+        # Pydantic marks a bad dict key with a "[key]" part; the key itself names the field.
+        field = ".".join(str(p) for p in err["loc"] if p != "[key]")
         details.append({"field": field, "message": err["msg"], "type": err["type"]})
     return details
 

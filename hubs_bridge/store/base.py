@@ -10,10 +10,12 @@ only after that (write first, then acknowledge, then fan out).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
+from hubs_bridge.core.attendance import AttendanceMark, AttendanceSample
 from hubs_bridge.core.calendar import Event
 
 TokenRole = Literal["staff", "moderator"]
@@ -75,3 +77,17 @@ class Store(Protocol):
 
     async def set_meta_if_absent(self, key: str, value: str) -> str:
         """Store ``value`` unless ``key`` has one; return the value that is stored."""
+
+    # The attendance record (pseudonymous joins/leaves and per-minute samples).
+    async def add_attendance(
+        self, marks: Sequence[AttendanceMark], samples: Sequence[AttendanceSample]
+    ) -> None: ...
+
+    async def attendance_marks(self, event: str) -> list[AttendanceMark]:
+        """The event's joins and leaves, oldest first."""
+
+    async def attendance_samples(self, event: str) -> list[AttendanceSample]:
+        """The event's per-minute samples, oldest first."""
+
+    async def delete_attendance_before(self, cutoff: datetime) -> int:
+        """Delete marks and samples older than ``cutoff`` (retention); returns how many."""

@@ -8,6 +8,9 @@ touch each other's data)::
     P:token:<sha256>            JSON of one token record
     P:tokens                    hash token_id -> sha256 (index)
     P:meta                      hash of installation-wide values
+    P:{slug}:att:marks          stream of joins/leaves (entry ids follow the mark's time)
+    P:{slug}:att:samples        hash "room|minute" -> "web,hubs"
+    P:att:events                set of events with an attendance record (for retention)
 
 Every key of one event carries the hash tag ``{slug}`` so that scripts touching
 several of them run on a Redis Cluster too. Scripts never span two events or
@@ -20,14 +23,16 @@ persists it; ``docker-compose.yml`` runs Redis with ``appendfsync always``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from hubs_bridge.core.attendance import AttendanceMark, AttendanceSample
 from hubs_bridge.core.calendar import Event
 from hubs_bridge.errors import Conflict, NotFound, StoreUnavailable
 from hubs_bridge.store.base import TokenRecord
@@ -200,3 +205,88 @@ class RedisStore:
         stored = await self.get_meta(key)
         assert stored is not None
         return stored
+
+    # Attendance
+
+    async def add_attendance(
+        self, marks: Sequence[AttendanceMark], samples: Sequence[AttendanceSample]
+    ) -> None:
+        if not marks and not samples:
+            return
+        pipe = self._r.pipeline(transaction=False)
+        events = {m.event for m in marks} | {s.event for s in samples}
+        pipe.sadd(f"{self._p}:att:events", *events)
+        for m in marks:
+            pipe.xadd(
+                event_key(self._p, m.event, "att:marks"),
+                {
+                    "room": m.room,
+                    "visitor": m.visitor,
+                    "source": m.source,
+                    "kind": m.kind,
+                    "at": repr(m.at.timestamp()),
+                },
+            )
+        for s in samples:
+            pipe.hset(
+                event_key(self._p, s.event, "att:samples"),
+                f"{s.room}|{s.minute.timestamp():.0f}",
+                f"{s.web},{s.hubs}",
+            )
+        await self._call(pipe.execute())
+
+    async def attendance_marks(self, event: str) -> list[AttendanceMark]:
+        entries = await self._call(self._r.xrange(event_key(self._p, event, "att:marks")))
+        marks = [
+            AttendanceMark(
+                event=event,
+                room=f["room"],
+                visitor=f["visitor"],
+                source="hubs" if f["source"] == "hubs" else "web",
+                kind="leave" if f["kind"] == "leave" else "join",
+                at=datetime.fromtimestamp(float(f["at"]), UTC),
+            )
+            for _id, f in entries
+        ]
+        marks.sort(key=lambda m: m.at)  # stable: equal times keep their insertion order
+        return marks
+
+    async def attendance_samples(self, event: str) -> list[AttendanceSample]:
+        raw = await self._call(self._r.hgetall(event_key(self._p, event, "att:samples")))
+        samples = []
+        for key, value in raw.items():
+            room, _, minute = key.rpartition("|")
+            web, _, hubs = value.partition(",")
+            samples.append(
+                AttendanceSample(
+                    event=event,
+                    room=room,
+                    minute=datetime.fromtimestamp(float(minute), UTC),
+                    web=int(web),
+                    hubs=int(hubs),
+                )
+            )
+        samples.sort(key=lambda s: (s.minute, s.room))
+        return samples
+
+    async def delete_attendance_before(self, cutoff: datetime) -> int:
+        cutoff_s = cutoff.timestamp()
+        deleted = 0
+        for event in await self._call(self._r.smembers(f"{self._p}:att:events")):
+            marks_key = event_key(self._p, event, "att:marks")
+            old = [
+                entry_id
+                for entry_id, f in await self._call(self._r.xrange(marks_key))
+                if float(f["at"]) < cutoff_s
+            ]
+            if old:
+                deleted += await self._call(self._r.xdel(marks_key, *old))
+            samples_key = event_key(self._p, event, "att:samples")
+            fields = [
+                key
+                for key in await self._call(self._r.hkeys(samples_key))
+                if float(key.rpartition("|")[2]) < cutoff_s
+            ]
+            if fields:
+                deleted += await self._call(self._r.hdel(samples_key, *fields))
+        return deleted

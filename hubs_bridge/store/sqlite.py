@@ -9,12 +9,14 @@ behind every acknowledgement.
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiosqlite
 import orjson
 
+from hubs_bridge.core.attendance import AttendanceMark, AttendanceSample
 from hubs_bridge.core.calendar import Event
 from hubs_bridge.errors import Conflict, NotFound, StoreUnavailable
 from hubs_bridge.store.base import TokenRecord
@@ -40,6 +42,28 @@ MIGRATIONS: tuple[str, ...] = (
         key TEXT PRIMARY KEY,
         value TEXT NOT NULL
     );
+    """,
+    """
+    CREATE TABLE attendance_marks (
+        id INTEGER PRIMARY KEY,
+        event TEXT NOT NULL,
+        room TEXT NOT NULL,
+        visitor TEXT NOT NULL,
+        source TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        at REAL NOT NULL
+    );
+    CREATE INDEX attendance_marks_event ON attendance_marks (event, at);
+    CREATE INDEX attendance_marks_at ON attendance_marks (at);
+    CREATE TABLE attendance_samples (
+        event TEXT NOT NULL,
+        room TEXT NOT NULL,
+        minute REAL NOT NULL,
+        web INTEGER NOT NULL,
+        hubs INTEGER NOT NULL,
+        PRIMARY KEY (event, room, minute)
+    );
+    CREATE INDEX attendance_samples_minute ON attendance_samples (minute);
     """,
 )
 
@@ -204,3 +228,71 @@ class SqliteStore:
         stored = await self.get_meta(key)
         assert stored is not None
         return stored
+
+    # Attendance
+
+    async def add_attendance(
+        self, marks: Sequence[AttendanceMark], samples: Sequence[AttendanceSample]
+    ) -> None:
+        if not marks and not samples:
+            return
+        # One transaction for the batch: one fsync instead of one per row.
+        await self._db.execute("BEGIN")
+        try:
+            await self._db.executemany(
+                "INSERT INTO attendance_marks (event, room, visitor, source, kind, at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [(m.event, m.room, m.visitor, m.source, m.kind, m.at.timestamp()) for m in marks],
+            )
+            await self._db.executemany(
+                "INSERT OR REPLACE INTO attendance_samples (event, room, minute, web, hubs) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [(s.event, s.room, s.minute.timestamp(), s.web, s.hubs) for s in samples],
+            )
+        except BaseException:
+            await self._db.execute("ROLLBACK")
+            raise
+        await self._db.execute("COMMIT")
+
+    async def attendance_marks(self, event: str) -> list[AttendanceMark]:
+        async with self._db.execute(
+            "SELECT room, visitor, source, kind, at FROM attendance_marks WHERE event = ? "
+            "ORDER BY at, id",
+            (event,),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [
+            AttendanceMark(
+                event=event,
+                room=str(room),
+                visitor=str(visitor),
+                source="hubs" if source == "hubs" else "web",
+                kind="leave" if kind == "leave" else "join",
+                at=datetime.fromtimestamp(float(at), UTC),
+            )
+            for room, visitor, source, kind, at in rows
+        ]
+
+    async def attendance_samples(self, event: str) -> list[AttendanceSample]:
+        async with self._db.execute(
+            "SELECT room, minute, web, hubs FROM attendance_samples WHERE event = ? "
+            "ORDER BY minute, room",
+            (event,),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [
+            AttendanceSample(
+                event=event,
+                room=str(room),
+                minute=datetime.fromtimestamp(float(minute), UTC),
+                web=int(web),
+                hubs=int(hubs),
+            )
+            for room, minute, web, hubs in rows
+        ]
+
+    async def delete_attendance_before(self, cutoff: datetime) -> int:
+        ts = cutoff.timestamp()
+        marks = await self._db.execute("DELETE FROM attendance_marks WHERE at < ?", (ts,))
+        samples = await self._db.execute("DELETE FROM attendance_samples WHERE minute < ?", (ts,))
+        return marks.rowcount + samples.rowcount

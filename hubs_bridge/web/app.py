@@ -11,20 +11,33 @@ from aiohttp import web
 from hubs_bridge.auth import Authenticator
 from hubs_bridge.broker import open_broker
 from hubs_bridge.calendar_service import CalendarService
+from hubs_bridge.identity import VisitorIds, resolve_secret
+from hubs_bridge.metrics import CONTENT_TYPE, Metrics
+from hubs_bridge.realtime.service import RealtimeService
 from hubs_bridge.scenes.library import load_library
 from hubs_bridge.seed import seed_events
 from hubs_bridge.settings import Settings
 from hubs_bridge.store import open_store
-from hubs_bridge.web import events, health, scenes, tokens
+from hubs_bridge.web import attendance, events, health, scenes, tokens
 from hubs_bridge.web.access_log import access_log_middleware
 from hubs_bridge.web.api import Operation
 from hubs_bridge.web.errors import error_middleware
-from hubs_bridge.web.keys import AUTH, BROKER, CALENDAR, SCENES, SETTINGS, STORE
+from hubs_bridge.web.keys import (
+    AUTH,
+    BROKER,
+    CALENDAR,
+    METRICS,
+    REALTIME,
+    SCENES,
+    SETTINGS,
+    STORE,
+)
 from hubs_bridge.web.openapi import openapi_handler
+from hubs_bridge.web.ws import ws_handler
 
 log = logging.getLogger("hubs_bridge.app")
 
-API_MODULES = (health, events, tokens)
+API_MODULES = (health, events, tokens, attendance)
 
 
 def operations() -> list[Operation]:
@@ -46,6 +59,12 @@ async def create_app(settings: Settings) -> web.Application:
     calendar = CalendarService(store, lambda: library.scenes.keys(), settings.limits)
     if settings.seed_dir is not None:
         await seed_events(calendar, settings.seed_dir)
+    ids = VisitorIds(await resolve_secret(settings, store))
+    metrics = Metrics()
+    metrics.watch_broker(
+        lambda: getattr(broker, "errors", 0), lambda: getattr(broker, "reconnects", 0)
+    )
+    realtime = RealtimeService(settings, broker, store, calendar, ids, metrics)
 
     app = web.Application(
         client_max_size=settings.limits.max_body_bytes,
@@ -57,13 +76,34 @@ async def create_app(settings: Settings) -> web.Application:
     app[BROKER] = broker
     app[AUTH] = Authenticator(store, settings.staff_token)
     app[CALENDAR] = calendar
+    app[METRICS] = metrics
+    app[REALTIME] = realtime
 
     for module in API_MODULES:
         module.api.add_routes(app)
     scenes.add_routes(app)
     app.router.add_get("/api/openapi.json", openapi_handler(operations()))
+    app.router.add_get("/ws", ws_handler)
+    app.router.add_get("/metrics", _metrics)
+    # Order matters: backends close last, after the real-time loops have stopped.
     app.cleanup_ctx.append(_backends_closed_at_exit)
+    app.cleanup_ctx.append(_realtime)
+    app.on_shutdown.append(_say_bye)
     return app
+
+
+async def _metrics(request: web.Request) -> web.Response:
+    body = request.app[METRICS].render()
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
+
+
+async def _realtime(app: web.Application) -> AsyncIterator[None]:
+    async for _ in app[REALTIME].run():
+        yield
+
+
+async def _say_bye(app: web.Application) -> None:
+    await app[REALTIME].shutdown()
 
 
 async def _backends_closed_at_exit(app: web.Application) -> AsyncIterator[None]:

@@ -10,6 +10,8 @@ if TYPE_CHECKING:
     from hubs_bridge.auth import Authenticator
     from hubs_bridge.broker.base import Broker
     from hubs_bridge.calendar_service import CalendarService
+    from hubs_bridge.metrics import Metrics
+    from hubs_bridge.realtime.service import RealtimeService
     from hubs_bridge.scenes.library import SceneLibrary
     from hubs_bridge.settings import Settings
     from hubs_bridge.store.base import Store
@@ -20,3 +22,5 @@ BROKER: web.AppKey[Broker] = web.AppKey("broker")
 SCENES: web.AppKey[SceneLibrary] = web.AppKey("scenes")
 AUTH: web.AppKey[Authenticator] = web.AppKey("auth")
 CALENDAR: web.AppKey[CalendarService] = web.AppKey("calendar")
+REALTIME: web.AppKey[RealtimeService] = web.AppKey("realtime")
+METRICS: web.AppKey[Metrics] = web.AppKey("metrics")

@@ -1,0 +1,171 @@
+"""The websocket protocol of ``/ws``: every frame as a pydantic model, tagged by ``type``.
+
+``docs/protocol.md`` describes the same frames for people; this module is the
+source of truth for machines. Client frames are validated here; server frames
+are modelled here too (tests validate what the server sends against them), but
+the hot paths encode plain dicts with orjson, once per frame.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
+
+from hubs_bridge.core.calendar import Slug
+from hubs_bridge.core.event_commands import validation_details
+from hubs_bridge.errors import HubsBridgeError
+
+MAX_FRAME_BYTES = 16 * 1024
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+
+
+class _Frame(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- client to server ------------------------------------------------------
+
+
+class Resume(_Frame):
+    epoch: Annotated[str, StringConstraints(max_length=64)]
+    seq: int = Field(ge=0)
+
+
+class Hello(_Frame):
+    """Must be the first frame. Credentials travel here, never in the URL."""
+
+    type: Literal["hello"]
+    event: Slug
+    room: Slug | None = None
+    token: Annotated[str, StringConstraints(max_length=200)] | None = None
+    visitor: Annotated[str, StringConstraints(max_length=200)] | None = None
+    name: Name | None = None
+    resume: Resume | None = None
+
+
+class Enter(_Frame):
+    type: Literal["enter"]
+    room: Slug
+
+
+class Leave(_Frame):
+    type: Literal["leave"]
+    room: Slug
+
+
+class Ping(_Frame):
+    type: Literal["ping"]
+    t: float | None = None  # echoed in the pong, for round-trip times
+
+
+ClientFrame = Annotated[Hello | Enter | Leave | Ping, Field(discriminator="type")]
+CLIENT_TYPES = frozenset({"hello", "enter", "leave", "ping"})
+_client_adapter: TypeAdapter[Hello | Enter | Leave | Ping] = TypeAdapter(ClientFrame)
+
+
+class FrameError(HubsBridgeError):
+    """A client frame that cannot be accepted; ``code`` goes into the ``error`` frame."""
+
+    def __init__(self, code: str, message: str, details: Any = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details = details
+
+
+def parse_client_frame(text: str | bytes) -> Hello | Enter | Leave | Ping:
+    """One client frame, or :class:`FrameError` with a stable code."""
+    if len(text) > MAX_FRAME_BYTES:
+        raise FrameError("frame_too_large", f"frames may be at most {MAX_FRAME_BYTES} bytes")
+    try:
+        data = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        raise FrameError("bad_frame", "frames must be JSON objects") from None
+    if not isinstance(data, dict):
+        raise FrameError("bad_frame", "frames must be JSON objects")
+    kind = data.get("type")
+    if kind not in CLIENT_TYPES:
+        raise FrameError("unknown_type", f"unknown frame type {str(kind)[:40]!r}")
+    try:
+        return _client_adapter.validate_python(data)
+    except ValidationError as exc:
+        raise FrameError(
+            "invalid_frame", f"invalid {kind} frame", validation_details(exc)
+        ) from None
+
+
+# --- server to client ------------------------------------------------------
+
+
+class Welcome(_Frame):
+    type: Literal["welcome"]
+    session: str
+    role: Literal["visitor", "moderator", "staff"]
+    visitor: str  # the signed pseudonymous id to send in the next hello
+    epoch: str
+    seq: int
+    recovered: bool
+    snapshot: dict[str, Any]
+
+
+class Snapshot(_Frame):
+    """Replaces the page's state when the stream's continuity was lost."""
+
+    type: Literal["snapshot"]
+    epoch: str
+    seq: int
+    snapshot: dict[str, Any]
+
+
+class Attendance(_Frame):
+    type: Literal["attendance"]
+    epoch: str
+    seq: int
+    online: int
+    rooms: dict[str, dict[str, Any]]
+    removed: list[str] = Field(default_factory=list)
+
+
+class Pong(_Frame):
+    type: Literal["pong"]
+    t: float | None = None
+
+
+class Error(_Frame):
+    type: Literal["error"]
+    code: str
+    message: str
+    ref: str | None = None
+    details: Any = None
+    retry_after_ms: int | None = None
+
+
+class Bye(_Frame):
+    type: Literal["bye"]
+    reason: str
+    reconnect_after_ms: int | None = None
+
+
+ServerFrame = Annotated[
+    Welcome | Snapshot | Attendance | Pong | Error | Bye, Field(discriminator="type")
+]
+server_frame_adapter: TypeAdapter[Welcome | Snapshot | Attendance | Pong | Error | Bye] = (
+    TypeAdapter(ServerFrame)
+)
+
+
+def encode(frame: dict[str, Any]) -> bytes:
+    return orjson.dumps(frame)
+
+
+def error_frame(code: str, message: str, **extra: Any) -> bytes:
+    return encode(
+        {
+            "type": "error",
+            "code": code,
+            "message": message,
+            **{k: v for k, v in extra.items() if v is not None},
+        }
+    )

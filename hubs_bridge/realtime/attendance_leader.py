@@ -1,0 +1,124 @@
+"""Once a second, one process per event turns shared presence into an ``attendance`` frame.
+
+Leadership is a lease in the broker, so with several processes exactly one
+publishes an event's attendance, and another takes over within a few seconds
+when it dies. Whatever the number of arrivals, each page gets at most one
+attendance frame per interval. The leader also sweeps expired presence (the
+sessions of a dead process) into the record as leaves, and writes the
+per-minute samples that the charts draw.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from hubs_bridge.broker.base import Broker
+from hubs_bridge.core.attendance import (
+    AttendanceSample,
+    EventCounts,
+    changes,
+    count,
+    minute_of,
+)
+from hubs_bridge.core.calendar import Event
+from hubs_bridge.errors import HubsBridgeError
+from hubs_bridge.realtime.presence import PresenceKeeper
+from hubs_bridge.store.base import Store
+
+log = logging.getLogger("hubs_bridge.attendance")
+
+Publish = Callable[[str, dict[str, Any]], Awaitable[None]]
+# Events are led from a little before the doors open until a little after the end.
+LEAD_MARGIN = timedelta(hours=1)
+EVENTS_REFRESH_S = 10.0
+
+
+class AttendanceLeader:
+    def __init__(
+        self,
+        broker: Broker,
+        store: Store,
+        presence: PresenceKeeper,
+        publish: Publish,
+        interval_s: float,
+        local_events: Callable[[], set[str]],
+    ) -> None:
+        self._broker = broker
+        self._store = store
+        self._presence = presence
+        self._publish = publish
+        self.interval_s = interval_s
+        self._local_events = local_events
+        self.owner = secrets.token_hex(8)
+        self._last: dict[str, EventCounts] = {}
+        self._sampled: dict[str, datetime] = {}
+        self._events: dict[str, Event] = {}
+        self._events_loaded_at: datetime | None = None
+        # Rooms whose Hubs counts are stale (the bridge lost their channel); set by the bridge.
+        self.stale_rooms: dict[str, set[str]] = {}
+
+    async def _candidates(self, now: datetime) -> list[Event]:
+        if (
+            self._events_loaded_at is None
+            or (now - self._events_loaded_at).total_seconds() > EVENTS_REFRESH_S
+        ):
+            self._events = {e.slug: e for e in await self._store.list_events()}
+            self._events_loaded_at = now
+        local = self._local_events()
+        return [
+            e
+            for e in self._events.values()
+            if e.slug in local or e.doors_open_at - LEAD_MARGIN <= now <= e.ends_at + LEAD_MARGIN
+        ]
+
+    def forget_events(self) -> None:
+        """Reload the calendar at the next tick (an event or its rooms changed)."""
+        self._events_loaded_at = None
+
+    async def tick(self, now: datetime) -> None:
+        try:
+            events = await self._candidates(now)
+        except HubsBridgeError as exc:
+            log.warning("attendance tick skipped: %s", exc)
+            return
+        for event in events:
+            try:
+                await self._tick_event(event, now)
+            except HubsBridgeError as exc:
+                self._last.pop(event.slug, None)  # publish in full once it works again
+                log.warning("attendance of %s not published: %s", event.slug, exc)
+
+    async def _tick_event(self, event: Event, now: datetime) -> None:
+        ttl = max(3 * self.interval_s, 2.0)
+        if not await self._broker.lead(event.slug, self.owner, ttl):
+            self._last.pop(event.slug, None)
+            return
+        expired = await self._broker.presence_sweep(event.slug)
+        if expired:
+            self._presence.record_expired(event.slug, expired)
+        entries = await self._broker.presence_list(event.slug)
+        current = count(
+            entries, [r.slug for r in event.rooms], self.stale_rooms.get(event.slug, ())
+        )
+        body = changes(self._last.get(event.slug), current)
+        if body is not None:
+            await self._publish(event.slug, body)
+            self._last[event.slug] = current
+        minute = minute_of(now)
+        if self._sampled.get(event.slug) != minute:
+            self._sampled[event.slug] = minute
+            samples = [
+                AttendanceSample(
+                    event=event.slug,
+                    room=slug,
+                    minute=minute,
+                    web=counts.web,
+                    hubs=counts.hubs_room + counts.hubs_entering + counts.hubs_lobby,
+                )
+                for slug, counts in current.rooms.items()
+            ]
+            await self._store.add_attendance([], samples)

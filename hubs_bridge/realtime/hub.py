@@ -1,0 +1,160 @@
+"""Local fan-out: the sessions of each event in this process, fed by the broker.
+
+The broker hands every frame of a subscribed event to :meth:`HubRegistry.on_frame`
+in order, once per process. The hub encodes it once (position spliced in,
+websocket header added) and writes the same bytes to each local session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+
+from hubs_bridge.broker.base import Broker, StreamFrame
+from hubs_bridge.metrics import Metrics
+from hubs_bridge.realtime.session import Session
+from hubs_bridge.realtime.wire import text_frame
+
+log = logging.getLogger("hubs_bridge.hub")
+
+# An event without local sessions stays subscribed this long, so a page that
+# reloads does not make the process unsubscribe and subscribe again.
+UNSUBSCRIBE_AFTER_S = 30.0
+
+AttendanceSource = Callable[[str], Awaitable[dict[str, Any]]]
+ResetHandler = Callable[["EventHub"], Awaitable[None]]
+
+
+class EventHub:
+    """One event's sessions in this process, and the stream position they have seen."""
+
+    def __init__(self, event: str, epoch: str, seq: int, attendance: dict[str, Any]) -> None:
+        self.event = event
+        self.epoch = epoch
+        self.seq = seq
+        # Attendance as of ``seq``: the snapshot given to a page that says hello.
+        self.attendance = attendance
+        self.sessions: set[Session] = set()
+        self.empty_since: float | None = time.monotonic()
+
+    def add(self, session: Session) -> None:
+        self.sessions.add(session)
+        self.empty_since = None
+
+    def discard(self, session: Session) -> None:
+        self.sessions.discard(session)
+        if not self.sessions and self.empty_since is None:
+            self.empty_since = time.monotonic()
+
+    def apply(self, body: dict[str, Any]) -> None:
+        """Keep the hub's own state current with a frame's content."""
+        if body.get("type") == "attendance":
+            rooms = self.attendance.setdefault("rooms", {})
+            rooms.update(body.get("rooms", {}))
+            for slug in body.get("removed", ()):
+                rooms.pop(slug, None)
+            self.attendance["online"] = body.get("online", self.attendance.get("online", 0))
+
+    def deliver(self, frame: StreamFrame, metrics: Metrics) -> None:
+        if frame.epoch == self.epoch and frame.seq <= self.seq:
+            return  # already delivered (the broker never should, but stay idempotent)
+        started = time.perf_counter()
+        self.epoch, self.seq = frame.epoch, frame.seq
+        self.apply(orjson.loads(frame.body))
+        raw = text_frame(frame.encode())
+        written = 0
+        seq = frame.seq
+        for session in tuple(self.sessions):
+            if session.skip_through < seq and session.write_frame(raw):
+                written += 1
+        metrics.frames_out.inc(written)
+        metrics.bytes_out.inc(written * len(raw))
+        metrics.fanout_seconds.observe(time.perf_counter() - started)
+
+
+class HubRegistry:
+    """Every :class:`EventHub` of this process; the broker's frame listener."""
+
+    def __init__(
+        self,
+        broker: Broker,
+        metrics: Metrics,
+        attendance_of: AttendanceSource,
+        on_reset: ResetHandler,
+    ) -> None:
+        self._broker = broker
+        self._metrics = metrics
+        self._attendance_of = attendance_of
+        self._reset_handler = on_reset
+        self.hubs: dict[str, EventHub] = {}
+        self._opening: dict[str, asyncio.Future[EventHub]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def hub_for(self, event: str) -> EventHub:
+        """The event's hub, subscribing to its stream when it is the first here."""
+        hub = self.hubs.get(event)
+        if hub is not None:
+            return hub
+        opening = self._opening.get(event)
+        if opening is not None:
+            return await asyncio.shield(opening)
+        future: asyncio.Future[EventHub] = asyncio.get_running_loop().create_future()
+        self._opening[event] = future
+        try:
+            epoch, seq = await self._broker.subscribe(event)
+            attendance = await self._attendance_of(event)
+            hub = EventHub(event, epoch, seq, attendance)
+            self.hubs[event] = hub
+            future.set_result(hub)
+            return hub
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: waiters re-raise it, nobody else must
+            raise
+        finally:
+            del self._opening[event]
+
+    # FrameListener
+
+    def on_frame(self, event: str, frame: StreamFrame) -> None:
+        hub = self.hubs.get(event)
+        if hub is not None:
+            hub.deliver(frame, self._metrics)
+
+    def on_reset(self, event: str, epoch: str, seq: int) -> None:
+        hub = self.hubs.get(event)
+        if hub is None:
+            return
+        log.warning("stream of %s lost continuity; sending snapshots at %s/%d", event, epoch, seq)
+        hub.epoch, hub.seq = epoch, seq
+        task = asyncio.get_running_loop().create_task(self._reset(hub))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _reset(self, hub: EventHub) -> None:
+        try:
+            hub.attendance = await self._attendance_of(hub.event)
+            await self._reset_handler(hub)
+        except Exception:
+            log.exception("could not send fresh snapshots for %s", hub.event)
+
+    async def sweep(self) -> None:
+        """Unsubscribe events that have had no local session for a while."""
+        now = time.monotonic()
+        for event, hub in list(self.hubs.items()):
+            if hub.empty_since is not None and now - hub.empty_since > UNSUBSCRIBE_AFTER_S:
+                del self.hubs[event]
+                await self._broker.unsubscribe(event)
+
+    def sessions(self) -> list[Session]:
+        return [s for hub in self.hubs.values() for s in hub.sessions]
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)

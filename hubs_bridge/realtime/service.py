@@ -1,0 +1,335 @@
+"""The real-time side of one process: sessions, fan-out, presence and attendance.
+
+Owns the background loops (attendance leader, presence refresh, record
+flush, housekeeping); :meth:`RealtimeService.run` is the lifetime, entered
+from the app's ``cleanup_ctx`` and cancelled with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import logging
+import random
+import secrets
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from hubs_bridge.auth import Principal
+from hubs_bridge.broker.base import Broker, PresenceEntry
+from hubs_bridge.calendar_service import CalendarService
+from hubs_bridge.core.attendance import count, retention_cutoff
+from hubs_bridge.core.calendar import Event
+from hubs_bridge.core.ratelimit import TokenBucket
+from hubs_bridge.errors import HubsBridgeError
+from hubs_bridge.identity import VisitorIds
+from hubs_bridge.metrics import Metrics
+from hubs_bridge.protocol import Hello, encode
+from hubs_bridge.realtime.attendance_leader import AttendanceLeader
+from hubs_bridge.realtime.hub import EventHub, HubRegistry
+from hubs_bridge.realtime.presence import PresenceKeeper
+from hubs_bridge.realtime.session import Session
+from hubs_bridge.settings import Settings
+from hubs_bridge.store.base import Store
+
+log = logging.getLogger("hubs_bridge.realtime")
+
+HOUSEKEEPING_S = 5.0
+RETENTION_EVERY_S = 3600.0
+
+
+def public_event(event: Event) -> dict[str, Any]:
+    """The event as a visitor may see it: no Hubs links (those go out through /go)."""
+    data = event.model_dump(mode="json", exclude={"version"})
+    for room in data["rooms"]:
+        room.pop("hubs", None)
+    return data
+
+
+class RealtimeService:
+    def __init__(
+        self,
+        settings: Settings,
+        broker: Broker,
+        store: Store,
+        calendar: CalendarService,
+        ids: VisitorIds,
+        metrics: Metrics,
+    ) -> None:
+        self.settings = settings.realtime
+        self.broker = broker
+        self.calendar = calendar
+        self.ids = ids
+        self.metrics = metrics
+        self.registry = HubRegistry(broker, metrics, self.attendance_of, self._send_snapshots)
+        self.presence = PresenceKeeper(
+            broker, store, ids, self.settings.presence_ttl_s, calendar.now
+        )
+        self.leader = AttendanceLeader(
+            broker,
+            store,
+            self.presence,
+            self.publish,
+            self.settings.attendance_interval_s,
+            lambda: set(self.registry.hubs),
+        )
+        self._store = store
+        self._retention_days = settings.retention_days
+        self.sessions: dict[str, Session] = {}
+        self.sockets: dict[str, web.WebSocketResponse] = {}
+        self._per_visitor: Counter[str] = Counter()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.accepting = True
+        # Public live counts, cached briefly so a busy landing page costs one read a second.
+        self.live_cache: dict[str, tuple[float, Any]] = {}
+
+    # Lifetime
+
+    async def run(self) -> AsyncIterator[None]:
+        """Start the broker's delivery and the loops; stop them on exit."""
+        await self.broker.start(self.registry)
+        interval = self.settings.attendance_interval_s
+        loops = [
+            self._every(interval, lambda: self.leader.tick(self.calendar.now())),
+            self._every(self.settings.presence_ttl_s / 3, self.presence.refresh),
+            self._every(1.0, self.presence.flush),
+            self._every(HOUSEKEEPING_S, self._housekeeping),
+            self._every(RETENTION_EVERY_S, self._retention, first_delay=5.0),
+        ]
+        tasks = [asyncio.create_task(loop) for loop in loops]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await self.registry.close()
+            await self.presence.flush()
+
+    async def _every(
+        self, seconds: float, work: Callable[[], Awaitable[None]], first_delay: float | None = None
+    ) -> None:
+        await asyncio.sleep(seconds if first_delay is None else first_delay)
+        while True:
+            started = time.monotonic()
+            try:
+                await work()
+            except HubsBridgeError as exc:
+                log.warning("background work failed, retrying: %s", exc)
+            except Exception:
+                log.exception("background work crashed, retrying")
+            await asyncio.sleep(max(0.0, seconds - (time.monotonic() - started)))
+
+    async def _housekeeping(self) -> None:
+        deadline = time.monotonic() - self.settings.idle_timeout_s
+        for session in list(self.sessions.values()):
+            if session.last_seen < deadline:
+                self.close_later(session, 1000, "idle", bye={"reason": "idle"})
+        await self.registry.sweep()
+
+    async def _retention(self) -> None:
+        cutoff = retention_cutoff(self.calendar.now(), self._retention_days)
+        deleted = await self._store.delete_attendance_before(cutoff)
+        if deleted:
+            log.info("retention: deleted %d attendance records before %s", deleted, cutoff)
+
+    # Stream
+
+    async def publish(self, event: str, body: dict[str, Any]) -> None:
+        await self.broker.publish(event, orjson.dumps(body))
+        self.metrics.published.labels(str(body.get("type", "?"))).inc()
+
+    async def attendance_of(self, event_slug: str) -> dict[str, Any]:
+        """Current counts computed from presence (for a hub that starts or resets)."""
+        event = await self.calendar.get(event_slug)
+        try:
+            entries = await self.broker.presence_list(event_slug)
+        except HubsBridgeError:
+            entries = []
+        stale = self.leader.stale_rooms.get(event_slug, ())
+        return count(entries, [r.slug for r in event.rooms], stale).as_dict()
+
+    async def snapshot(self, event: Event, attendance: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "event": public_event(event),
+            "phase": event.phase(self.calendar.now()),
+            "attendance": attendance,
+        }
+
+    async def _send_snapshots(self, hub: EventHub) -> None:
+        event = await self.calendar.get(hub.event)
+        frame = {
+            "type": "snapshot",
+            "epoch": hub.epoch,
+            "seq": hub.seq,
+            "snapshot": await self.snapshot(event, copy.deepcopy(hub.attendance)),
+        }
+        payload = encode(frame)
+        for session in tuple(hub.sessions):
+            session.send(payload)
+
+    # Sessions
+
+    def visitor_sessions(self, visitor: str) -> int:
+        return self._per_visitor[visitor]
+
+    async def open(
+        self,
+        *,
+        hello: Hello,
+        event: Event,
+        principal: Principal,
+        visitor: str,
+        visitor_token: str,
+        socket: web.WebSocketResponse,
+        transport: asyncio.Transport,
+    ) -> Session:
+        """Register an accepted session; its welcome (and missed frames) are sent here."""
+        hub = await self.registry.hub_for(event.slug)
+        session = Session(
+            session_id=secrets.token_urlsafe(9),
+            transport=transport,
+            event=event.slug,
+            principal=principal,
+            visitor=visitor,
+            name=hello.name,
+            room=hello.room,
+            limit=self.settings.send_queue_bytes,
+            bucket=TokenBucket(self.settings.frames_per_second, self.settings.frames_burst),
+            on_slow=self._on_slow,
+        )
+        session.hold()  # live frames wait until the welcome and missed frames are out
+        hub.add(session)
+        self.sessions[session.id] = session
+        self.sockets[session.id] = socket
+        self._per_visitor[visitor] += 1
+        self.metrics.sessions.labels(event.slug).inc()
+        epoch, seq = hub.epoch, hub.seq
+        attendance = copy.deepcopy(hub.attendance)
+
+        missed, recovered, position = await self._missed(hello, event.slug, epoch, seq, session)
+        welcome = {
+            "type": "welcome",
+            "session": session.id,
+            "role": principal.role,
+            "visitor": visitor_token,
+            "epoch": epoch,
+            "seq": position,
+            "recovered": recovered,
+            "snapshot": await self.snapshot(event, attendance),
+        }
+        session.send(encode(welcome))
+        for frame in missed:
+            session.send(frame)
+        session.release()
+        await self.presence.arrive(
+            event.slug,
+            PresenceEntry(
+                session=session.id,
+                visitor=visitor,
+                room=hello.room,
+                source="web",
+                role=principal.role,
+                name=hello.name,
+            ),
+        )
+        return session
+
+    async def _missed(
+        self, hello: Hello, event: str, epoch: str, seq: int, session: Session
+    ) -> tuple[list[bytes], bool, int]:
+        """Frames a resuming page missed up to ``seq``: (frames, recovered, welcome seq)."""
+        resume = hello.resume
+        if resume is None or resume.epoch != epoch:
+            return [], False, seq
+        if resume.seq >= seq:
+            # The page saw more than this process has delivered yet (it came from a
+            # process that was ahead): skip what it has, deliver the rest live.
+            session.skip_through = resume.seq
+            return [], True, resume.seq
+        try:
+            frames = await self.broker.history(event, epoch, resume.seq)
+        except HubsBridgeError:
+            frames = None
+        if frames is None:
+            return [], False, seq
+        wanted = [f for f in frames if f.seq <= seq]
+        if len(wanted) != seq - resume.seq:
+            return [], False, seq
+        return [f.encode() for f in wanted], True, resume.seq
+
+    async def close_session(self, session: Session) -> None:
+        if self.sessions.pop(session.id, None) is None:
+            return
+        self.sockets.pop(session.id, None)
+        session.state = "closed"
+        self._per_visitor[session.visitor] -= 1
+        if self._per_visitor[session.visitor] <= 0:
+            del self._per_visitor[session.visitor]
+        hub = self.registry.hubs.get(session.event)
+        if hub is not None:
+            hub.discard(session)
+        self.metrics.sessions.labels(session.event).dec()
+        await self.presence.depart(session.id)
+
+    def _on_slow(self, session: Session) -> None:
+        hub = self.registry.hubs.get(session.event)
+        if hub is not None:
+            hub.discard(session)
+        self.metrics.slow_closes.inc()
+        self.metrics.closes.labels("slow").inc()
+        log.info("session %s cut off: too slow", session.id)
+
+    async def move(self, session: Session, room: str | None) -> None:
+        session.room = room
+        await self.presence.move(session.id, room)
+
+    def close_later(
+        self, session: Session, code: int, reason: str, *, bye: dict[str, Any] | None = None
+    ) -> None:
+        """Say bye and close a session without making the caller wait for it."""
+        socket = self.sockets.get(session.id)
+        if socket is None or session.state != "open":
+            return
+        session.state = "closing"
+        if bye is not None:
+            session.state = "open"
+            session.send(encode({"type": "bye", **bye}))
+            session.state = "closing"
+        self.metrics.closes.labels(reason).inc()
+        task = asyncio.create_task(self._close(socket, code, reason))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    @staticmethod
+    async def _close(socket: web.WebSocketResponse, code: int, reason: str) -> None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(socket.close(code=code, message=reason.encode()), 5.0)
+
+    async def shutdown(self) -> None:
+        """SIGTERM: refuse new sessions, tell every page when to come back, close with 1012."""
+        self.accepting = False
+        low, high = (
+            self.settings.reconnect_min_ms,
+            max(self.settings.reconnect_min_ms, self.settings.reconnect_max_ms),
+        )
+        for session in list(self.sessions.values()):
+            # Jitter spreads the reconnects of thousands of pages over a few seconds.
+            self.close_later(
+                session,
+                1012,
+                "restart",
+                bye={"reason": "restart", "reconnect_after_ms": random.randint(low, high)},
+            )
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=6.0)
+
+    def now(self) -> datetime:
+        return self.calendar.now()

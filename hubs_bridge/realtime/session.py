@@ -1,0 +1,136 @@
+"""One browser's websocket session: identity, room, and a bounded way to write to it.
+
+Writes go straight to the transport, synchronously: the transport's own
+buffer is the session's send queue, bounded in bytes. A session whose buffer
+would grow past the bound is cut off (close code 4008, reason ``slow``) and
+dropped from every fan-out at once, so it never delays anyone else; the page
+reconnects and resumes from its last sequence number.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from typing import Literal
+
+from hubs_bridge.auth import Principal
+from hubs_bridge.core.ratelimit import TokenBucket
+from hubs_bridge.realtime.wire import close_frame, text_frame
+
+log = logging.getLogger("hubs_bridge.session")
+
+CLOSE_SLOW = 4008
+# How long a cut-off session's close frame may wait behind its backlog.
+ABORT_AFTER_S = 2.0
+
+State = Literal["open", "closing", "closed"]
+
+
+class Session:
+    """A websocket session after its ``hello`` was accepted."""
+
+    __slots__ = (
+        "_on_slow",
+        "_pending",
+        "_pending_bytes",
+        "_transport",
+        "bucket",
+        "event",
+        "id",
+        "last_seen",
+        "limit",
+        "name",
+        "principal",
+        "room",
+        "skip_through",
+        "state",
+        "violations",
+        "visitor",
+    )
+
+    def __init__(
+        self,
+        *,
+        session_id: str,
+        transport: asyncio.Transport,
+        event: str,
+        principal: Principal,
+        visitor: str,
+        name: str | None,
+        room: str | None,
+        limit: int,
+        bucket: TokenBucket,
+        on_slow: Callable[[Session], None],
+    ) -> None:
+        self.id = session_id
+        self._transport = transport
+        self.event = event
+        self.principal = principal
+        self.visitor = visitor
+        self.name = name
+        self.room = room
+        self.limit = limit
+        self.bucket = bucket
+        self.violations = 0
+        # Stream frames up to this seq were already seen by the page (it resumed
+        # from a process that was ahead of this one); they are not written again.
+        self.skip_through = 0
+        self.last_seen = time.monotonic()
+        self.state: State = "open"
+        # While not None, stream frames wait here (a resume is being prepared).
+        self._pending: list[bytes] | None = None
+        self._pending_bytes = 0
+        self._on_slow = on_slow
+
+    @property
+    def role(self) -> str:
+        return self.principal.role
+
+    def hold(self) -> None:
+        """Queue stream frames instead of writing them, until :meth:`release`."""
+        self._pending = []
+        self._pending_bytes = 0
+
+    def release(self) -> None:
+        pending, self._pending = self._pending, None
+        for frame in pending or ():
+            self.write_frame(frame)
+
+    def send(self, payload: bytes) -> bool:
+        """Write one frame for this session only (encoded here, as it goes to one)."""
+        return self.write_frame(text_frame(payload), direct=True)
+
+    def write_frame(self, frame: bytes, *, direct: bool = False) -> bool:
+        """Write a complete websocket frame; ``False`` if the session is gone or was cut off."""
+        if self.state != "open":
+            return False
+        if self._pending is not None and not direct:
+            self._pending.append(frame)
+            self._pending_bytes += len(frame)
+            if self._pending_bytes > self.limit:
+                self.cut_off()
+                return False
+            return True
+        transport = self._transport
+        if transport.is_closing():
+            self.state = "closed"
+            return False
+        if transport.get_write_buffer_size() + len(frame) > self.limit:
+            self.cut_off()
+            return False
+        transport.write(frame)
+        return True
+
+    def cut_off(self) -> None:
+        """Close as ``slow`` at once: no more frames, a close frame behind the backlog."""
+        if self.state != "open":
+            return
+        self.state = "closing"
+        self._on_slow(self)
+        transport = self._transport
+        if not transport.is_closing():
+            transport.write(close_frame(CLOSE_SLOW, "slow"))
+            # A page that reads nothing never answers the close; don't wait for it.
+            asyncio.get_running_loop().call_later(ABORT_AFTER_S, transport.abort)

@@ -1,0 +1,219 @@
+"""``GET /ws``: the websocket gateway. Frames in, commands to the real-time service.
+
+Everything a page sends is checked here before it reaches the service: size,
+rate, JSON, type, fields, role. A bad frame gets an ``error`` frame and
+changes nothing; a session that keeps sending bad frames or goes over its
+rate is closed. Nothing a client sends can crash or stall the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from hubs_bridge.auth import Principal
+from hubs_bridge.errors import ClientError, HubsBridgeError
+from hubs_bridge.protocol import (
+    Enter,
+    FrameError,
+    Hello,
+    Leave,
+    Ping,
+    encode,
+    error_frame,
+    parse_client_frame,
+)
+from hubs_bridge.realtime.service import RealtimeService
+from hubs_bridge.realtime.session import Session
+from hubs_bridge.web.errors import error_response
+from hubs_bridge.web.keys import AUTH, CALENDAR, REALTIME, SETTINGS
+
+log = logging.getLogger("hubs_bridge.ws")
+
+# Hard cap of aiohttp's reader; frames above the protocol limit but below this get a
+# clear error frame, larger ones are refused by aiohttp with close code 1009.
+READ_CAP_BYTES = 1024 * 1024
+
+CLOSE_BAD_HELLO = 4400
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_UNKNOWN_EVENT = 4404
+CLOSE_POLICY = 1008
+CLOSE_TOO_MANY = 4429
+
+
+def origin_allowed(request: web.Request, allowed: list[str]) -> bool:
+    """Browsers send Origin; pages of this server and the configured origins may connect."""
+    origin = request.headers.get("Origin")
+    if origin is None or "*" in allowed:
+        return True  # not a browser (bots, tests, the load generator), or open by choice
+    own = f"{request.scheme}://{request.host}"
+    return origin == own or origin in allowed
+
+
+async def ws_handler(request: web.Request) -> web.StreamResponse:
+    service = request.app[REALTIME]
+    settings = request.app[SETTINGS].realtime
+    if not service.accepting:
+        return error_response(503, "shutting_down", "the server is restarting; try again")
+    if not origin_allowed(request, settings.allowed_origins):
+        return error_response(403, "origin_not_allowed", "this origin may not connect")
+    ws = web.WebSocketResponse(
+        heartbeat=settings.ping_interval_s,
+        max_msg_size=READ_CAP_BYTES,
+        compress=False,  # frames are written as raw bytes by the fan-out (see wire.py)
+    )
+    await ws.prepare(request)
+    transport = request.transport
+    if not isinstance(transport, asyncio.Transport):
+        return ws
+    session: Session | None = None
+    try:
+        session = await _hello(request, ws, service, transport)
+        if session is not None:
+            await _serve(ws, service, session)
+    finally:
+        if session is not None:
+            await service.close_session(session)
+        if not ws.closed:
+            await ws.close()
+    return ws
+
+
+async def _refuse(ws: web.WebSocketResponse, close_code: int, code: str, message: str) -> None:
+    await ws.send_str(error_frame(code, message).decode())
+    await ws.close(code=close_code, message=code.encode())
+
+
+async def _hello(
+    request: web.Request,
+    ws: web.WebSocketResponse,
+    service: RealtimeService,
+    transport: asyncio.Transport,
+) -> Session | None:
+    settings = request.app[SETTINGS].realtime
+    try:
+        msg = await ws.receive(timeout=settings.hello_timeout_s)
+    except TimeoutError:
+        await _refuse(ws, CLOSE_BAD_HELLO, "hello_timeout", "send hello first")
+        return None
+    if msg.type != WSMsgType.TEXT:
+        if msg.type in (WSMsgType.BINARY,):
+            await _refuse(ws, CLOSE_BAD_HELLO, "binary_not_supported", "frames must be JSON text")
+        return None
+    service.metrics.frames_in.inc()
+    service.metrics.bytes_in.inc(len(msg.data))
+    try:
+        frame = parse_client_frame(msg.data)
+    except FrameError as exc:
+        await _refuse(ws, CLOSE_BAD_HELLO, exc.code, exc.message)
+        return None
+    if not isinstance(frame, Hello):
+        await _refuse(ws, CLOSE_BAD_HELLO, "hello_required", "the first frame must be hello")
+        return None
+    try:
+        principal: Principal = await request.app[AUTH].authenticate(frame.token)
+    except ClientError as exc:
+        await _refuse(ws, CLOSE_UNAUTHORIZED, exc.code, exc.message)
+        return None
+    try:
+        event = await request.app[CALENDAR].get(frame.event)
+    except ClientError:
+        await _refuse(ws, CLOSE_UNKNOWN_EVENT, "unknown_event", f"no event {frame.event!r}")
+        return None
+    if frame.room is not None and event.room(frame.room) is None:
+        await _refuse(ws, CLOSE_BAD_HELLO, "unknown_room", f"no room {frame.room!r}")
+        return None
+    ids = service.ids
+    visitor = ids.verify(frame.visitor) if frame.visitor else None
+    if visitor is None:
+        visitor, visitor_token = ids.issue()
+    else:
+        visitor_token = frame.visitor or ""
+    if service.visitor_sessions(visitor) >= settings.sessions_per_visitor:
+        await _refuse(
+            ws,
+            CLOSE_TOO_MANY,
+            "too_many_sessions",
+            f"at most {settings.sessions_per_visitor} open pages per visitor",
+        )
+        return None
+    try:
+        return await service.open(
+            hello=frame,
+            event=event,
+            principal=principal,
+            visitor=visitor,
+            visitor_token=visitor_token,
+            socket=ws,
+            transport=transport,
+        )
+    except HubsBridgeError as exc:
+        log.warning("session refused: %s", exc)
+        await _refuse(ws, 1013, "unavailable", "the server cannot take sessions now; retry")
+        return None
+
+
+async def _serve(ws: web.WebSocketResponse, service: RealtimeService, session: Session) -> None:
+    settings = service.settings
+    async for msg in ws:
+        if session.state != "open":
+            break
+        now = time.monotonic()
+        session.last_seen = now
+        service.metrics.frames_in.inc()
+        if msg.type == WSMsgType.TEXT:
+            service.metrics.bytes_in.inc(len(msg.data))
+            wait = session.bucket.take(now)
+            if wait > 0:
+                _violation(
+                    service,
+                    session,
+                    "rate_limited",
+                    "too many frames; slow down",
+                    retry_after_ms=int(wait * 1000) + 1,
+                )
+                continue
+            try:
+                frame = parse_client_frame(msg.data)
+                await _dispatch(service, session, frame)
+            except FrameError as exc:
+                _violation(service, session, exc.code, exc.message, details=exc.details)
+            except ClientError as exc:
+                _violation(service, session, exc.code, exc.message)
+        elif msg.type == WSMsgType.BINARY:
+            _violation(service, session, "binary_not_supported", "frames must be JSON text")
+        elif msg.type == WSMsgType.ERROR:
+            break
+        if session.violations > settings.max_violations:
+            service.close_later(
+                session, CLOSE_POLICY, "too_many_errors", bye={"reason": "too_many_errors"}
+            )
+            break
+
+
+def _violation(
+    service: RealtimeService, session: Session, code: str, message: str, **extra: Any
+) -> None:
+    session.violations += 1
+    session.send(error_frame(code, message, **extra))
+
+
+async def _dispatch(
+    service: RealtimeService, session: Session, frame: Hello | Enter | Leave | Ping
+) -> None:
+    if isinstance(frame, Ping):
+        session.send(encode({"type": "pong", "t": frame.t}))
+    elif isinstance(frame, Hello):
+        raise FrameError("hello_twice", "hello was already sent on this connection")
+    elif isinstance(frame, Enter):
+        event = await service.calendar.get(session.event)
+        if event.room(frame.room) is None:
+            raise FrameError("unknown_room", f"no room {frame.room!r}")
+        await service.move(session, frame.room)
+    elif isinstance(frame, Leave) and session.room == frame.room:
+        await service.move(session, None)

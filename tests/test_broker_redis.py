@@ -1,0 +1,254 @@
+"""What only the Redis broker has to get right: repairing what pub/sub loses.
+
+Frames are "lost" by writing them to the stream as the publish script would,
+but without PUBLISH, which is what a dropped pub/sub message looks like to a
+subscriber. The last test runs a private redis-server and kills it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+import time
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+import redis
+
+from hubs_bridge.broker.redis import RedisBroker
+from hubs_bridge.broker.redis_scripts import EventKeys
+from hubs_bridge.errors import BrokerUnavailable
+from tests.conftest import REDIS_URL, free_port, need_service
+from tests.test_broker_contract import Recorder, body, eventually, settle
+
+
+@pytest.fixture
+def raw(redis_prefix: str) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(REDIS_URL)
+    yield client
+    client.close()
+
+
+def write_unpublished(raw: redis.Redis, prefix: str, event: str, count: int) -> list[int]:
+    """Append ``count`` frames to the stream without PUBLISH (a lost message)."""
+    keys = EventKeys.of(prefix, event)
+    seqs = []
+    for _ in range(count):
+        seq = int(raw.incr(keys.seq))
+        raw.xadd(keys.stream, {"b": body(seq)}, id=f"{seq}-0", maxlen=10, approximate=True)
+        seqs.append(seq)
+    return seqs
+
+
+@pytest.fixture
+async def broker(redis_prefix: str, recorder: Recorder) -> AsyncIterator[RedisBroker]:
+    """A broker whose periodic catch-up is too slow to help within a test."""
+    backend = RedisBroker.connect(REDIS_URL, redis_prefix, history_size=10, catch_up_interval_s=60)
+    await backend.start(recorder)
+    yield backend
+    await backend.close()
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()
+
+
+async def test_gap_is_filled_from_history_before_the_next_frame(
+    broker: RedisBroker, recorder: Recorder, raw: redis.Redis
+) -> None:
+    await broker.subscribe("kirmes")
+    await broker.publish("kirmes", body(1))
+    await eventually(lambda: recorder.seqs("kirmes") == [1])
+    assert write_unpublished(raw, broker.prefix, "kirmes", 3) == [2, 3, 4]
+    await settle()
+    assert recorder.seqs("kirmes") == [1]  # nothing told the reader yet
+    await broker.publish("kirmes", body(5))
+    await eventually(lambda: len(recorder.frames["kirmes"]) >= 5)
+    await settle()
+    assert recorder.seqs("kirmes") == [1, 2, 3, 4, 5]
+    assert [f.body for f in recorder.frames["kirmes"]] == [body(n) for n in range(1, 6)]
+    assert not recorder.resets
+
+
+async def test_gap_beyond_history_resets_and_continues(
+    broker: RedisBroker, recorder: Recorder, raw: redis.Redis
+) -> None:
+    epoch, _ = await broker.subscribe("kirmes")
+    write_unpublished(raw, broker.prefix, "kirmes", 300)
+    await broker.publish("kirmes", body(301))
+    await eventually(lambda: bool(recorder.resets["kirmes"]))
+    assert recorder.resets["kirmes"] == [(epoch, 301)]
+    await broker.publish("kirmes", body(302))
+    await eventually(lambda: recorder.seqs("kirmes") == [302])
+
+
+async def test_lost_history_starts_a_new_epoch_and_resets(
+    broker: RedisBroker, recorder: Recorder, raw: redis.Redis
+) -> None:
+    old_epoch, _ = await broker.subscribe("kirmes")
+    await broker.publish("kirmes", body(1))
+    await eventually(lambda: recorder.seqs("kirmes") == [1])
+    keys = EventKeys.of(broker.prefix, "kirmes")
+    raw.delete(keys.epoch, keys.seq, keys.stream)  # what a restart without persistence does
+    frame = await broker.publish("kirmes", body(1))
+    assert frame.seq == 1 and frame.epoch != old_epoch
+    await eventually(lambda: recorder.resets["kirmes"] == [(frame.epoch, 1)])
+    second = await broker.publish("kirmes", body(2))
+    await eventually(lambda: len(recorder.frames["kirmes"]) == 2)
+    assert recorder.frames["kirmes"][-1] == second
+
+
+async def test_periodic_catch_up_delivers_a_frame_never_published(
+    redis_prefix: str, recorder: Recorder, raw: redis.Redis
+) -> None:
+    broker = RedisBroker.connect(REDIS_URL, redis_prefix, catch_up_interval_s=0.2)
+    try:
+        await broker.start(recorder)
+        await broker.subscribe("kirmes")
+        await broker.publish("kirmes", body(1))
+        write_unpublished(raw, redis_prefix, "kirmes", 2)
+        await eventually(lambda: recorder.seqs("kirmes") == [1, 2, 3], timeout=3)
+        assert recorder.frames["kirmes"][-1].body == body(3)
+    finally:
+        await broker.close()
+
+
+async def test_subscribe_while_another_process_publishes(
+    broker: RedisBroker, recorder: Recorder
+) -> None:
+    """Frames published around SUBSCRIBE are delivered once, none lost."""
+    other = RedisBroker.connect(REDIS_URL, broker.prefix)
+    stop = asyncio.Event()
+    published: list[int] = []
+
+    async def publish_steadily() -> None:
+        while not stop.is_set():
+            published.append((await other.publish("kirmes", body(0))).seq)
+            await asyncio.sleep(0)
+
+    try:
+        task = asyncio.create_task(publish_steadily())
+        await eventually(lambda: len(published) >= 20)
+        _, start = await broker.subscribe("kirmes")
+        await eventually(lambda: len(published) >= start + 100)
+        stop.set()
+        await task
+        last = published[-1]
+        await eventually(
+            lambda: bool(recorder.seqs("kirmes")) and recorder.seqs("kirmes")[-1] == last
+        )
+        assert recorder.seqs("kirmes") == list(range(start + 1, last + 1))
+        assert not recorder.resets
+    finally:
+        stop.set()
+        await other.close()
+
+
+async def test_a_failing_listener_does_not_stop_delivery(redis_prefix: str) -> None:
+    class Flaky(Recorder):
+        def on_frame(self, event: str, frame: object) -> None:
+            super().on_frame(event, frame)  # type: ignore[arg-type]
+            if len(self.frames[event]) == 1:
+                raise RuntimeError("listener bug")
+
+    flaky = Flaky()
+    broker = RedisBroker.connect(REDIS_URL, redis_prefix)
+    try:
+        await broker.start(flaky)
+        await broker.subscribe("kirmes")
+        for n in range(3):
+            await broker.publish("kirmes", body(n))
+        await eventually(lambda: flaky.seqs("kirmes") == [1, 2, 3])
+    finally:
+        await broker.close()
+
+
+# A private Redis, killed and restarted
+
+
+def start_redis(port: int) -> subprocess.Popen[bytes]:
+    binary = shutil.which("redis-server")
+    assert binary is not None
+    proc = subprocess.Popen(
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--daemonize",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 5
+    while True:
+        try:
+            client = redis.Redis(port=port, socket_connect_timeout=0.2)
+            try:
+                client.ping()
+            finally:
+                client.close()
+            return proc
+        except redis.ConnectionError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                proc.wait()
+                raise AssertionError("private redis-server did not start") from None
+            time.sleep(0.02)
+
+
+def stop_redis(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait(timeout=5)
+
+
+async def test_broker_survives_a_redis_restart(recorder: Recorder) -> None:
+    need_service("redis-server binary", None if shutil.which("redis-server") else "not on PATH")
+    port = free_port()
+    proc = start_redis(port)
+    broker = RedisBroker.connect(
+        f"redis://127.0.0.1:{port}/0",
+        "hbtest",
+        catch_up_interval_s=0.5,
+        backoff_initial_s=0.05,
+        backoff_max_s=0.5,
+    )
+    try:
+        await broker.start(recorder)
+        old_epoch, _ = await broker.subscribe("kirmes")
+        await broker.publish("kirmes", body(1))
+        await eventually(lambda: recorder.seqs("kirmes") == [1])
+        assert broker.connected
+
+        stop_redis(proc)
+        await eventually(lambda: not broker.connected)
+        with pytest.raises(BrokerUnavailable):
+            await broker.ping()
+        with pytest.raises(BrokerUnavailable):
+            await broker.publish("kirmes", body(2))
+        await asyncio.sleep(0.3)  # a few failed reconnects while it is down
+        assert broker.errors >= 2
+
+        proc = start_redis(port)  # empty: no persistence, so a new epoch
+        await eventually(lambda: broker.connected, timeout=10)
+        await broker.ping()
+        assert broker.reconnects == 1
+        await eventually(lambda: bool(recorder.resets["kirmes"]))
+        new_epoch, seq = recorder.resets["kirmes"][0]
+        assert new_epoch != old_epoch and seq == 0
+        frame = await broker.publish("kirmes", body(1))
+        assert (frame.epoch, frame.seq) == (new_epoch, 1)
+        await eventually(lambda: recorder.frames["kirmes"][-1] == frame)
+        assert recorder.seqs("kirmes") == [1, 1]
+    finally:
+        await broker.close()
+        stop_redis(proc)
