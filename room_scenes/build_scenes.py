@@ -475,8 +475,15 @@ def wall_mount(sb: SceneBuilder, wall: str, offset: float, y: float, gap: float 
 
 def spawn_point(parent: Node, name: str, x: float, z: float, look_at: tuple[float, float]):
     yaw = yaw_look(look_at[0] - x, look_at[1] - z)
-    parent.add(Node(name, translation=(x, 0.0, z), rotation=q_yaw(yaw),
-                    components={"spawn-point": {}}, obstacle=False))
+    parent.add(
+        Node(
+            name,
+            translation=(x, 0.0, z),
+            rotation=q_yaw(yaw),
+            components={"spawn-point": {}},
+            obstacle=False,
+        )
+    )
 
 
 def waypoint(
@@ -489,8 +496,15 @@ def waypoint(
     **props: object,
 ) -> None:
     yaw = yaw_look(look_at[0] - x, look_at[1] - z)
-    parent.add(Node(name, translation=(x, y, z), rotation=q_yaw(yaw),
-                    components={"waypoint": {**WAYPOINT_SPAWN, **props}}, obstacle=False))
+    parent.add(
+        Node(
+            name,
+            translation=(x, y, z),
+            rotation=q_yaw(yaw),
+            components={"waypoint": {**WAYPOINT_SPAWN, **props}},
+            obstacle=False,
+        )
+    )
 
 
 def media_frame(w: float, h: float, depth: float = 0.3) -> Components:
@@ -505,16 +519,40 @@ def media_frame(w: float, h: float, depth: float = 0.3) -> Components:
 
 def add_lights(sb: SceneBuilder, height: float) -> None:
     lights = sb.group("Lights")
-    lights.add(Node("Hemisphere light", translation=(0.0, height, 0.0), obstacle=False,
-                    components={"hemisphere-light": {
-                        "skyColor": "#ffffff", "groundColor": "#444444", "intensity": 1}}))
+    lights.add(
+        Node(
+            "Hemisphere light",
+            translation=(0.0, height, 0.0),
+            obstacle=False,
+            components={
+                "hemisphere-light": {
+                    "skyColor": "#ffffff",
+                    "groundColor": "#444444",
+                    "intensity": 1,
+                }
+            },
+        )
+    )
     # The light shines along the node's +Z: tilt it down 55 degrees and turn it a little.
     rotation = q_mul(q_yaw(math.radians(-30)), q_pitch(math.radians(55)))
-    lights.add(Node("Directional light", translation=(0.0, height + 2.0, 0.0),
-                    rotation=rotation, obstacle=False,
-                    components={"directional-light": {
-                        "color": "#ffffff", "intensity": 0.8, "castShadow": False,
-                        "shadowMapResolution": [512, 512], "shadowBias": 0, "shadowRadius": 1}}))
+    lights.add(
+        Node(
+            "Directional light",
+            translation=(0.0, height + 2.0, 0.0),
+            rotation=rotation,
+            obstacle=False,
+            components={
+                "directional-light": {
+                    "color": "#ffffff",
+                    "intensity": 0.8,
+                    "castShadow": False,
+                    "shadowMapResolution": [512, 512],
+                    "shadowBias": 0,
+                    "shadowRadius": 1,
+                }
+            },
+        )
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -551,15 +589,32 @@ def room_shell(
     part("Wall west", wall, -hw - t, -hw, 0.0, height, -hd, hd, layer=1)
     part("Wall east", wall, hw, hw + t, 0.0, height, -hd, hd, layer=1, cutaway=True)
     if ceiling:
-        part("Ceiling", "ceiling", -hw - t, hw + t, height, height + 0.1, -hd - t, hd + t,
-             preview=False)
-    sb.walk_areas.append(WalkArea(-hw + WALL_INSET, -hd + WALL_INSET, hw - WALL_INSET,
-                                  hd - WALL_INSET))
+        part(
+            "Ceiling",
+            "ceiling",
+            -hw - t,
+            hw + t,
+            height,
+            height + 0.1,
+            -hd - t,
+            hd + t,
+            preview=False,
+        )
+    sb.walk_areas.append(
+        WalkArea(-hw + WALL_INSET, -hd + WALL_INSET, hw - WALL_INSET, hd - WALL_INSET)
+    )
     return arch
 
 
-def door(sb: SceneBuilder, parent: Node, name: str, wall: str, offset: float,
-         width: float = 1.8, height: float = 2.4) -> None:
+def door(
+    sb: SceneBuilder,
+    parent: Node,
+    name: str,
+    wall: str,
+    offset: float,
+    width: float = 1.8,
+    height: float = 2.4,
+) -> None:
     """A closed double door on the inner face of a wall (decoration only)."""
     mesh_name = f"Door {width:g}x{height:g}"
     mb, new = sb.mesh(mesh_name)
@@ -571,8 +626,16 @@ def door(sb: SceneBuilder, parent: Node, name: str, wall: str, offset: float,
             mb.box("door", x0, x1, 0.0, height - 0.02, 0.04, 0.07)
             mb.box("metal", side * 0.12, side * 0.16, 0.95, 1.1, 0.07, 0.1)
     translation, rotation = wall_mount(sb, wall, offset, 0.0)
-    parent.add(Node(name, mesh=mesh_name, translation=translation, rotation=rotation,
-                    obstacle=False, cutaway=wall in ("south", "east")))
+    parent.add(
+        Node(
+            name,
+            mesh=mesh_name,
+            translation=translation,
+            rotation=rotation,
+            obstacle=False,
+            cutaway=wall in ("south", "east"),
+        )
+    )
 
 
 def board_mesh(sb: SceneBuilder, w: float, h: float, face: str, frame: str = "black") -> str:
@@ -600,10 +663,22 @@ def wall_board(
     """A board on a wall with a media frame in front of it; ``y`` is its centre height."""
     translation, rotation = wall_mount(sb, wall, offset, y)
     holder = parent.add(Node(name, translation=translation, rotation=rotation, obstacle=False))
-    holder.add(Node(f"{name} panel", mesh=board_mesh(sb, w, h, face, frame), obstacle=False,
-                    cutaway=wall in ("south", "east")))
-    holder.add(Node(f"{name} media frame", translation=(0.0, 0.0, 0.2), obstacle=False,
-                    components=media_frame(w, h)))
+    holder.add(
+        Node(
+            f"{name} panel",
+            mesh=board_mesh(sb, w, h, face, frame),
+            obstacle=False,
+            cutaway=wall in ("south", "east"),
+        )
+    )
+    holder.add(
+        Node(
+            f"{name} media frame",
+            translation=(0.0, 0.0, 0.2),
+            obstacle=False,
+            components=media_frame(w, h),
+        )
+    )
     return holder
 
 
@@ -621,8 +696,9 @@ def standing_board(
     frame: str = "black",
 ) -> Node:
     """A free-standing board on two legs, its face turned towards ``facing`` (dx, dz)."""
-    holder = parent.add(Node(name, translation=(x, 0.0, z),
-                             rotation=q_yaw(yaw_front(*facing)), obstacle=False))
+    holder = parent.add(
+        Node(name, translation=(x, 0.0, z), rotation=q_yaw(yaw_front(*facing)), obstacle=False)
+    )
     legs_name = f"Board stand {w:g}x{h:g}+{bottom:g}"
     mb, new = sb.mesh(legs_name)
     if new:
@@ -631,10 +707,21 @@ def standing_board(
             mb.box("metal", lx - 0.04, lx + 0.04, 0.0, bottom + h + 0.06, -0.08, -0.0)
             mb.box("metal", lx - 0.06, lx + 0.06, 0.0, 0.04, -0.4, 0.3)
     holder.add(Node(f"{name} stand", mesh=legs_name))
-    holder.add(Node(f"{name} panel", mesh=board_mesh(sb, w, h, face, frame),
-                    translation=(0.0, bottom + h / 2, 0.0)))
-    holder.add(Node(f"{name} media frame", translation=(0.0, bottom + h / 2, 0.2),
-                    obstacle=False, components=media_frame(w, h)))
+    holder.add(
+        Node(
+            f"{name} panel",
+            mesh=board_mesh(sb, w, h, face, frame),
+            translation=(0.0, bottom + h / 2, 0.0),
+        )
+    )
+    holder.add(
+        Node(
+            f"{name} media frame",
+            translation=(0.0, bottom + h / 2, 0.2),
+            obstacle=False,
+            components=media_frame(w, h),
+        )
+    )
     return holder
 
 
@@ -660,8 +747,7 @@ def table_mesh(sb: SceneBuilder, w: float, d: float, h: float, top: str, legs: s
         mb.block(top, 0.0, 0.0, w, d, h - 0.04, 0.04)
         for sx in (-1, 1):
             for sz in (-1, 1):
-                mb.block(legs, sx * (w / 2 - 0.08), sz * (d / 2 - 0.08), 0.06, 0.06, 0.0,
-                         h - 0.04)
+                mb.block(legs, sx * (w / 2 - 0.08), sz * (d / 2 - 0.08), 0.06, 0.06, 0.0, h - 0.04)
     return name
 
 
@@ -721,8 +807,9 @@ def shelf_mesh(sb: SceneBuilder, w: float, d: float, h: float, seed: int) -> str
                 bh = rng.choice((0.18, 0.22, 0.26))
                 if x + bw > w / 2 - 0.04:
                     break
-                mb.box("cardboard", x, x + bw, y0 + 0.03, y0 + 0.03 + bh, -d / 2 + 0.04,
-                       d / 2 - 0.06)
+                mb.box(
+                    "cardboard", x, x + bw, y0 + 0.03, y0 + 0.03 + bh, -d / 2 + 0.04, d / 2 - 0.06
+                )
                 x += bw + 0.04
             else:
                 run = rng.randint(3, 6)
@@ -730,8 +817,15 @@ def shelf_mesh(sb: SceneBuilder, w: float, d: float, h: float, seed: int) -> str
                 if x + bw > w / 2 - 0.04:
                     break
                 bh = min(rng.choice((0.26, 0.3, 0.34)), y1 - y0 - 0.06)
-                mb.box(rng.choice(books[:4]), x, x + bw, y0 + 0.03, y0 + 0.03 + bh,
-                       -d / 2 + 0.05, d / 2 - 0.12)
+                mb.box(
+                    rng.choice(books[:4]),
+                    x,
+                    x + bw,
+                    y0 + 0.03,
+                    y0 + 0.03 + bh,
+                    -d / 2 + 0.05,
+                    d / 2 - 0.12,
+                )
                 x += bw + rng.choice((0.04, 0.1, 0.2))
     return name
 
@@ -746,8 +840,7 @@ def place(
     y: float = 0.0,
     **kwargs: object,
 ) -> Node:
-    return parent.add(Node(name, mesh=mesh, translation=(x, y, z), rotation=q_yaw(yaw),
-                           **kwargs))  # type: ignore[arg-type]
+    return parent.add(Node(name, mesh=mesh, translation=(x, y, z), rotation=q_yaw(yaw), **kwargs))  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------------------------------
@@ -764,11 +857,16 @@ def collect_obstacles(sb: SceneBuilder) -> list[Obstacle]:
             continue
         pts = world_points(sb, node, q, t)
         m = AVATAR_MARGIN
-        found.append(Obstacle(
-            min(p[0] for p in pts) - m, min(p[2] for p in pts) - m,
-            max(p[0] for p in pts) + m, max(p[2] for p in pts) + m,
-            min(p[1] for p in pts), max(p[1] for p in pts),
-        ))
+        found.append(
+            Obstacle(
+                min(p[0] for p in pts) - m,
+                min(p[2] for p in pts) - m,
+                max(p[0] for p in pts) + m,
+                max(p[2] for p in pts) + m,
+                min(p[1] for p in pts),
+                max(p[1] for p in pts),
+            )
+        )
     return found
 
 
@@ -781,10 +879,16 @@ def build_nav_mesh(sb: SceneBuilder) -> None:
     def lines(values: list[float], lo: float, hi: float) -> list[float]:
         return sorted({round(min(max(v, lo), hi), 4) for v in values})
 
-    xs = lines([v for a in areas for v in (a.x0, a.x1)]
-               + [v for o in obstacles for v in (o.x0, o.x1)], lo_x, hi_x)
-    zs = lines([v for a in areas for v in (a.z0, a.z1)]
-               + [v for o in obstacles for v in (o.z0, o.z1)], lo_z, hi_z)
+    xs = lines(
+        [v for a in areas for v in (a.x0, a.x1)] + [v for o in obstacles for v in (o.x0, o.x1)],
+        lo_x,
+        hi_x,
+    )
+    zs = lines(
+        [v for a in areas for v in (a.z0, a.z1)] + [v for o in obstacles for v in (o.z0, o.z1)],
+        lo_z,
+        hi_z,
+    )
 
     # Classify the grid cells band by band (a band lies between two z lines) and merge
     # runs of free cells of the same walk area into intervals.
@@ -825,10 +929,14 @@ def build_nav_mesh(sb: SceneBuilder) -> None:
     for j, intervals in enumerate(bands):
         za, zb = zs[j], zs[j + 1]
         for start, end, area in intervals:
-            bottom = [vertex(xs[k], area.height(za), za)
-                      for k in sorted(on_line[j]) if start <= k <= end]
-            top = [vertex(xs[k], area.height(zb), zb)
-                   for k in sorted(on_line[j + 1]) if start <= k <= end]
+            bottom = [
+                vertex(xs[k], area.height(za), za) for k in sorted(on_line[j]) if start <= k <= end
+            ]
+            top = [
+                vertex(xs[k], area.height(zb), zb)
+                for k in sorted(on_line[j + 1])
+                if start <= k <= end
+            ]
             # Zip the two chains into triangles, counter-clockwise seen from above.
             bi = ti = 0
             while bi < len(bottom) - 1 or ti < len(top) - 1:
@@ -845,8 +953,15 @@ def build_nav_mesh(sb: SceneBuilder) -> None:
 
     mb, _ = sb.mesh("Nav mesh")
     mb.raw("nav_mesh", positions, [(0.0, 1.0, 0.0)] * len(positions), indices)
-    sb.root.add(Node("Nav mesh", mesh="Nav mesh", obstacle=False, preview=False,
-                     components={"nav-mesh": {}, "visible": {"visible": False}}))
+    sb.root.add(
+        Node(
+            "Nav mesh",
+            mesh="Nav mesh",
+            obstacle=False,
+            preview=False,
+            components={"nav-mesh": {}, "visible": {"visible": False}},
+        )
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -872,9 +987,14 @@ def to_gltf(sb: SceneBuilder) -> pygltflib.GLTF2:
 
     def vec3_accessor(values: list[Vec3], with_bounds: bool) -> int:
         flat = _float32([c for v in values for c in v])
-        acc = pygltflib.Accessor(bufferView=vertex_view, byteOffset=len(vertex_data),
-                                 componentType=pygltflib.FLOAT, normalized=None,
-                                 count=len(values), type=pygltflib.VEC3)
+        acc = pygltflib.Accessor(
+            bufferView=vertex_view,
+            byteOffset=len(vertex_data),
+            componentType=pygltflib.FLOAT,
+            normalized=None,
+            count=len(values),
+            type=pygltflib.VEC3,
+        )
         vertex_data.extend(struct.pack(f"<{len(flat)}f", *flat))
         if with_bounds:
             acc.min = [min(flat[i::3]) for i in range(3)]
@@ -886,9 +1006,16 @@ def to_gltf(sb: SceneBuilder) -> pygltflib.GLTF2:
         wide = vertex_count > 65535
         fmt, ctype = ("I", pygltflib.UNSIGNED_INT) if wide else ("H", pygltflib.UNSIGNED_SHORT)
         index_data.extend(b"\0" * (-len(index_data) % 4))
-        accessors.append(pygltflib.Accessor(bufferView=index_view, byteOffset=len(index_data),
-                                            componentType=ctype, normalized=None,
-                                            count=len(values), type=pygltflib.SCALAR))
+        accessors.append(
+            pygltflib.Accessor(
+                bufferView=index_view,
+                byteOffset=len(index_data),
+                componentType=ctype,
+                normalized=None,
+                count=len(values),
+                type=pygltflib.SCALAR,
+            )
+        )
         index_data.extend(struct.pack(f"<{len(values)}{fmt}", *values))
         return len(accessors) - 1
 
@@ -910,23 +1037,27 @@ def to_gltf(sb: SceneBuilder) -> pygltflib.GLTF2:
                 colour, metallic, roughness = PALETTE[mat]
                 r, g, b = (srgb_to_linear(c) for c in hex_rgb(colour))
                 material_index[mat] = len(materials)
-                materials.append(pygltflib.Material(
-                    name=mat,
-                    pbrMetallicRoughness=pygltflib.PbrMetallicRoughness(
-                        baseColorFactor=[r, g, b, 1.0],
-                        metallicFactor=metallic,
-                        roughnessFactor=roughness,
+                materials.append(
+                    pygltflib.Material(
+                        name=mat,
+                        pbrMetallicRoughness=pygltflib.PbrMetallicRoughness(
+                            baseColorFactor=[r, g, b, 1.0],
+                            metallicFactor=metallic,
+                            roughnessFactor=roughness,
+                        ),
+                        emissiveFactor=None,
+                    )
+                )
+            primitives.append(
+                pygltflib.Primitive(
+                    attributes=pygltflib.Attributes(
+                        POSITION=vec3_accessor(part.positions, True),
+                        NORMAL=vec3_accessor(part.normals, False),
                     ),
-                    emissiveFactor=None,
-                ))
-            primitives.append(pygltflib.Primitive(
-                attributes=pygltflib.Attributes(
-                    POSITION=vec3_accessor(part.positions, True),
-                    NORMAL=vec3_accessor(part.normals, False),
-                ),
-                indices=index_accessor(part.indices, len(part.positions)),
-                material=material_index[mat],
-            ))
+                    indices=index_accessor(part.indices, len(part.positions)),
+                    material=material_index[mat],
+                )
+            )
         mesh_index[name] = len(meshes)
         meshes.append(pygltflib.Mesh(name=name, primitives=primitives))
 
@@ -951,10 +1082,19 @@ def to_gltf(sb: SceneBuilder) -> pygltflib.GLTF2:
     index_data.extend(b"\0" * (-len(index_data) % 4))
     blob = bytes(vertex_data + index_data)
     views = [
-        pygltflib.BufferView(buffer=0, byteOffset=0, byteLength=len(vertex_data),
-                             byteStride=12, target=pygltflib.ARRAY_BUFFER),
-        pygltflib.BufferView(buffer=0, byteOffset=len(vertex_data),
-                             byteLength=len(index_data), target=pygltflib.ELEMENT_ARRAY_BUFFER),
+        pygltflib.BufferView(
+            buffer=0,
+            byteOffset=0,
+            byteLength=len(vertex_data),
+            byteStride=12,
+            target=pygltflib.ARRAY_BUFFER,
+        ),
+        pygltflib.BufferView(
+            buffer=0,
+            byteOffset=len(vertex_data),
+            byteLength=len(index_data),
+            target=pygltflib.ELEMENT_ARRAY_BUFFER,
+        ),
     ]
     gltf = pygltflib.GLTF2(
         asset=pygltflib.Asset(generator=GENERATOR, copyright=f"{LICENCE} {ATTRIBUTION}"),
@@ -1009,7 +1149,7 @@ def render_preview(sb: SceneBuilder) -> Image.Image:
             base = hex_rgb(PALETTE[solid.material][0])
             polys = []
             for i in range(0, len(solid.indices), 3):
-                a, b, c = (pts[j] for j in solid.indices[i:i + 3])
+                a, b, c = (pts[j] for j in solid.indices[i : i + 3])
                 n = v_cross(v_sub(b, a), v_sub(c, a))
                 if v_len(n) < 1e-12:
                     continue
@@ -1028,19 +1168,23 @@ def render_preview(sb: SceneBuilder) -> Image.Image:
     ys = [y for *_, polys in drawn for tri, _ in polys for _, y in tri]
     width, height = PREVIEW_SIZE[0] * SUPERSAMPLE, PREVIEW_SIZE[1] * SUPERSAMPLE
     margin = 8 * SUPERSAMPLE
-    scale = min((width - 2 * margin) / (max(xs) - min(xs)),
-                (height - 2 * margin) / (max(ys) - min(ys)))
+    scale = min(
+        (width - 2 * margin) / (max(xs) - min(xs)), (height - 2 * margin) / (max(ys) - min(ys))
+    )
     ox = (width - scale * (max(xs) + min(xs))) / 2
     oy = (height - scale * (max(ys) + min(ys))) / 2
 
-    top, bottom = ((170, 205, 235), (232, 240, 246)) if sb.outdoor else \
-        ((58, 64, 78), (112, 120, 136))
+    top, bottom = (
+        ((170, 205, 235), (232, 240, 246)) if sb.outdoor else ((58, 64, 78), (112, 120, 136))
+    )
     img = Image.new("RGB", (width, height))
     draw = ImageDraw.Draw(img)
     for row in range(height):
         f = row / (height - 1)
-        draw.line([(0, row), (width, row)],
-                  fill=tuple(round(a + (b - a) * f) for a, b in zip(top, bottom, strict=True)))
+        draw.line(
+            [(0, row), (width, row)],
+            fill=tuple(round(a + (b - a) * f) for a, b in zip(top, bottom, strict=True)),
+        )
     for *_, polys in drawn:
         for tri, colour in polys:
             screen = [(ox + scale * x, oy + scale * y) for x, y in tri]
@@ -1070,21 +1214,23 @@ def _toml_str(value: str) -> str:
 
 def manifest_toml(m: Manifest) -> str:
     assert 1 <= m.capacity <= 50
-    text = "\n".join([
-        f"licence = {_toml_str(LICENCE)}",
-        f"attribution = {_toml_str(ATTRIBUTION)}",
-        f"suggested_capacity = {m.capacity}",
-        "tags = [" + ", ".join(_toml_str(tag) for tag in m.tags) + "]",
-        "",
-        "[title]",
-        f"de = {_toml_str(m.title_de)}",
-        f"en = {_toml_str(m.title_en)}",
-        "",
-        "[description]",
-        f"de = {_toml_str(m.description_de)}",
-        f"en = {_toml_str(m.description_en)}",
-        "",
-    ])
+    text = "\n".join(
+        [
+            f"licence = {_toml_str(LICENCE)}",
+            f"attribution = {_toml_str(ATTRIBUTION)}",
+            f"suggested_capacity = {m.capacity}",
+            "tags = [" + ", ".join(_toml_str(tag) for tag in m.tags) + "]",
+            "",
+            "[title]",
+            f"de = {_toml_str(m.title_de)}",
+            f"en = {_toml_str(m.title_en)}",
+            "",
+            "[description]",
+            f"de = {_toml_str(m.description_de)}",
+            f"en = {_toml_str(m.description_en)}",
+            "",
+        ]
+    )
     parsed = tomllib.loads(text)
     assert parsed["title"] == {"de": m.title_de, "en": m.title_en}
     assert parsed["tags"] == list(m.tags)
@@ -1114,19 +1260,32 @@ def build_foyer() -> tuple[SceneBuilder, Manifest]:
     mb.box("screen", -0.6, 0.0, 0.76, 1.12, -0.7, -0.66)
     place(reception, "Reception desk", "Reception desk", -4.2, -3.6)
     place(reception, "Reception chair", chair_mesh(sb, "fabric_grey"), -4.2, -4.7, yaw=math.pi)
-    wall_board(sb, reception, "Logo wall", "north", -4.2, 2.2, 4.0, 1.6, "accent_teal",
-               frame="accent_teal")
+    wall_board(
+        sb, reception, "Logo wall", "north", -4.2, 2.2, 4.0, 1.6, "accent_teal", frame="accent_teal"
+    )
     place(reception, "Plant reception", plant_mesh(sb), -7.3, -5.3)
 
     # Info boards: three on the north wall, two on the west wall, one welcome totem.
     info = sb.group("Info boards")
-    for i, (x, face) in enumerate([(0.6, "poster_orange"), (3.2, "poster_blue"),
-                                   (5.8, "poster_yellow")], start=1):
+    for i, (x, face) in enumerate(
+        [(0.6, "poster_orange"), (3.2, "poster_blue"), (5.8, "poster_yellow")], start=1
+    ):
         wall_board(sb, info, f"Info board north {i}", "north", x, 1.75, 2.0, 1.3, face)
     for i, (z, face) in enumerate([(-2.0, "poster_teal"), (0.6, "poster_orange")], start=1):
         wall_board(sb, info, f"Info board west {i}", "west", z, 1.75, 1.8, 1.2, face)
-    standing_board(sb, info, "Welcome totem", 1.8, 0.2, (0.0, 1.0), 1.0, 1.5, 0.4,
-                   "poster_teal", frame="accent_teal")
+    standing_board(
+        sb,
+        info,
+        "Welcome totem",
+        1.8,
+        0.2,
+        (0.0, 1.0),
+        1.0,
+        1.5,
+        0.4,
+        "poster_teal",
+        frame="accent_teal",
+    )
 
     # Welcome area: round rug, stand-up tables.
     welcome = sb.group("Welcome area")
@@ -1134,20 +1293,16 @@ def build_foyer() -> tuple[SceneBuilder, Manifest]:
     mb.cylinder("rug_teal", 0.0, 0.0, 2.3, 0.0, 0.015, segments=24)
     place(welcome, "Welcome rug", "Welcome rug", 1.8, 2.2, obstacle=False, layer=2)
     for i, (x, z) in enumerate([(0.4, 2.9), (3.2, 2.9)], start=1):
-        place(welcome, f"Standing table {i}", round_table_mesh(sb, 0.38, 1.1, "wood_light"),
-              x, z)
+        place(welcome, f"Standing table {i}", round_table_mesh(sb, 0.38, 1.1, "wood_light"), x, z)
 
     # Lounge in the south-west corner.
     lounge = sb.group("Lounge")
     mb, _ = sb.mesh("Lounge rug")
     mb.box("fabric_grey", -1.6, 1.6, 0.0, 0.012, -1.3, 1.3)
     place(lounge, "Lounge rug", "Lounge rug", -5.2, 3.0, obstacle=False, layer=2)
-    place(lounge, "Sofa west", sofa_mesh(sb, 2.2, "fabric_blue"), -7.2, 3.0,
-          yaw=yaw_look(1, 0))
-    place(lounge, "Sofa north", sofa_mesh(sb, 2.0, "fabric_red"), -5.0, 1.3,
-          yaw=yaw_look(0, 1))
-    place(lounge, "Coffee table", table_mesh(sb, 1.2, 0.7, 0.42, "wood_light", "black"),
-          -5.2, 3.1)
+    place(lounge, "Sofa west", sofa_mesh(sb, 2.2, "fabric_blue"), -7.2, 3.0, yaw=yaw_look(1, 0))
+    place(lounge, "Sofa north", sofa_mesh(sb, 2.0, "fabric_red"), -5.0, 1.3, yaw=yaw_look(0, 1))
+    place(lounge, "Coffee table", table_mesh(sb, 1.2, 0.7, 0.42, "wood_light", "black"), -5.2, 3.1)
     place(lounge, "Plant lounge", plant_mesh(sb), -7.3, 5.3)
 
     # Benches along the east wall and plants in the corners.
@@ -1203,8 +1358,9 @@ def add_booth(sb: SceneBuilder, parent: Node) -> None:
     bw, back, front = 8.0, -1.4, 1.4  # width, back and front post lines (local z)
     mb, _ = sb.mesh("Booth post")
     mb.cylinder("wood_dark", 0.0, 0.0, 0.09, 0.0, 3.75, segments=10)
-    for i, (x, z) in enumerate([(-bw / 2, back), (bw / 2, back), (-bw / 2, front),
-                                (bw / 2, front)], start=1):
+    for i, (x, z) in enumerate(
+        [(-bw / 2, back), (bw / 2, back), (-bw / 2, front), (bw / 2, front)], start=1
+    ):
         parent.add(Node(f"Booth post {i}", mesh="Booth post", translation=(x, 0.0, z)))
     mb, _ = sb.mesh("Booth back wall")
     mb.box("wood_light", -bw / 2, bw / 2, 0.0, 3.6, back - 0.15, back - 0.05)
@@ -1229,8 +1385,12 @@ def add_booth(sb: SceneBuilder, parent: Node) -> None:
         x0 = -bw / 2 - 0.35 + i * (bw + 0.7) / stripes
         x1 = x0 + (bw + 0.7) / stripes
         mat = "canopy_red" if i % 2 == 0 else "canopy_white"
-        bottom = [(x0, y_back, z_back), (x1, y_back, z_back), (x1, y_front, z_front),
-                  (x0, y_front, z_front)]
+        bottom = [
+            (x0, y_back, z_back),
+            (x1, y_back, z_back),
+            (x1, y_front, z_front),
+            (x0, y_front, z_front),
+        ]
         mb.hexahedron(mat, bottom, [(x, y + 0.06, z) for x, y, z in bottom])
         mb.box(mat, x0, x1, y_front - 0.35, y_front + 0.02, z_front - 0.02, z_front + 0.02)
     mb.box("accent_yellow", -2.4, 2.4, 3.9, 4.7, back - 0.2, back - 0.08)
@@ -1244,8 +1404,14 @@ def add_booth(sb: SceneBuilder, parent: Node) -> None:
     ]:
         holder = parent.add(Node(name, translation=(x, y, back - 0.05), obstacle=False))
         holder.add(Node(f"{name} panel", mesh=board_mesh(sb, w, h, face), obstacle=False))
-        holder.add(Node(f"{name} media frame", translation=(0.0, 0.0, 0.2), obstacle=False,
-                        components=media_frame(w, h)))
+        holder.add(
+            Node(
+                f"{name} media frame",
+                translation=(0.0, 0.0, 0.2),
+                obstacle=False,
+                components=media_frame(w, h),
+            )
+        )
 
 
 def build_kirmes_stand() -> tuple[SceneBuilder, Manifest]:
@@ -1259,12 +1425,44 @@ def build_kirmes_stand() -> tuple[SceneBuilder, Manifest]:
 
     # Poster walls on both sides of the open space, turned towards its centre.
     posters = sb.group("Poster walls")
-    standing_board(sb, posters, "Poster wall west", -7.2, -1.2, (0.6, 0.8), 2.4, 1.6, 0.7,
-                   "poster_orange", frame="canopy_red")
-    standing_board(sb, posters, "Poster wall east", 7.2, -1.2, (-0.6, 0.8), 2.4, 1.6, 0.7,
-                   "poster_teal", frame="canopy_red")
-    wall_board(sb, posters, "Hoarding poster west", "west", 3.5, 1.6, 2.0, 1.4,
-               "poster_yellow", frame="canopy_white")
+    standing_board(
+        sb,
+        posters,
+        "Poster wall west",
+        -7.2,
+        -1.2,
+        (0.6, 0.8),
+        2.4,
+        1.6,
+        0.7,
+        "poster_orange",
+        frame="canopy_red",
+    )
+    standing_board(
+        sb,
+        posters,
+        "Poster wall east",
+        7.2,
+        -1.2,
+        (-0.6, 0.8),
+        2.4,
+        1.6,
+        0.7,
+        "poster_teal",
+        frame="canopy_red",
+    )
+    wall_board(
+        sb,
+        posters,
+        "Hoarding poster west",
+        "west",
+        3.5,
+        1.6,
+        2.0,
+        1.4,
+        "poster_yellow",
+        frame="canopy_white",
+    )
 
     # Fair furniture around the edge: stand-up tables, lamp posts, bunting masts.
     fair = sb.group("Fair furniture")
@@ -1282,10 +1480,16 @@ def build_kirmes_stand() -> tuple[SceneBuilder, Manifest]:
     for i in range(6):
         mat = ("canopy_red", "accent_yellow", "canopy_white")[i % 3]
         y = 4.1 - i * 0.3
-        mb.hexahedron(mat, [(0.07, y, -0.01), (0.07, y, 0.01), (0.07, y - 0.25, 0.01),
-                            (0.07, y - 0.25, -0.01)],
-                      [(0.45, y - 0.12, -0.01), (0.45, y - 0.12, 0.01),
-                       (0.45, y - 0.12, 0.01), (0.45, y - 0.12, -0.01)])
+        mb.hexahedron(
+            mat,
+            [(0.07, y, -0.01), (0.07, y, 0.01), (0.07, y - 0.25, 0.01), (0.07, y - 0.25, -0.01)],
+            [
+                (0.45, y - 0.12, -0.01),
+                (0.45, y - 0.12, 0.01),
+                (0.45, y - 0.12, 0.01),
+                (0.45, y - 0.12, -0.01),
+            ],
+        )
     for i, (x, z) in enumerate([(-5.0, -2.6), (5.0, -2.6)], start=1):
         place(fair, f"Bunting mast {i}", "Bunting mast", x, z, yaw=math.pi if x > 0 else 0.0)
     mb, _ = sb.mesh("Barrel")
@@ -1360,15 +1564,22 @@ def build_auditorium() -> tuple[SceneBuilder, Manifest]:
     mb, _ = sb.mesh("Stage ramp")
     mb.hexahedron(
         "stage",
-        [(-ramp_w / 2, 0.0, 0.0), (ramp_w / 2, 0.0, 0.0), (ramp_w / 2, 0.0, ramp_len),
-         (-ramp_w / 2, 0.0, ramp_len)],
-        [(-ramp_w / 2, stage_h, 0.0), (ramp_w / 2, stage_h, 0.0), (ramp_w / 2, 0.0, ramp_len),
-         (-ramp_w / 2, 0.0, ramp_len)],
+        [
+            (-ramp_w / 2, 0.0, 0.0),
+            (ramp_w / 2, 0.0, 0.0),
+            (ramp_w / 2, 0.0, ramp_len),
+            (-ramp_w / 2, 0.0, ramp_len),
+        ],
+        [
+            (-ramp_w / 2, stage_h, 0.0),
+            (ramp_w / 2, stage_h, 0.0),
+            (ramp_w / 2, 0.0, ramp_len),
+            (-ramp_w / 2, 0.0, ramp_len),
+        ],
     )
     ramp_x = stage_half - ramp_w / 2 - 0.3
     for side, x in (("west", -ramp_x), ("east", ramp_x)):
-        place(stage, f"Stage ramp {side}", "Stage ramp", x, stage_front, obstacle=False,
-              layer=2)
+        place(stage, f"Stage ramp {side}", "Stage ramp", x, stage_front, obstacle=False, layer=2)
     # Lectern: the speaker stands on its -Z side, the audience sees the teal front (+Z).
     mb, _ = sb.mesh("Lectern")
     mb.block("wood_dark", 0.0, 0.0, 0.6, 0.45, 0.0, 0.05)
@@ -1380,8 +1591,14 @@ def build_auditorium() -> tuple[SceneBuilder, Manifest]:
         [(-0.35, 1.0, -0.3), (0.35, 1.0, -0.3), (0.35, 1.15, 0.2), (-0.35, 1.15, 0.2)],
     )
     place(stage, "Lectern", "Lectern", 4.0, -9.4, y=stage_h)
-    place(stage, "Panel table", table_mesh(sb, 1.8, 0.7, 0.75, "desk_white", "metal"),
-          -3.5, -10.0, y=stage_h)
+    place(
+        stage,
+        "Panel table",
+        table_mesh(sb, 1.8, 0.7, 0.75, "desk_white", "metal"),
+        -3.5,
+        -10.0,
+        y=stage_h,
+    )
     chair = chair_mesh(sb, "fabric_blue")
     for i, x in enumerate([-4.1, -2.9], start=1):
         place(stage, f"Panel chair {i}", chair, x, -10.8, yaw=yaw_look(0, 1), y=stage_h)
@@ -1408,8 +1625,14 @@ def build_auditorium() -> tuple[SceneBuilder, Manifest]:
         for block, sign in (("left", -1), ("right", 1)):
             for s in range(5):
                 x = sign * (1.35 + s * 0.64)
-                row.add(Node(f"Seat {r + 1}{block[0].upper()}{s + 1}", mesh=seat,
-                             translation=(x, 0.0, 0.0), obstacle=False))
+                row.add(
+                    Node(
+                        f"Seat {r + 1}{block[0].upper()}{s + 1}",
+                        mesh=seat,
+                        translation=(x, 0.0, 0.0),
+                        obstacle=False,
+                    )
+                )
             x_in, x_out = sign * 1.03, sign * (1.35 + 4 * 0.64 + 0.32)
             sb.block_area(min(x_in, x_out), z - 0.25, max(x_in, x_out), z + 0.36)
     mb, _ = sb.mesh("Sound desk")
@@ -1428,19 +1651,32 @@ def build_auditorium() -> tuple[SceneBuilder, Manifest]:
     for i, (x, z) in enumerate([(-9.5, 9.0), (9.5, 9.0), (-5.0, 10.0), (5.0, 10.0)], start=1):
         waypoint(spawns, f"Waypoint back {i}", x, z, (0.0, -8.0))
     # A clickable spot behind the lectern for speakers (not a spawn point).
-    waypoint(spawns, "Waypoint lectern", 4.0, -10.2, (4.0, 0.0), y=stage_h,
-             canBeSpawnPoint=False, canBeOccupied=True, canBeClicked=True,
-             willMaintainInitialOrientation=True)
+    waypoint(
+        spawns,
+        "Waypoint lectern",
+        4.0,
+        -10.2,
+        (4.0, 0.0),
+        y=stage_h,
+        canBeSpawnPoint=False,
+        canBeOccupied=True,
+        canBeClicked=True,
+        willMaintainInitialOrientation=True,
+    )
 
     # The stage and the ramps are walkable too; the ramps meet the stage at its front edge.
     edge = stage_front - WALL_INSET
-    sb.walk_areas.append(WalkArea(-stage_half + WALL_INSET, -hd + WALL_INSET,
-                                  stage_half - WALL_INSET, edge, y0=stage_h))
+    sb.walk_areas.append(
+        WalkArea(
+            -stage_half + WALL_INSET, -hd + WALL_INSET, stage_half - WALL_INSET, edge, y0=stage_h
+        )
+    )
     for x in (-ramp_x, ramp_x):
         x0, x1 = x - ramp_w / 2 + 0.25, x + ramp_w / 2 - 0.25
         sb.walk_areas.append(WalkArea(x0, edge, x1, stage_front, y0=stage_h))
-        sb.walk_areas.append(WalkArea(x0, stage_front, x1, stage_front + ramp_len,
-                                      y0=stage_h, y1=0.0))
+        sb.walk_areas.append(
+            WalkArea(x0, stage_front, x1, stage_front + ramp_len, y0=stage_h, y1=0.0)
+        )
 
     add_lights(sb, h - 0.5)
     build_nav_mesh(sb)
@@ -1474,8 +1710,7 @@ def build_werkstatt() -> tuple[SceneBuilder, Manifest]:
 
     # The big table with ten chairs.
     table_group = sb.group("Worktable")
-    place(table_group, "Worktable", table_mesh(sb, 4.2, 1.6, 0.76, "wood_light", "black"),
-          0.0, 0.3)
+    place(table_group, "Worktable", table_mesh(sb, 4.2, 1.6, 0.76, "wood_light", "black"), 0.0, 0.3)
     chair = chair_mesh(sb, "accent_orange", frame="black")
     for i, x in enumerate([-1.5, -0.5, 0.5, 1.5], start=1):
         place(table_group, f"Chair north {i}", chair, x, 0.3 - 1.2, yaw=yaw_look(0, 1))
@@ -1491,20 +1726,24 @@ def build_werkstatt() -> tuple[SceneBuilder, Manifest]:
 
     # Whiteboard and pinboard on the north wall.
     boards = sb.group("Boards")
-    wall_board(sb, boards, "Whiteboard", "north", -0.5, 1.55, 3.0, 1.4, "whiteboard",
-               frame="metal")
+    wall_board(sb, boards, "Whiteboard", "north", -0.5, 1.55, 3.0, 1.4, "whiteboard", frame="metal")
     mb, _ = sb.mesh("Whiteboard tray")
     mb.box("metal", -1.4, 1.4, 0.74, 0.77, 0.0, 0.1)
     place(boards, "Whiteboard tray", "Whiteboard tray", -0.5, -d / 2, obstacle=False)
-    wall_board(sb, boards, "Pinboard", "north", -4.3, 1.6, 1.6, 1.1, "cardboard",
-               frame="wood_dark")
+    wall_board(sb, boards, "Pinboard", "north", -4.3, 1.6, 1.6, 1.1, "cardboard", frame="wood_dark")
 
     # Shelves on the west wall, a workbench in the north-east corner.
     storage = sb.group("Storage")
     for i, z in enumerate([-2.6, -0.3, 2.0], start=1):
         translation, rotation = wall_mount(sb, "west", z, 0.0, gap=0.22)
-        storage.add(Node(f"Shelf {i}", mesh=shelf_mesh(sb, 2.0, 0.4, 2.1, seed=7),
-                         translation=translation, rotation=rotation))
+        storage.add(
+            Node(
+                f"Shelf {i}",
+                mesh=shelf_mesh(sb, 2.0, 0.4, 2.1, seed=7),
+                translation=translation,
+                rotation=rotation,
+            )
+        )
     mb, _ = sb.mesh("Workbench")
     mb.box("wood_light", -1.4, 1.4, 0.86, 0.92, -0.35, 0.35)
     mb.box("wood_dark", -1.35, 1.35, 0.12, 0.16, -0.3, 0.3)
@@ -1572,10 +1811,18 @@ def write_pack(slug: str, out_dir: Path) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=HERE,
-                        help="directory to write the packs into (default: room_scenes/)")
-    parser.add_argument("slugs", nargs="*", metavar="SLUG",
-                        help=f"packs to build (default: all of {', '.join(SCENES)})")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=HERE,
+        help="directory to write the packs into (default: room_scenes/)",
+    )
+    parser.add_argument(
+        "slugs",
+        nargs="*",
+        metavar="SLUG",
+        help=f"packs to build (default: all of {', '.join(SCENES)})",
+    )
     args = parser.parse_args(argv)
     unknown = sorted(set(args.slugs) - set(SCENES))
     if unknown:

@@ -146,6 +146,21 @@ async def test_subscribe_while_another_process_publishes(
         await other.close()
 
 
+async def test_subscribe_right_after_start_misses_nothing(redis_prefix: str) -> None:
+    """subscribe() racing the reader's first connection: no frame falls in between."""
+    for n in range(20):
+        seen = Recorder()
+        broker = RedisBroker.connect(REDIS_URL, redis_prefix, catch_up_interval_s=60)
+        try:
+            await broker.start(seen)
+            _, seq = await broker.subscribe(f"e{n}")
+            frame = await broker.publish(f"e{n}", body(n))
+            await eventually(lambda seen=seen, n=n: len(seen.frames[f"e{n}"]) == 1, timeout=2)
+            assert seen.frames[f"e{n}"] == [frame] and frame.seq == seq + 1
+        finally:
+            await broker.close()
+
+
 async def test_a_failing_listener_does_not_stop_delivery(redis_prefix: str) -> None:
     class Flaky(Recorder):
         def on_frame(self, event: str, frame: object) -> None:

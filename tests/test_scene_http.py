@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
@@ -18,7 +19,7 @@ from hubs_bridge.web.errors import error_middleware
 from hubs_bridge.web.keys import SCENES, SETTINGS
 from hubs_bridge.web.openapi import build_openapi
 from tests.conftest import make_settings
-from tests.scene_fixtures import glb_bytes, png_bytes, scene_gltf, write_pack
+from tests.scene_fixtures import FLOOR_BIN, glb_bytes, png_bytes, scene_gltf, write_pack
 
 GLB = glb_bytes()
 SHA = hashlib.sha256(GLB).hexdigest()
@@ -42,10 +43,12 @@ def library(tmp_path: Path) -> SceneLibrary:
 async def make_client(tmp_path: Path, library: SceneLibrary) -> AsyncIterator[Callable[..., Any]]:
     clients: list[TestClient[web.Request, web.Application]] = []
 
-    async def start(**settings: object) -> TestClient[web.Request, web.Application]:
+    async def start(
+        scene_library: SceneLibrary | None = None, **settings: object
+    ) -> TestClient[web.Request, web.Application]:
         app = web.Application(middlewares=[error_middleware])
         app[SETTINGS] = make_settings(tmp_path, **settings)
-        app[SCENES] = library
+        app[SCENES] = scene_library or library
         scenes.add_routes(app)
         client = TestClient(TestServer(app, port=0))
         await client.start_server()
@@ -265,3 +268,39 @@ async def test_listed_origins_are_echoed(make_client: ClientFactory) -> None:
     )
     assert "Access-Control-Allow-Origin" not in response.headers
     assert "Access-Control-Allow-Methods" not in response.headers
+
+
+async def test_big_file_in_several_chunks(make_client: ClientFactory, tmp_path: Path) -> None:
+    padding = bytes(range(256)) * 2400  # about 600 KB, more than two read chunks
+    doc = scene_gltf()
+    doc["buffers"][0]["byteLength"] += len(padding)
+    big = glb_bytes(doc, bin_data=FLOOR_BIN + padding)
+    library = load_library(_pack_root(tmp_path, big), max_bytes=2 * 1024 * 1024)
+    assert library.problems == []
+    client = await make_client(library)
+    sha = hashlib.sha256(big).hexdigest()
+    response = await client.get(f"/scenes/{sha}.glb")
+    assert await response.read() == big
+    start, end = 262_000, 525_000  # crosses both chunk boundaries
+    response = await client.get(f"/scenes/{sha}.glb", headers={"Range": f"bytes={start}-{end}"})
+    assert response.status == 206
+    assert await response.read() == big[start : end + 1]
+
+
+def _pack_root(tmp_path: Path, glb: bytes) -> Path:
+    root = tmp_path / "big-scenes"
+    write_pack(root, "big", glb=glb)
+    return root
+
+
+async def test_file_that_shrinks_while_sent_cuts_the_connection(
+    client: TestClient[web.Request, web.Application],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setattr(scenes, "_read_at", lambda fobj, offset, size: b"")
+    response = await client.get(f"/scenes/{SHA}.glb")
+    assert response.status == 200
+    with pytest.raises(aiohttp.ClientPayloadError):
+        await response.read()
+    assert "shrank while being sent" in caplog.text

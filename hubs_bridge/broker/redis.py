@@ -353,9 +353,12 @@ class RedisBroker:
             try:
                 if self._pubsub is None:
                     self._pubsub = await self._open_pubsub()
+                    self._commands_ok = True  # Redis answered the subscribe
+                    # Catch up on every open, the first too: a subscribe() that
+                    # found no pub/sub read its position before its channel was
+                    # subscribed here, and frames in between reached no one.
+                    await self._catch_up_all()
                     if not self._reader_ok:
-                        self._commands_ok = True  # Redis answered the subscribe
-                        await self._catch_up_all()
                         self.reconnects += 1
                         self._reader_ok = True
                         log.warning("Redis broker: reconnected; every stream caught up")

@@ -30,6 +30,19 @@ def error_response(status: int, code: str, message: str, details: object = None)
 
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    response = await _answer(request, handler)
+    if response.status >= 400 and not response.prepared and request.path.startswith(_CORS_PATHS):
+        # A Hubs client on another host must be able to read why a scene failed.
+        from hubs_bridge.web.scenes import cors_headers
+
+        response.headers.update(cors_headers(request))
+    return response
+
+
+_CORS_PATHS = ("/scenes/", "/api/scenes")
+
+
+async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except ClientError as exc:

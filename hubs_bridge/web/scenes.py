@@ -24,7 +24,7 @@ from aiohttp import hdrs, web
 from pydantic import BaseModel
 
 from hubs_bridge.errors import NotFound
-from hubs_bridge.scenes.delivery import plan_delivery
+from hubs_bridge.scenes.delivery import Delivery, plan_delivery
 from hubs_bridge.scenes.library import Scene, StoredFile
 from hubs_bridge.web.api import Operation, json_response
 from hubs_bridge.web.keys import SCENES, SETTINGS
@@ -258,12 +258,17 @@ async def _send_file(
         response.content_type = content_type
         response.content_length = plan.length
         await response.prepare(request)
-        if request.method == hdrs.METH_GET:
-            await _copy(fobj, plan.start, plan.length, response)
+        if request.method == hdrs.METH_GET and not await _copy(fobj, plan, response):
+            # Headers are out: the only honest end is a cut connection, which the client
+            # sees as a short body, never as bytes it could cache under this hash.
+            log.error("scene file %s shrank while being sent; connection cut", stored.path)
+            if request.transport is not None:
+                request.transport.abort()
         return response
     finally:
         # Closed here, not in a thread: an await in this finally could be cancelled
-        # (the client went away) before the close ran, leaking the file.
+        # (the client went away) before the close ran, leaking the file. A read still
+        # running in a thread holds the file's lock for at most one chunk.
         fobj.close()
 
 
@@ -305,13 +310,13 @@ def _read_at(fobj: BinaryIO, offset: int, size: int) -> bytes:
     return fobj.read(size)
 
 
-async def _copy(fobj: BinaryIO, start: int, length: int, response: web.StreamResponse) -> None:
-    """Stream ``length`` bytes from ``start``; file reads run in a worker thread."""
-    offset, end = start, start + length
+async def _copy(fobj: BinaryIO, plan: Delivery, response: web.StreamResponse) -> bool:
+    """Stream the planned bytes, reading in a worker thread; ``False`` if the file ran short."""
+    offset, end = plan.start, plan.start + plan.length
     while offset < end:
         chunk = await asyncio.to_thread(_read_at, fobj, offset, min(CHUNK_BYTES, end - offset))
         if not chunk:
-            # The file shrank under us: abort so the client sees a short body, not a wrong one.
-            raise ConnectionAbortedError(f"{fobj.name} shrank while being sent")
+            return False
         await response.write(chunk)
         offset += len(chunk)
+    return True

@@ -190,9 +190,9 @@ async def _serve(ws: web.WebSocketResponse, service: RealtimeService, session: S
         elif msg.type == WSMsgType.ERROR:
             break
         if session.violations > settings.max_violations:
-            service.close_later(
-                session, CLOSE_POLICY, "too_many_errors", bye={"reason": "too_many_errors"}
-            )
+            session.send(encode({"type": "bye", "reason": "too_many_errors"}))
+            service.metrics.closes.labels("too_many_errors").inc()
+            await ws.close(code=CLOSE_POLICY, message=b"too_many_errors")
             break
 
 

@@ -1,0 +1,385 @@
+"""The websocket gateway in one process: hello, limits, hostile frames, attendance, resume."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import orjson
+import pytest
+from aiohttp.test_utils import TestServer
+
+from hubs_bridge.web.app import create_app
+from hubs_bridge.web.keys import REALTIME
+from tests.conftest import make_settings
+from tests.ws_client import WsClient
+
+STAFF = "staff-token-for-ws-tests-0123456789"
+EVENT = {
+    "slug": "kirmes",
+    "title": "Digitale Kirmes",
+    "starts_at": "2026-01-01T10:00:00",
+    "ends_at": "2026-01-01T18:00:00",
+    "rooms": [
+        {"slug": "info", "title": "Info", "scene": "foyer"},
+        {"slug": "daten", "title": "Offene Daten", "scene": "kirmes-stand"},
+    ],
+}
+
+
+class Harness:
+    def __init__(self, server: TestServer, http: aiohttp.ClientSession) -> None:
+        self.server = server
+        self.http = http
+        self.clients: list[WsClient] = []
+
+    @property
+    def ws_url(self) -> str:
+        return str(self.server.make_url("/ws"))
+
+    async def client(self, **kw: Any) -> WsClient:
+        client = await WsClient.connect(self.http, self.ws_url, **kw)
+        self.clients.append(client)
+        return client
+
+    async def visitor(self, **hello: Any) -> WsClient:
+        client = await self.client()
+        await client.hello("kirmes", **hello)
+        return client
+
+    async def publish(self, body: dict[str, Any]) -> None:
+        await self.server.app[REALTIME].publish("kirmes", body)
+
+
+async def make_harness(tmp_path: Path, **realtime: Any) -> AsyncIterator[Harness]:
+    settings = make_settings(
+        tmp_path,
+        staff_token=STAFF,
+        realtime={"attendance_interval_s": 0.2, "hello_timeout_s": 2.0, **realtime},
+    )
+    app = await create_app(settings)
+    server = TestServer(app)
+    await server.start_server()
+    async with aiohttp.ClientSession() as http:
+        resp = await http.post(
+            server.make_url("/api/events"),
+            json=EVENT,
+            headers={"Authorization": f"Bearer {STAFF}"},
+        )
+        assert resp.status == 201
+        harness = Harness(server, http)
+        try:
+            yield harness
+        finally:
+            for client in harness.clients:
+                await client.close()
+    await server.close()
+
+
+@pytest.fixture
+async def h(tmp_path: Path) -> AsyncIterator[Harness]:
+    async for harness in make_harness(tmp_path):
+        yield harness
+
+
+async def test_hello_and_welcome(h: Harness) -> None:
+    client = await h.client()
+    welcome = await client.hello("kirmes", name="Anna")
+    assert welcome["role"] == "visitor" and welcome["recovered"] is False
+    assert welcome["snapshot"]["event"]["slug"] == "kirmes"
+    assert "hubs" not in welcome["snapshot"]["event"]["rooms"][0]
+    assert set(welcome["snapshot"]["attendance"]["rooms"]) == {"info", "daten"}
+    assert welcome["visitor"].startswith("v1.")
+    # The same signed visitor id comes back on the next visit.
+    again = await h.client()
+    second = await again.hello("kirmes", visitor=welcome["visitor"])
+    assert second["visitor"] == welcome["visitor"] and second["session"] != welcome["session"]
+    # A forged id is replaced by a fresh one.
+    forged = await h.client()
+    third = await forged.hello("kirmes", visitor="v1.someone-else.AAAAAAAAAAAAAAAA")
+    assert third["visitor"] != "v1.someone-else.AAAAAAAAAAAAAAAA"
+
+
+async def test_staff_and_bad_token(h: Harness) -> None:
+    staff = await h.client()
+    assert (await staff.hello("kirmes", token=STAFF))["role"] == "staff"
+    bad = await h.client()
+    await bad.send({"type": "hello", "event": "kirmes", "token": "nope"})
+    error = await bad.next("error")
+    assert error["code"] == "bad_token"
+    assert await bad.closed() == 4401
+
+
+@pytest.mark.parametrize(
+    ("first", "code", "close"),
+    [
+        ({"type": "enter", "room": "info"}, "hello_required", 4400),
+        ({"type": "hello", "event": "nope"}, "unknown_event", 4404),
+        ({"type": "hello", "event": "kirmes", "room": "keller"}, "unknown_room", 4400),
+        ({"type": "hello"}, "invalid_frame", 4400),
+        ({"type": "launch"}, "unknown_type", 4400),
+    ],
+)
+async def test_bad_first_frames(h: Harness, first: dict[str, Any], code: str, close: int) -> None:
+    client = await h.client()
+    await client.send(first)
+    assert (await client.next("error"))["code"] == code
+    assert await client.closed() == close
+
+
+async def test_hello_timeout(h: Harness) -> None:
+    client = await h.client()
+    assert (await client.next("error", timeout=5))["code"] == "hello_timeout"
+
+
+async def test_hostile_frames_never_hurt_others(h: Harness) -> None:
+    watcher = await h.visitor()
+    hostile = await h.visitor()
+    await hostile.ws.send_str("{not json")
+    assert (await hostile.next("error"))["code"] == "bad_frame"
+    await hostile.ws.send_bytes(b"\x00\x01binary")
+    assert (await hostile.next("error"))["code"] == "binary_not_supported"
+    await hostile.send({"type": "self-destruct"})
+    assert (await hostile.next("error"))["code"] == "unknown_type"
+    await hostile.send({"type": "ping", "t": "x" * 20_000})
+    assert (await hostile.next("error"))["code"] == "frame_too_large"
+    await hostile.send({"type": "hello", "event": "kirmes"})
+    assert (await hostile.next("error"))["code"] == "hello_twice"
+    # The watcher is served all along.
+    await watcher.send({"type": "ping", "t": 1.5})
+    assert (await watcher.next("pong"))["t"] == 1.5
+    # The sixth bad frame is one too many (max_violations=5): the hostile session is closed.
+    await hostile.send({"type": "enter", "room": "keller"})
+    assert (await hostile.next("error"))["code"] == "unknown_room"
+    assert (await hostile.next("bye"))["reason"] == "too_many_errors"
+    assert await hostile.closed() == 1008
+    await watcher.send({"type": "ping"})
+    await watcher.next("pong")
+
+
+async def test_ten_megabyte_frame_is_refused(h: Harness) -> None:
+    watcher = await h.visitor()
+    hostile = await h.visitor()
+    try:
+        await hostile.ws.send_str("x" * (10 * 1024 * 1024))
+    except ConnectionError:
+        pass  # the server refused it before the client finished writing: also a refusal
+    else:
+        assert await hostile.closed() == 1009  # message too big, refused by the reader
+    fresh = await h.visitor()
+    assert fresh.welcome is not None
+    await watcher.send({"type": "ping"})
+    await watcher.next("pong")
+
+
+async def test_rate_limit(tmp_path: Path) -> None:
+    async for h in make_harness(tmp_path, frames_per_second=2, frames_burst=3, max_violations=100):
+        client = await h.visitor()
+        for _ in range(6):
+            await client.send({"type": "ping"})
+        errors = []
+        for _ in range(6):
+            frame = await client.recv()
+            assert frame is not None
+            if frame["type"] == "error":
+                errors.append(frame)
+        assert errors and errors[0]["code"] == "rate_limited" and errors[0]["retry_after_ms"] > 0
+
+
+async def test_sessions_per_visitor(tmp_path: Path) -> None:
+    async for h in make_harness(tmp_path, sessions_per_visitor=2):
+        first = await h.visitor()
+        assert first.welcome is not None
+        await h.visitor(visitor=first.welcome["visitor"])
+        third = await h.client()
+        await third.send({"type": "hello", "event": "kirmes", "visitor": first.welcome["visitor"]})
+        assert (await third.next("error"))["code"] == "too_many_sessions"
+        assert await third.closed() == 4429
+
+
+async def test_origin_check(h: Harness) -> None:
+    with pytest.raises(aiohttp.WSServerHandshakeError) as info:
+        await h.client(headers={"Origin": "https://evil.example"})
+    assert info.value.status == 403
+    own = f"http://{h.server.host}:{h.server.port}"
+    client = await h.client(headers={"Origin": own})
+    await client.hello("kirmes")
+
+
+async def test_attendance_frames(h: Harness) -> None:
+    watcher = await h.visitor()
+    first = await watcher.next("attendance", timeout=3)  # the leader's first, full frame
+    assert first["online"] == 1
+    visitor = await h.visitor()
+    await visitor.send({"type": "enter", "room": "daten"})
+    frame = await watcher.next("attendance", timeout=3)
+    while frame["rooms"].get("daten", {}).get("web") != 1:
+        frame = await watcher.next("attendance", timeout=3)
+    assert frame["online"] == 2
+    assert "info" not in frame["rooms"]  # only what changed
+    await visitor.send({"type": "leave", "room": "daten"})
+    frame = await watcher.next("attendance", timeout=3)
+    assert frame["rooms"]["daten"]["web"] == 0
+    # Every stream frame carries the position; no gaps.
+    seqs = [f["seq"] for f in watcher.frames if f["type"] == "attendance"]
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
+    # Leaving the page takes the visitor out of the count.
+    await visitor.close()
+    frame = await watcher.next("attendance", timeout=3, online=1)
+    assert frame["online"] == 1
+
+
+async def test_arrivals_are_batched(tmp_path: Path) -> None:
+    async for h in make_harness(tmp_path, attendance_interval_s=1.0):
+        watcher = await h.visitor()
+        started = time.monotonic()
+        arrivals = await asyncio.gather(*(h.visitor(room="info") for _ in range(60)))
+        assert len(arrivals) == 60
+        frame = await watcher.next("attendance", timeout=5)
+        while frame["rooms"].get("info", {}).get("web") != 60:
+            frame = await watcher.next("attendance", timeout=5)
+        elapsed = time.monotonic() - started
+        frames = [f for f in watcher.frames if f["type"] == "attendance"]
+        # At most one attendance frame per second (plus the one already due at the start).
+        assert len(frames) <= elapsed / 1.0 + 2, (len(frames), elapsed)
+
+
+async def test_resume_gets_exactly_what_was_missed(h: Harness) -> None:
+    client = await h.visitor()
+    assert client.welcome is not None
+    await h.publish(_marker(1000))
+    seen = await _read_until(client, online=1000)
+    epoch, seq = seen["epoch"], seen["seq"]
+    await client.close()
+    for n in range(1, 6):
+        await h.publish(_marker(1000 + n))
+    back = await h.client()
+    welcome = await back.hello(
+        "kirmes", visitor=client.welcome["visitor"], resume={"epoch": epoch, "seq": seq}
+    )
+    assert welcome["recovered"] is True and welcome["seq"] == seq
+    missed = [await back.recv() for _ in range(5)]
+    assert [m["seq"] for m in missed if m] == list(range(seq + 1, seq + 6))
+    assert [m["online"] for m in missed if m] == [1001, 1002, 1003, 1004, 1005]
+
+
+def _marker(n: int, **rooms: Any) -> dict[str, Any]:
+    """A stream frame recognisable by its ``online`` value."""
+    return {"type": "attendance", "online": n, "rooms": rooms}
+
+
+async def _read_until(client: WsClient, **match: Any) -> dict[str, Any]:
+    while True:
+        frame = await client.recv()
+        assert frame is not None
+        if all(frame.get(k) == v for k, v in match.items()):
+            return frame
+
+
+async def test_resume_too_old_or_other_epoch(tmp_path: Path) -> None:
+    async for h in make_harness(tmp_path, history_size=10):
+        client = await h.visitor()
+        await h.publish(_marker(1000))
+        seen = await _read_until(client, online=1000)
+        await client.close()
+        for n in range(1, 40):
+            await h.publish(_marker(1000 + n))
+        old = await h.client()
+        welcome = await old.hello("kirmes", resume={"epoch": seen["epoch"], "seq": seen["seq"]})
+        assert welcome["recovered"] is False and welcome["seq"] >= seen["seq"] + 39
+        other = await h.client()
+        welcome = await other.hello("kirmes", resume={"epoch": "another-epoch", "seq": 3})
+        assert welcome["recovered"] is False
+
+
+async def test_slow_session_is_cut_off_others_keep_receiving(tmp_path: Path) -> None:
+    async for h in make_harness(tmp_path, send_queue_bytes=64 * 1024):
+        watcher = await h.visitor()
+        _reader, writer = await _raw_session(h)
+        payload = "x" * 8000
+        count = 0
+        realtime = h.server.app[REALTIME]
+        metrics_before = realtime.metrics.slow_closes._value.get()
+        for count in range(1, 3000):
+            await h.publish(
+                {"type": "attendance", "online": 0, "rooms": {}, "pad": payload, "n": count}
+            )
+            if realtime.metrics.slow_closes._value.get() > metrics_before:
+                break
+            if count % 50 == 0:
+                await asyncio.sleep(0)
+        assert realtime.metrics.slow_closes._value.get() == metrics_before + 1
+        # The watcher got every frame, in order, up to the last one.
+        last = await _read_until(watcher, online=10_000 + count)
+        assert last["rooms"]["pad"]["text"] == payload
+        writer.close()
+
+
+async def _raw_session(h: Harness) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A websocket client that says hello and then never reads (tiny receive buffer)."""
+    import base64
+    import os
+    import socket
+
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect((h.server.host, h.server.port))
+    sock.setblocking(False)
+    reader, writer = await asyncio.open_connection(sock=sock)
+    key = base64.b64encode(os.urandom(16)).decode()
+    writer.write(
+        (
+            f"GET /ws HTTP/1.1\r\nHost: {h.server.host}\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        ).encode()
+    )
+    await reader.readuntil(b"\r\n\r\n")
+    hello = orjson.dumps({"type": "hello", "event": "kirmes"})
+    mask = os.urandom(4)
+    masked = bytes(b ^ mask[i % 4] for i, b in enumerate(hello))
+    writer.write(bytes([0x81, 0x80 | len(hello)]) + mask + masked)
+    await writer.drain()
+    return reader, writer
+
+
+async def test_metrics(h: Harness) -> None:
+    await h.visitor()
+    text = await (await h.http.get(h.server.make_url("/metrics"))).text()
+    assert 'hubs_bridge_sessions{event="kirmes"} 1.0' in text
+    for name in (
+        "hubs_bridge_frames_in_total",
+        "hubs_bridge_fanout_seconds_bucket",
+        "hubs_bridge_slow_closes_total",
+        "hubs_bridge_broker_errors_total",
+        "hubs_bridge_broker_reconnects_total",
+        "hubs_bridge_bytes_out_total",
+    ):
+        assert name in text
+
+
+async def test_attendance_api_and_live(h: Harness) -> None:
+    a = await h.visitor()
+    b = await h.visitor()
+    await a.send({"type": "enter", "room": "daten"})
+    await b.send({"type": "enter", "room": "daten"})
+    await asyncio.sleep(0.5)
+    await b.send({"type": "leave", "room": "daten"})
+    live = await (await h.http.get(h.server.make_url("/api/events/kirmes/live"))).json()
+    assert live["online"] == 2 and live["rooms"]["info"]["capacity"] == 24
+    await asyncio.sleep(1.3)  # the record is written once a second
+    auth = {"Authorization": f"Bearer {STAFF}"}
+    report = await (
+        await h.http.get(h.server.make_url("/api/events/kirmes/attendance"), headers=auth)
+    ).json()
+    daten = report["stats"]["daten"]
+    assert daten["peak"] == 2 and daten["unique_visitors"] == 2 and daten["current"] == 1
+    assert daten["dwell_median_s"] is not None and report["stats"]["_event"]["current"] == 2
+    csv_text = await (
+        await h.http.get(h.server.make_url("/api/events/kirmes/attendance.csv"), headers=auth)
+    ).text()
+    assert csv_text.splitlines()[0].startswith("room,title,current,peak")
+    assert (await h.http.get(h.server.make_url("/api/events/kirmes/attendance"))).status == 401
