@@ -109,6 +109,8 @@ class Settings(BaseSettings):
     realtime: RealtimeSettings = Field(default_factory=RealtimeSettings)
 
     _public_url = field_validator("public_url", mode="before")(lambda v: _base_url(v))
+    # An empty value switches seeding off (HUBS_BRIDGE_SEED_DIR=""), not "seed from here".
+    _seed_dir = field_validator("seed_dir", mode="before")(lambda v: None if v == "" else v)
 
     @field_validator("staff_token")
     @classmethod

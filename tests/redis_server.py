@@ -1,0 +1,78 @@
+"""A private ``redis-server`` on a free port, for tests that kill or restart Redis."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import redis
+
+from tests.conftest import free_port, need_service
+
+
+class PrivateRedis:
+    def __init__(self, workdir: Path, *, appendonly: bool = False) -> None:
+        binary = shutil.which("redis-server")
+        need_service("redis-server binary", None if binary else "not on PATH")
+        assert binary is not None
+        self.binary = binary
+        self.port = free_port()
+        self.workdir = workdir
+        self.appendonly = appendonly
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        args = [
+            self.binary,
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--dir",
+            str(self.workdir),
+        ]
+        if self.appendonly:
+            args += ["--appendonly", "yes", "--appendfsync", "always"]
+        else:
+            args += ["--appendonly", "no"]
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                client = redis.Redis.from_url(self.url, socket_connect_timeout=0.2)
+                client.ping()
+                client.close()
+                return
+            except redis.RedisError:
+                time.sleep(0.05)
+        raise RuntimeError("private redis-server did not start")
+
+    def stop(self, *, kill: bool = False) -> None:
+        if self.proc is None:
+            return
+        if kill:
+            self.proc.kill()
+        else:
+            self.proc.terminate()  # SIGTERM: Redis flushes the append-only file before exiting
+        self.proc.wait(10)
+        self.proc = None
+
+
+@contextmanager
+def private_redis(workdir: Path, *, appendonly: bool = False) -> Iterator[PrivateRedis]:
+    server = PrivateRedis(workdir, appendonly=appendonly)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop(kill=True)
