@@ -86,6 +86,7 @@ def _serve(settings: Settings) -> int:
     )
     web.run_app(
         create_app(settings),
+        loop=_new_loop(),
         host=settings.host,
         port=settings.port,
         access_log=None,
@@ -93,6 +94,15 @@ def _serve(settings: Settings) -> int:
         shutdown_timeout=8.0,
     )
     return 0
+
+
+def _new_loop() -> asyncio.AbstractEventLoop:
+    """uvloop when installed (it roughly doubles fan-out throughput), else asyncio's loop."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
 
 
 async def _token(settings: Settings, args: argparse.Namespace) -> int:

@@ -40,3 +40,5 @@ def setup_logging(level: str, fmt: str) -> None:
     root.setLevel(level.upper())
     # aiohttp's own access log would repeat our request line, with the client's address.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # aiosqlite logs every statement at debug level, with its parameters.
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)

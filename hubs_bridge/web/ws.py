@@ -68,8 +68,9 @@ async def ws_handler(request: web.Request) -> web.StreamResponse:
         compress=False,  # frames are written as raw bytes by the fan-out (see wire.py)
     )
     await ws.prepare(request)
+    # uvloop's transports are not asyncio.Transport subclasses, but have the same methods.
     transport = request.transport
-    if not isinstance(transport, asyncio.Transport):
+    if transport is None:
         return ws
     session: Session | None = None
     try:
