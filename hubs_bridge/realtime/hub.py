@@ -26,6 +26,8 @@ log = logging.getLogger("hubs_bridge.hub")
 # reloads does not make the process unsubscribe and subscribe again.
 UNSUBSCRIBE_AFTER_S = 30.0
 
+RESET_ATTEMPTS = 30
+
 AttendanceSource = Callable[[str], Awaitable[dict[str, Any]]]
 ResetHandler = Callable[["EventHub"], Awaitable[None]]
 
@@ -137,11 +139,17 @@ class HubRegistry:
         task.add_done_callback(self._tasks.discard)
 
     async def _reset(self, hub: EventHub) -> None:
-        try:
-            hub.attendance = await self._attendance_of(hub.event)
-            await self._reset_handler(hub)
-        except Exception:
-            log.exception("could not send fresh snapshots for %s", hub.event)
+        # Right after a broker comes back, the store may not answer yet (or, with a
+        # Redis that lost everything, the event is gone until staff restore it): retry.
+        for attempt in range(RESET_ATTEMPTS):
+            try:
+                hub.attendance = await self._attendance_of(hub.event)
+                await self._reset_handler(hub)
+                return
+            except Exception as exc:
+                log.warning("fresh snapshots for %s not sent yet (%s); retrying", hub.event, exc)
+                await asyncio.sleep(min(1.0 + attempt, 5.0))
+        log.error("gave up sending fresh snapshots for %s", hub.event)
 
     async def sweep(self) -> None:
         """Unsubscribe events that have had no local session for a while."""
