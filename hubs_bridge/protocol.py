@@ -75,10 +75,15 @@ class FrameError(HubsBridgeError):
         self.details = details
 
 
-def parse_client_frame(text: str | bytes) -> Hello | Enter | Leave | Ping:
+def parse_client_frame(
+    text: str | bytes, max_bytes: int = MAX_FRAME_BYTES
+) -> Hello | Enter | Leave | Ping:
     """One client frame, or :class:`FrameError` with a stable code."""
-    if len(text) > MAX_FRAME_BYTES:
-        raise FrameError("frame_too_large", f"frames may be at most {MAX_FRAME_BYTES} bytes")
+    # A character is at most 4 bytes in UTF-8: only long texts need encoding to measure.
+    if len(text) > max_bytes or (
+        isinstance(text, str) and len(text) * 4 > max_bytes and len(text.encode()) > max_bytes
+    ):
+        raise FrameError("frame_too_large", f"frames may be at most {max_bytes} bytes")
     try:
         data = orjson.loads(text)
     except orjson.JSONDecodeError:
@@ -126,6 +131,16 @@ class Attendance(_Frame):
     online: int
     rooms: dict[str, dict[str, Any]]
     removed: list[str] = Field(default_factory=list)
+    full: bool = False  # every room is listed; rooms not listed are gone
+
+
+class EventChanged(_Frame):
+    """Staff changed the event (title, times, rooms); replaces the page's event data."""
+
+    type: Literal["event"]
+    epoch: str
+    seq: int
+    event: dict[str, Any]
 
 
 class Pong(_Frame):
@@ -148,12 +163,9 @@ class Bye(_Frame):
     reconnect_after_ms: int | None = None
 
 
-ServerFrame = Annotated[
-    Welcome | Snapshot | Attendance | Pong | Error | Bye, Field(discriminator="type")
-]
-server_frame_adapter: TypeAdapter[Welcome | Snapshot | Attendance | Pong | Error | Bye] = (
-    TypeAdapter(ServerFrame)
-)
+ServerFrames = Welcome | Snapshot | Attendance | EventChanged | Pong | Error | Bye
+ServerFrame = Annotated[ServerFrames, Field(discriminator="type")]
+server_frame_adapter: TypeAdapter[ServerFrames] = TypeAdapter(ServerFrame)
 
 
 def encode(frame: dict[str, Any]) -> bytes:

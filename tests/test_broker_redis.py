@@ -237,6 +237,27 @@ async def test_broker_survives_a_redis_restart(recorder: Recorder) -> None:
         backoff_initial_s=0.05,
         backoff_max_s=0.5,
     )
+
+    async def watchdog():
+        await asyncio.sleep(15)
+        import sys
+
+        print("WATCHDOG", file=sys.stderr)
+        for t in asyncio.all_tasks():
+            print("TASK", t, file=sys.stderr)
+            c = t.get_coro()
+            while c is not None:
+                f = getattr(c, "cr_frame", None) or getattr(c, "ag_frame", None)
+                if f is not None:
+                    print(
+                        "   ", f.f_code.co_filename, f.f_lineno, f.f_code.co_name, file=sys.stderr
+                    )
+                c = getattr(c, "cr_await", None) or getattr(c, "ag_await", None)
+                if c is not None and not hasattr(c, "cr_frame") and not hasattr(c, "ag_frame"):
+                    print("    awaiting", repr(c)[:300], file=sys.stderr)
+                    break
+
+    wd = asyncio.create_task(watchdog())
     try:
         await broker.start(recorder)
         old_epoch, _ = await broker.subscribe("kirmes")

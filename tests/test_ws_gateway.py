@@ -400,3 +400,61 @@ async def test_attendance_api_and_live(h: Harness) -> None:
     ).text()
     assert csv_text.splitlines()[0].startswith("room,title,current,peak")
     assert (await h.http.get(h.server.make_url("/api/events/kirmes/attendance"))).status == 401
+
+
+async def test_event_changes_are_pushed(h: Harness) -> None:
+    client = await h.visitor()
+    auth = {"Authorization": f"Bearer {STAFF}"}
+    resp = await h.http.patch(
+        h.server.make_url("/api/events/kirmes"), json={"title": "Kirmes 2026"}, headers=auth
+    )
+    assert resp.status == 200
+    frame = await client.next("event")
+    assert frame["event"]["title"] == "Kirmes 2026" and "seq" in frame
+    await h.http.post(
+        h.server.make_url("/api/events/kirmes/rooms"),
+        json={"slug": "buehne", "title": "Bühne", "scene": "auditorium"},
+        headers=auth,
+    )
+    frame = await client.next("event")
+    assert [r["slug"] for r in frame["event"]["rooms"]] == ["info", "daten", "buehne"]
+
+
+async def test_moderator_of_another_event_is_a_visitor_here(h: Harness) -> None:
+    auth = {"Authorization": f"Bearer {STAFF}"}
+    other = {**EVENT, "slug": "andere", "rooms": []}
+    assert (
+        await h.http.post(h.server.make_url("/api/events"), json=other, headers=auth)
+    ).status == 201
+    resp = await h.http.post(
+        h.server.make_url("/api/tokens"),
+        json={"role": "moderator", "events": ["andere"]},
+        headers=auth,
+    )
+    token = (await resp.json())["token"]
+    here = await h.client()
+    assert (await here.hello("kirmes", token=token))["role"] == "visitor"
+    there = await h.client()
+    assert (await there.hello("andere", token=token))["role"] == "moderator"
+
+
+async def test_frame_limit_counts_bytes_not_characters(h: Harness) -> None:
+    client = await h.visitor()
+    await client.send({"type": "ping", "t": None, "pad": "ä" * 9000})  # 18 KB in UTF-8
+    assert (await client.next("error"))["code"] == "frame_too_large"
+
+
+async def test_store_outage_is_an_error_frame_not_a_crash(h: Harness) -> None:
+    from hubs_bridge.web.keys import STORE
+
+    client = await h.visitor()
+    store = h.server.app[STORE]
+    await store.close()  # the store goes away under a running session
+    await client.send({"type": "enter", "room": "info"})
+    assert (await client.next("error"))["code"] == "unavailable"
+    await client.send({"type": "ping", "t": 2.0})
+    assert (await client.next("pong"))["t"] == 2.0
+    late = await h.client()
+    await late.send({"type": "hello", "event": "kirmes"})
+    assert (await late.next("error"))["code"] == "unavailable"
+    assert await late.closed() == 1013

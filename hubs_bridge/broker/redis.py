@@ -35,6 +35,7 @@ from redis.asyncio.client import PubSub
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
+from redis.maint_notifications import MaintNotificationsConfig
 
 from hubs_bridge.broker import redis_scripts as lua
 from hubs_bridge.broker.base import FrameListener, PresenceEntry, StreamFrame
@@ -120,6 +121,10 @@ class RedisBroker:
             socket_timeout=5,
             socket_connect_timeout=2,
             retry=Retry(NoBackoff(), 0),
+            # redis-py 8.1 skips its dead-connection check at checkout when these
+            # are on (the RESP3 default), handing out sockets Redis closed
+            # (redis/redis-py#4252); one Redis, no maintenance events to follow.
+            maint_notifications_config=MaintNotificationsConfig(enabled=False),
         )
         return cls(redis, prefix, **options)
 
@@ -352,6 +357,10 @@ class RedisBroker:
         while True:
             try:
                 if self._pubsub is None:
+                    if not self._reader_ok:
+                        # Idle pooled connections may be dead without knowing it
+                        # (a reset socket does not read as EOF): drop them all.
+                        await self._r.connection_pool.disconnect(inuse_connections=False)
                     self._pubsub = await self._open_pubsub()
                     self._commands_ok = True  # Redis answered the subscribe
                     # Catch up on every open, the first too: a subscribe() that

@@ -105,10 +105,12 @@ def changes(previous: EventCounts | None, current: EventCounts) -> dict[str, Any
     """The body of an ``attendance`` frame: only what changed, with absolute values.
 
     Absolute values (not deltas) make the frames idempotent: a page that
-    applies one twice, or applies it over a newer snapshot, is still right.
+    applies one twice is still right, and one that applies it over a newer
+    snapshot is right again once it has applied the frames after it.
     """
     if previous is None:
-        return {"type": "attendance", **current.as_dict()}
+        # ``full``: every room is listed; a page drops rooms it has that are not.
+        return {"type": "attendance", "full": True, **current.as_dict()}
     rooms = {
         slug: counts.as_dict()
         for slug, counts in current.rooms.items()

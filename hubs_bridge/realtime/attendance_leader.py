@@ -35,6 +35,7 @@ Publish = Callable[[str, dict[str, Any]], Awaitable[None]]
 # Events are led from a little before the doors open until a little after the end.
 LEAD_MARGIN = timedelta(hours=1)
 EVENTS_REFRESH_S = 10.0
+FULL_EVERY_TICKS = 30
 
 
 class AttendanceLeader:
@@ -56,6 +57,7 @@ class AttendanceLeader:
         self.owner = secrets.token_hex(8)
         self._last: dict[str, EventCounts] = {}
         self._sampled: dict[str, datetime] = {}
+        self._ticks: dict[str, int] = {}
         self._events: dict[str, Event] = {}
         self._events_loaded_at: datetime | None = None
         # Rooms whose Hubs counts are stale (the bridge lost their channel); set by the bridge.
@@ -104,7 +106,12 @@ class AttendanceLeader:
         current = count(
             entries, [r.slug for r in event.rooms], self.stale_rooms.get(event.slug, ())
         )
-        body = changes(self._last.get(event.slug), current)
+        # Now and then everything, not only what changed: a page whose starting
+        # counts came from elsewhere (a new process, a reset) is right again.
+        ticks = self._ticks.get(event.slug, 0) + 1
+        self._ticks[event.slug] = ticks
+        previous = None if ticks % FULL_EVERY_TICKS == 0 else self._last.get(event.slug)
+        body = changes(previous, current)
         if body is not None:
             await self._publish(event.slug, body)
             self._last[event.slug] = current

@@ -56,6 +56,8 @@ class EventHub:
     def apply(self, body: dict[str, Any]) -> None:
         """Keep the hub's own state current with a frame's content."""
         if body.get("type") == "attendance":
+            if body.get("full"):
+                self.attendance["rooms"] = {}
             rooms = self.attendance.setdefault("rooms", {})
             rooms.update(body.get("rooms", {}))
             for slug in body.get("removed", ()):
@@ -134,22 +136,31 @@ class HubRegistry:
             return
         log.warning("stream of %s lost continuity; sending snapshots at %s/%d", event, epoch, seq)
         hub.epoch, hub.seq = epoch, seq
-        task = asyncio.get_running_loop().create_task(self._reset(hub))
+        # Frames of the new stream wait behind the snapshot that explains them.
+        held = tuple(hub.sessions)
+        for session in held:
+            session.skip_through = 0
+            session.hold()
+        task = asyncio.get_running_loop().create_task(self._reset(hub, held))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _reset(self, hub: EventHub) -> None:
+    async def _reset(self, hub: EventHub, held: tuple[Session, ...]) -> None:
         # Right after a broker comes back, the store may not answer yet (or, with a
         # Redis that lost everything, the event is gone until staff restore it): retry.
-        for attempt in range(RESET_ATTEMPTS):
-            try:
-                hub.attendance = await self._attendance_of(hub.event)
-                await self._reset_handler(hub)
-                return
-            except Exception as exc:
-                log.warning("fresh snapshots for %s not sent yet (%s); retrying", hub.event, exc)
-                await asyncio.sleep(min(1.0 + attempt, 5.0))
-        log.error("gave up sending fresh snapshots for %s", hub.event)
+        try:
+            for attempt in range(RESET_ATTEMPTS):
+                try:
+                    hub.attendance = await self._attendance_of(hub.event)
+                    await self._reset_handler(hub)
+                    return
+                except Exception as exc:
+                    log.warning("snapshots for %s not sent yet (%s); retrying", hub.event, exc)
+                    await asyncio.sleep(min(1.0 + attempt, 5.0))
+            log.error("gave up sending fresh snapshots for %s", hub.event)
+        finally:
+            for session in held:
+                session.release()
 
     async def sweep(self) -> None:
         """Unsubscribe events that have had no local session for a while."""

@@ -28,7 +28,7 @@ from hubs_bridge.calendar_service import CalendarService
 from hubs_bridge.core.attendance import count, retention_cutoff
 from hubs_bridge.core.calendar import Event
 from hubs_bridge.core.ratelimit import TokenBucket
-from hubs_bridge.errors import HubsBridgeError
+from hubs_bridge.errors import HubsBridgeError, RateLimited
 from hubs_bridge.identity import VisitorIds
 from hubs_bridge.metrics import Metrics
 from hubs_bridge.protocol import Hello, encode
@@ -36,10 +36,17 @@ from hubs_bridge.realtime.attendance_leader import AttendanceLeader
 from hubs_bridge.realtime.hub import EventHub, HubRegistry
 from hubs_bridge.realtime.presence import PresenceKeeper
 from hubs_bridge.realtime.session import Session
+from hubs_bridge.realtime.wire import text_frame
 from hubs_bridge.settings import Settings
 from hubs_bridge.store.base import Store
 
 log = logging.getLogger("hubs_bridge.realtime")
+
+
+class TooManySessions(RateLimited):
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message, retry_after_s=5.0, code=code)
+
 
 HOUSEKEEPING_S = 5.0
 RETENTION_EVERY_S = 3600.0
@@ -171,14 +178,12 @@ class RealtimeService:
             "seq": hub.seq,
             "snapshot": await self.snapshot(event, copy.deepcopy(hub.attendance)),
         }
-        payload = encode(frame)
+        raw = text_frame(encode(frame))
         for session in tuple(hub.sessions):
-            session.send(payload)
+            # Held sessions (all of them, during a reset) get it ahead of the queued frames.
+            session.put_first(raw)
 
     # Sessions
-
-    def visitor_sessions(self, visitor: str) -> int:
-        return self._per_visitor[visitor]
 
     async def open(
         self,
@@ -192,7 +197,18 @@ class RealtimeService:
         transport: asyncio.Transport,
     ) -> Session:
         """Register an accepted session; its welcome (and missed frames) are sent here."""
-        hub = await self.registry.hub_for(event.slug)
+        # Counted before the first await, so concurrent hellos cannot pass the limit together.
+        if self._per_visitor[visitor] >= self.settings.sessions_per_visitor:
+            raise TooManySessions(
+                f"at most {self.settings.sessions_per_visitor} open pages per visitor",
+                code="too_many_sessions",
+            )
+        self._per_visitor[visitor] += 1
+        try:
+            hub = await self.registry.hub_for(event.slug)
+        except BaseException:
+            self._release_visitor(visitor)
+            raise
         session = Session(
             session_id=secrets.token_urlsafe(9),
             transport=transport,
@@ -204,21 +220,30 @@ class RealtimeService:
             limit=self.settings.send_queue_bytes,
             bucket=TokenBucket(self.settings.frames_per_second, self.settings.frames_burst),
             on_slow=self._on_slow,
+            max_violations=self.settings.max_violations,
         )
         session.hold()  # live frames wait until the welcome and missed frames are out
         hub.add(session)
         self.sessions[session.id] = session
         self.sockets[session.id] = socket
-        self._per_visitor[visitor] += 1
         self.metrics.sessions.labels(event.slug).inc()
+        try:
+            await self._welcome(session, hub, hello, event, visitor_token)
+        except BaseException:
+            await self.close_session(session)
+            raise
+        return session
+
+    async def _welcome(
+        self, session: Session, hub: EventHub, hello: Hello, event: Event, visitor_token: str
+    ) -> None:
         epoch, seq = hub.epoch, hub.seq
         attendance = copy.deepcopy(hub.attendance)
-
         missed, recovered, position = await self._missed(hello, event.slug, epoch, seq, session)
         welcome = {
             "type": "welcome",
             "session": session.id,
-            "role": principal.role,
+            "role": session.principal.role,
             "visitor": visitor_token,
             "epoch": epoch,
             "seq": position,
@@ -228,19 +253,19 @@ class RealtimeService:
         session.send(encode(welcome))
         for frame in missed:
             session.send(frame)
+        session.welcomed = True
         session.release()
         await self.presence.arrive(
             event.slug,
             PresenceEntry(
                 session=session.id,
-                visitor=visitor,
+                visitor=session.visitor,
                 room=hello.room,
                 source="web",
-                role=principal.role,
+                role=session.principal.role,
                 name=hello.name,
             ),
         )
-        return session
 
     async def _missed(
         self, hello: Hello, event: str, epoch: str, seq: int, session: Session
@@ -251,7 +276,14 @@ class RealtimeService:
             return [], False, seq
         if resume.seq >= seq:
             # The page saw more than this process has delivered yet (it came from a
-            # process that was ahead): skip what it has, deliver the rest live.
+            # process that was ahead): skip what it has, deliver the rest live. A
+            # position the stream never reached is not trusted.
+            try:
+                current_epoch, current = await self.broker.position(event)
+            except HubsBridgeError:
+                return [], False, seq
+            if current_epoch != epoch or resume.seq > current:
+                return [], False, seq
             session.skip_through = resume.seq
             return [], True, resume.seq
         try:
@@ -270,14 +302,26 @@ class RealtimeService:
             return
         self.sockets.pop(session.id, None)
         session.state = "closed"
-        self._per_visitor[session.visitor] -= 1
-        if self._per_visitor[session.visitor] <= 0:
-            del self._per_visitor[session.visitor]
+        self._release_visitor(session.visitor)
         hub = self.registry.hubs.get(session.event)
         if hub is not None:
             hub.discard(session)
         self.metrics.sessions.labels(session.event).dec()
         await self.presence.depart(session.id)
+
+    def _release_visitor(self, visitor: str) -> None:
+        self._per_visitor[visitor] -= 1
+        if self._per_visitor[visitor] <= 0:
+            del self._per_visitor[visitor]
+
+    async def event_changed(self, event: Event) -> None:
+        """Tell every page of the event that staff changed it (title, times, rooms)."""
+        self.leader.forget_events()
+        try:
+            await self.publish(event.slug, {"type": "event", "event": public_event(event)})
+        except HubsBridgeError as exc:
+            # The change is stored; pages see it in their next welcome or snapshot.
+            log.warning("event change of %s not pushed: %s", event.slug, exc)
 
     def _on_slow(self, session: Session) -> None:
         hub = self.registry.hubs.get(session.event)

@@ -32,6 +32,7 @@ class Session:
     """A websocket session after its ``hello`` was accepted."""
 
     __slots__ = (
+        "_holds",
         "_on_slow",
         "_pending",
         "_pending_bytes",
@@ -46,8 +47,10 @@ class Session:
         "room",
         "skip_through",
         "state",
+        "too_many_violations",
         "violations",
         "visitor",
+        "welcomed",
     )
 
     def __init__(
@@ -63,6 +66,7 @@ class Session:
         limit: int,
         bucket: TokenBucket,
         on_slow: Callable[[Session], None],
+        max_violations: int = 5,
     ) -> None:
         self.id = session_id
         self._transport = transport
@@ -73,7 +77,10 @@ class Session:
         self.room = room
         self.limit = limit
         self.bucket = bucket
-        self.violations = 0
+        # Errors a page may cause: ``max_violations`` at once, earned back at that many a minute,
+        # so a page that errs now and then over a long event is never closed for it.
+        self.violations = TokenBucket(rate=max_violations / 60.0, burst=max_violations)
+        self.too_many_violations = False
         # Stream frames up to this seq were already seen by the page (it resumed
         # from a process that was ahead of this one); they are not written again.
         self.skip_through = 0
@@ -82,6 +89,9 @@ class Session:
         # While not None, stream frames wait here (a resume is being prepared).
         self._pending: list[bytes] | None = None
         self._pending_bytes = 0
+        # Holds nest: a resume being prepared and a stream reset may overlap.
+        self._holds = 0
+        self.welcomed = False
         self._on_slow = on_slow
 
     @property
@@ -89,14 +99,32 @@ class Session:
         return self.principal.role
 
     def hold(self) -> None:
-        """Queue stream frames instead of writing them, until :meth:`release`."""
-        self._pending = []
-        self._pending_bytes = 0
+        """Queue stream frames instead of writing them, until as many :meth:`release` calls."""
+        self._holds += 1
+        if self._pending is None:
+            self._pending = []
+            self._pending_bytes = 0
 
     def release(self) -> None:
+        self._holds = max(0, self._holds - 1)
+        if self._holds:
+            return
         pending, self._pending = self._pending, None
         for frame in pending or ():
             self.write_frame(frame)
+
+    def violation(self, now: float) -> None:
+        """Count one bad frame; past the allowance the session is to be closed."""
+        if self.violations.take(now) > 0:
+            self.too_many_violations = True
+
+    def put_first(self, frame: bytes) -> None:
+        """Queue a frame ahead of everything held (a snapshot before the frames it explains)."""
+        if self._pending is None:
+            self.write_frame(frame, direct=True)
+        else:
+            self._pending.insert(0, frame)
+            self._pending_bytes += len(frame)
 
     def send(self, payload: bytes) -> bool:
         """Write one frame for this session only (encoded here, as it goes to one)."""

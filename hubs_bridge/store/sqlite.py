@@ -8,10 +8,12 @@ behind every acknowledgement.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
 
 import aiosqlite
 import orjson
@@ -68,6 +70,23 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _guarded(method: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, Coroutine[Any, Any, R]]:
+    """Turn database failures into StoreUnavailable, the one error callers handle."""
+
+    @functools.wraps(method)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await method(*args, **kwargs)
+        except (sqlite3.Error, ValueError) as exc:  # aiosqlite: ValueError once closed
+            raise StoreUnavailable(f"SQLite: {exc}") from exc
+
+    return wrapper
+
+
 class SqliteStore:
     """:class:`~hubs_bridge.store.base.Store` on one SQLite file."""
 
@@ -76,6 +95,7 @@ class SqliteStore:
     def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
         self._db = db
         self.path = path
+        self._closed = False
 
     @classmethod
     async def open(cls, path: Path) -> SqliteStore:
@@ -107,6 +127,7 @@ class SqliteStore:
                 f"BEGIN; {MIGRATIONS[version]} PRAGMA user_version = {version + 1}; COMMIT;"
             )
 
+    @_guarded
     async def schema_version(self) -> int:
         async with self._db.execute("PRAGMA user_version") as cur:
             row = await cur.fetchone()
@@ -119,20 +140,25 @@ class SqliteStore:
             raise StoreUnavailable(f"SQLite not usable: {exc}") from exc
 
     async def close(self) -> None:
-        await self._db.close()
+        if not self._closed:
+            self._closed = True
+            await self._db.close()
 
     # Events
 
+    @_guarded
     async def list_events(self) -> list[Event]:
         async with self._db.execute("SELECT doc FROM events ORDER BY slug") as cur:
             rows = await cur.fetchall()
         return [Event.model_validate_json(row[0]) for row in rows]
 
+    @_guarded
     async def get_event(self, slug: str) -> Event | None:
         async with self._db.execute("SELECT doc FROM events WHERE slug = ?", (slug,)) as cur:
             row = await cur.fetchone()
         return Event.model_validate_json(row[0]) if row else None
 
+    @_guarded
     async def create_event(self, event: Event) -> None:
         try:
             await self._db.execute(
@@ -142,6 +168,7 @@ class SqliteStore:
         except sqlite3.IntegrityError:
             raise Conflict(f"an event {event.slug!r} exists already", code="event_exists") from None
 
+    @_guarded
     async def replace_event(self, event: Event) -> None:
         cur = await self._db.execute(
             "UPDATE events SET version = ?, doc = ? WHERE slug = ? AND version = ?",
@@ -156,12 +183,14 @@ class SqliteStore:
             code="version_conflict",
         )
 
+    @_guarded
     async def delete_event(self, slug: str) -> bool:
         cur = await self._db.execute("DELETE FROM events WHERE slug = ?", (slug,))
         return cur.rowcount == 1
 
     # Tokens
 
+    @_guarded
     async def add_token(self, record: TokenRecord) -> None:
         try:
             await self._db.execute(
@@ -195,18 +224,21 @@ class SqliteStore:
 
     _TOKEN_COLUMNS = "token_id, token_hash, role, events, label, created_at, revoked"
 
+    @_guarded
     async def find_token(self, token_hash: str) -> TokenRecord | None:
         sql = f"SELECT {self._TOKEN_COLUMNS} FROM tokens WHERE token_hash = ?"  # noqa: S608
         async with self._db.execute(sql, (token_hash,)) as cur:
             row = await cur.fetchone()
         return self._token(tuple(row)) if row else None
 
+    @_guarded
     async def list_tokens(self) -> list[TokenRecord]:
         sql = f"SELECT {self._TOKEN_COLUMNS} FROM tokens ORDER BY created_at"  # noqa: S608
         async with self._db.execute(sql) as cur:
             rows = await cur.fetchall()
         return [self._token(tuple(row)) for row in rows]
 
+    @_guarded
     async def revoke_token(self, token_id: str) -> bool:
         cur = await self._db.execute(
             "UPDATE tokens SET revoked = 1 WHERE token_id = ? AND revoked = 0", (token_id,)
@@ -215,11 +247,13 @@ class SqliteStore:
 
     # Meta
 
+    @_guarded
     async def get_meta(self, key: str) -> str | None:
         async with self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)) as cur:
             row = await cur.fetchone()
         return str(row[0]) if row else None
 
+    @_guarded
     async def set_meta_if_absent(self, key: str, value: str) -> str:
         await self._db.execute(
             "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING",
@@ -231,6 +265,7 @@ class SqliteStore:
 
     # Attendance
 
+    @_guarded
     async def add_attendance(
         self, marks: Sequence[AttendanceMark], samples: Sequence[AttendanceSample]
     ) -> None:
@@ -254,6 +289,7 @@ class SqliteStore:
             raise
         await self._db.execute("COMMIT")
 
+    @_guarded
     async def attendance_marks(self, event: str) -> list[AttendanceMark]:
         async with self._db.execute(
             "SELECT room, visitor, source, kind, at FROM attendance_marks WHERE event = ? "
@@ -273,6 +309,7 @@ class SqliteStore:
             for room, visitor, source, kind, at in rows
         ]
 
+    @_guarded
     async def attendance_samples(self, event: str) -> list[AttendanceSample]:
         async with self._db.execute(
             "SELECT room, minute, web, hubs FROM attendance_samples WHERE event = ? "
@@ -291,6 +328,7 @@ class SqliteStore:
             for room, minute, web, hubs in rows
         ]
 
+    @_guarded
     async def delete_attendance_before(self, cutoff: datetime) -> int:
         ts = cutoff.timestamp()
         marks = await self._db.execute("DELETE FROM attendance_marks WHERE at < ?", (ts,))

@@ -17,7 +17,7 @@ from hubs_bridge.core.calendar import (
 )
 from hubs_bridge.errors import NotFound
 from hubs_bridge.web.api import Api
-from hubs_bridge.web.keys import CALENDAR
+from hubs_bridge.web.keys import CALENDAR, REALTIME
 
 api = Api()
 TAG = "events"
@@ -93,9 +93,11 @@ async def get_event(request: web.Request, principal: Principal) -> Event:
 )
 async def update_event(request: web.Request, principal: Principal, body: EventUpdate) -> Event:
     principal.require_staff()
-    return await request.app[CALENDAR].change(
+    event = await request.app[CALENDAR].change(
         _slug(request), lambda event, now: cmds.update_event(event, body, now=now)
     )
+    await request.app[REALTIME].event_changed(event)
+    return event
 
 
 @api.operation(
@@ -146,6 +148,7 @@ async def create_room(request: web.Request, principal: Principal, body: RoomCrea
             event, body, now=now, scenes=calendar.scenes, max_rooms=calendar.max_rooms
         ),
     )
+    await request.app[REALTIME].event_changed(event)
     room = event.room(body.slug)
     assert room is not None
     return room
@@ -192,6 +195,7 @@ async def update_room(request: web.Request, principal: Principal, body: RoomUpda
         _slug(request),
         lambda event, now: cmds.update_room(event, slug, body, now=now, scenes=calendar.scenes),
     )
+    await request.app[REALTIME].event_changed(event)
     room = event.room(slug)
     assert room is not None
     return room
@@ -209,6 +213,7 @@ async def update_room(request: web.Request, principal: Principal, body: RoomUpda
 async def delete_room(request: web.Request, principal: Principal) -> None:
     principal.require_staff()
     slug = _slug(request, "room")
-    await request.app[CALENDAR].change(
+    event = await request.app[CALENDAR].change(
         _slug(request), lambda event, now: cmds.remove_room(event, slug, now=now)
     )
+    await request.app[REALTIME].event_changed(event)

@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from hubs_bridge.auth import Principal
+from hubs_bridge.auth import VISITOR, Principal
 from hubs_bridge.errors import ClientError, HubsBridgeError
 from hubs_bridge.protocol import (
     Enter,
@@ -40,19 +40,27 @@ READ_CAP_BYTES = 1024 * 1024
 
 CLOSE_BAD_HELLO = 4400
 CLOSE_UNAUTHORIZED = 4401
-CLOSE_FORBIDDEN = 4403
 CLOSE_UNKNOWN_EVENT = 4404
 CLOSE_POLICY = 1008
 CLOSE_TOO_MANY = 4429
+CLOSE_TRY_AGAIN = 1013
 
 
-def origin_allowed(request: web.Request, allowed: list[str]) -> bool:
-    """Browsers send Origin; pages of this server and the configured origins may connect."""
+def origin_allowed(request: web.Request, allowed: list[str], public_url: str | None) -> bool:
+    """Browsers send Origin; pages of this server and the configured origins may connect.
+
+    Behind a reverse proxy the request's own host may differ from what the
+    browser sees, so the configured public URL counts as this server too.
+    """
     origin = request.headers.get("Origin")
     if origin is None or "*" in allowed:
         return True  # not a browser (bots, tests, the load generator), or open by choice
-    own = f"{request.scheme}://{request.host}"
-    return origin == own or origin in allowed
+    origin = origin.rstrip("/").lower()
+    own = {f"{request.scheme}://{request.host}".lower()}
+    if public_url:
+        scheme, _, rest = public_url.partition("://")
+        own.add(f"{scheme}://{rest.split('/', 1)[0]}".lower())
+    return origin in own or origin in {o.rstrip("/").lower() for o in allowed}
 
 
 async def ws_handler(request: web.Request) -> web.StreamResponse:
@@ -60,7 +68,7 @@ async def ws_handler(request: web.Request) -> web.StreamResponse:
     settings = request.app[SETTINGS].realtime
     if not service.accepting:
         return error_response(503, "shutting_down", "the server is restarting; try again")
-    if not origin_allowed(request, settings.allowed_origins):
+    if not origin_allowed(request, settings.allowed_origins, request.app[SETTINGS].public_url):
         return error_response(403, "origin_not_allowed", "this origin may not connect")
     ws = web.WebSocketResponse(
         heartbeat=settings.ping_interval_s,
@@ -109,7 +117,7 @@ async def _hello(
     service.metrics.frames_in.inc()
     service.metrics.bytes_in.inc(len(msg.data))
     try:
-        frame = parse_client_frame(msg.data)
+        frame = parse_client_frame(msg.data, settings.max_frame_bytes)
     except FrameError as exc:
         await _refuse(ws, CLOSE_BAD_HELLO, exc.code, exc.message)
         return None
@@ -118,14 +126,19 @@ async def _hello(
         return None
     try:
         principal: Principal = await request.app[AUTH].authenticate(frame.token)
-    except ClientError as exc:
-        await _refuse(ws, CLOSE_UNAUTHORIZED, exc.code, exc.message)
-        return None
-    try:
         event = await request.app[CALENDAR].get(frame.event)
-    except ClientError:
-        await _refuse(ws, CLOSE_UNKNOWN_EVENT, "unknown_event", f"no event {frame.event!r}")
+    except ClientError as exc:
+        if exc.status == 404:
+            await _refuse(ws, CLOSE_UNKNOWN_EVENT, "unknown_event", f"no event {frame.event!r}")
+        else:
+            await _refuse(ws, CLOSE_UNAUTHORIZED, exc.code, exc.message)
         return None
+    except HubsBridgeError as exc:
+        log.warning("hello refused, store unavailable: %s", exc)
+        await _refuse(ws, CLOSE_TRY_AGAIN, "unavailable", "the server cannot take sessions now")
+        return None
+    if principal.role == "moderator" and not principal.may_moderate(event.slug):
+        principal = VISITOR  # a moderator of another event is a visitor here
     if frame.room is not None and event.room(frame.room) is None:
         await _refuse(ws, CLOSE_BAD_HELLO, "unknown_room", f"no room {frame.room!r}")
         return None
@@ -135,14 +148,6 @@ async def _hello(
         visitor, visitor_token = ids.issue()
     else:
         visitor_token = frame.visitor or ""
-    if service.visitor_sessions(visitor) >= settings.sessions_per_visitor:
-        await _refuse(
-            ws,
-            CLOSE_TOO_MANY,
-            "too_many_sessions",
-            f"at most {settings.sessions_per_visitor} open pages per visitor",
-        )
-        return None
     try:
         return await service.open(
             hello=frame,
@@ -153,9 +158,12 @@ async def _hello(
             socket=ws,
             transport=transport,
         )
+    except ClientError as exc:
+        await _refuse(ws, CLOSE_TOO_MANY, exc.code, exc.message)
+        return None
     except HubsBridgeError as exc:
         log.warning("session refused: %s", exc)
-        await _refuse(ws, 1013, "unavailable", "the server cannot take sessions now; retry")
+        await _refuse(ws, CLOSE_TRY_AGAIN, "unavailable", "the server cannot take sessions now")
         return None
 
 
@@ -180,17 +188,21 @@ async def _serve(ws: web.WebSocketResponse, service: RealtimeService, session: S
                 )
                 continue
             try:
-                frame = parse_client_frame(msg.data)
+                frame = parse_client_frame(msg.data, settings.max_frame_bytes)
                 await _dispatch(service, session, frame)
             except FrameError as exc:
                 _violation(service, session, exc.code, exc.message, details=exc.details)
             except ClientError as exc:
                 _violation(service, session, exc.code, exc.message)
+            except HubsBridgeError as exc:
+                # Not the page's fault: say so, keep the session.
+                log.warning("frame not handled, backend unavailable: %s", exc)
+                session.send(error_frame("unavailable", "try again in a moment"))
         elif msg.type == WSMsgType.BINARY:
             _violation(service, session, "binary_not_supported", "frames must be JSON text")
         elif msg.type == WSMsgType.ERROR:
             break
-        if session.violations > settings.max_violations:
+        if session.too_many_violations:
             session.send(encode({"type": "bye", "reason": "too_many_errors"}))
             service.metrics.closes.labels("too_many_errors").inc()
             await ws.close(code=CLOSE_POLICY, message=b"too_many_errors")
@@ -200,7 +212,7 @@ async def _serve(ws: web.WebSocketResponse, service: RealtimeService, session: S
 def _violation(
     service: RealtimeService, session: Session, code: str, message: str, **extra: Any
 ) -> None:
-    session.violations += 1
+    session.violation(time.monotonic())
     session.send(error_frame(code, message, **extra))
 
 
