@@ -123,6 +123,18 @@ class RoomUpdate(_Model):
     chat_bridge: bool | None = None
 
 
+class QaSettings(_Model):
+    """How an event's Q&A runs."""
+
+    # On: new questions wait for a moderator. Off: they appear at once (and can be hidden).
+    premoderation: bool = False
+    max_question_chars: int = Field(default=500, ge=20, le=2000)
+    # Off: questions are always anonymous, names are never shown.
+    allow_names: bool = True
+    # Questions typed in the Hubs chat show the Hubs display name unless this is off.
+    hubs_names: bool = True
+
+
 class EventFields(_Model):
     """What staff may set on an event."""
 
@@ -133,6 +145,7 @@ class EventFields(_Model):
     starts_at: AwareDatetime
     ends_at: AwareDatetime
     doors_open_minutes: int = Field(default=15, ge=0, le=24 * 60)
+    qa: QaSettings = Field(default_factory=QaSettings)
 
     @model_validator(mode="after")
     def _end_after_start(self) -> EventFields:
@@ -166,6 +179,7 @@ class EventUpdate(_Model):
     starts_at: AwareDatetime | None = None
     ends_at: AwareDatetime | None = None
     doors_open_minutes: int | None = Field(default=None, ge=0, le=24 * 60)
+    qa: QaSettings | None = None
 
 
 class Event(EventFields):

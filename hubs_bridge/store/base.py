@@ -10,13 +10,14 @@ only after that (write first, then acknowledge, then fan out).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
 from hubs_bridge.core.attendance import AttendanceMark, AttendanceSample
 from hubs_bridge.core.calendar import Event
+from hubs_bridge.core.qa import ModerationEntry, Question
 
 TokenRole = Literal["staff", "moderator"]
 
@@ -91,3 +92,48 @@ class Store(Protocol):
 
     async def delete_attendance_before(self, cutoff: datetime) -> int:
         """Delete marks and samples older than ``cutoff`` (retention); returns how many."""
+
+    # Questions and votes of the live Q&A. Every key/row is scoped by event.
+    async def qa_questions(self, event: str) -> list[Question]:
+        """Every question of the event (hidden ones too), oldest first."""
+
+    async def qa_get(self, event: str, question_id: str) -> Question | None: ...
+
+    async def qa_by_client_msg(
+        self, event: str, visitor: str, client_msg_id: str
+    ) -> Question | None:
+        """The question this visitor asked with this ``client_msg_id`` (idempotent retries)."""
+
+    async def qa_save(
+        self, event: str, questions: Sequence[Question], expected: Mapping[str, int | None]
+    ) -> None:
+        """Write several questions at once, all or none.
+
+        ``expected[q.id]`` is the version stored now (``None``: must not exist yet).
+        If any differs: :class:`~hubs_bridge.errors.Conflict` ``version_conflict`` and
+        nothing is written. A new question with a ``client_msg_id`` its author
+        already used: ``Conflict`` ``duplicate_client_msg``, nothing written.
+        """
+
+    async def qa_vote(self, event: str, question_id: str, voter: str, up: bool) -> bool:
+        """Add (``up``) or withdraw a vote; ``True`` if that changed anything."""
+
+    async def qa_vote_counts(self, event: str) -> dict[str, int]:
+        """Distinct voters per question (questions without votes may be missing)."""
+
+    async def qa_vote_count(self, event: str, question_id: str) -> int: ...
+
+    async def qa_voted_by(self, event: str, voter: str) -> set[str]:
+        """The questions this visitor has a vote on."""
+
+    async def qa_merge_votes(self, event: str, source: str, target: str) -> int:
+        """Give ``target`` every voter of ``source`` (a voter of both counts once); the
+        source keeps its own (for the record). Returns the target's new count. Atomic."""
+
+    async def qa_log(self, entry: ModerationEntry) -> None: ...
+
+    async def qa_log_entries(self, event: str) -> list[ModerationEntry]:
+        """The moderation log of an event, oldest first."""
+
+    async def qa_delete_before(self, cutoff: datetime) -> int:
+        """Retention: delete questions created before ``cutoff`` with their votes and log."""

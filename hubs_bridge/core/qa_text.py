@@ -1,0 +1,89 @@
+"""Question text: normalised, checked, and screened by the word filter. Pure.
+
+Text is always plain text. It is never interpreted as HTML anywhere; the
+checks here are about what a person can read, not about escaping.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from hubs_bridge.errors import ValidationFailed
+
+# Bidirectional embeddings, overrides and isolates (Unicode TR9): they can make
+# a text read differently from how it is stored ("Trojan source").
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Zero-width characters that hide words from the filter and from readers;
+# the zero-width joiner stays, emoji sequences need it.
+ZERO_WIDTH = frozenset("\u200b\u200c\u2060\ufeff")
+_ALLOWED_CONTROLS = frozenset("\n\t")
+_SPACES = re.compile(r"[ \t]+")
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+def clean_text(raw: str, *, max_chars: int, field: str = "text") -> str:
+    """NFC, trimmed, inner runs of spaces folded; refused if empty, too long or tricky.
+
+    Length is counted in characters (code points after NFC), as people count.
+    """
+    text = unicodedata.normalize("NFC", raw).replace("\r\n", "\n").replace("\r", "\n")
+    for char in text:
+        if char in BIDI_CONTROLS:
+            raise ValidationFailed(
+                "the text contains bidirectional control characters",
+                code="text_bidi_control",
+                details=[{"field": field, "message": f"U+{ord(char):04X} is not allowed"}],
+            )
+        if (
+            unicodedata.category(char) == "Cc" and char not in _ALLOWED_CONTROLS
+        ) or char in ZERO_WIDTH:
+            raise ValidationFailed(
+                "the text contains control or invisible characters",
+                code="text_control_character",
+                details=[{"field": field, "message": f"U+{ord(char):04X} is not allowed"}],
+            )
+    text = _BLANK_LINES.sub(
+        "\n\n", "\n".join(_SPACES.sub(" ", line).strip() for line in text.split("\n"))
+    )
+    text = text.strip()
+    if not text:
+        raise ValidationFailed(
+            "the text is empty", code="text_empty", details=[{"field": field, "message": "empty"}]
+        )
+    if len(text) > max_chars:
+        raise ValidationFailed(
+            f"the text may have at most {max_chars} characters (it has {len(text)})",
+            code="text_too_long",
+            details=[
+                {"field": field, "message": f"at most {max_chars} characters", "max": max_chars}
+            ],
+        )
+    return text
+
+
+@dataclass(frozen=True)
+class WordFilter:
+    """Words and phrases that hold a question for a moderator (never drop it)."""
+
+    terms: frozenset[str]
+
+    @classmethod
+    def from_lines(cls, lines: Iterable[str]) -> WordFilter:
+        terms = set()
+        for line in lines:
+            term = line.split("#", 1)[0].strip().casefold()
+            if term:
+                terms.add(unicodedata.normalize("NFC", term))
+        return cls(frozenset(terms))
+
+    def matches(self, text: str) -> list[str]:
+        """The filter terms found in ``text`` as whole words, sorted."""
+        folded = unicodedata.normalize("NFC", text).casefold()
+        found = []
+        for term in self.terms:
+            if re.search(rf"(?<!\w){re.escape(term)}(?!\w)", folded):
+                found.append(term)
+        return sorted(found)
