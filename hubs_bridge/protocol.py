@@ -60,9 +60,66 @@ class Ping(_Frame):
     t: float | None = None  # echoed in the pong, for round-trip times
 
 
-ClientFrame = Annotated[Hello | Enter | Leave | Ping, Field(discriminator="type")]
-CLIENT_TYPES = frozenset({"hello", "enter", "leave", "ping"})
-_client_adapter: TypeAdapter[Hello | Enter | Leave | Ping] = TypeAdapter(ClientFrame)
+Ref = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+# Raw text may be longer than the event's limit: it is measured after normalising,
+# and a too-long question gets its own clear error code.
+RawText = Annotated[str, StringConstraints(max_length=8000)]
+QuestionId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class Ask(_Frame):
+    """A visitor's question. ``client_msg_id`` makes a retry return the same question."""
+
+    type: Literal["ask"]
+    text: RawText
+    client_msg_id: Ref
+    room: Slug | None = None
+    anonymous: bool = False
+    name: Name | None = None
+
+
+class Vote(_Frame):
+    type: Literal["vote"]
+    question: QuestionId
+    up: bool = True
+    ref: Ref | None = None
+
+
+class Moderate(_Frame):
+    """A moderator's action on one question (role checked on the server)."""
+
+    type: Literal["moderate"]
+    action: Literal[
+        "approve",
+        "reject",
+        "answer",
+        "reply",
+        "pin",
+        "unpin",
+        "edit",
+        "merge",
+        "delete",
+        "undelete",
+    ]
+    question: QuestionId
+    reason: Literal["off_topic", "duplicate", "offensive", "other"] | None = None
+    mode: Literal["live", "written"] | None = None
+    text: RawText | None = None
+    into: QuestionId | None = None
+    ref: Ref | None = None
+
+
+class Announce(_Frame):
+    type: Literal["announce"]
+    text: RawText
+    rooms: list[Slug] | None = Field(default=None, max_length=100)
+    ref: Ref | None = None
+
+
+ClientFrames = Hello | Enter | Leave | Ping | Ask | Vote | Moderate | Announce
+ClientFrame = Annotated[ClientFrames, Field(discriminator="type")]
+CLIENT_TYPES = frozenset({"hello", "enter", "leave", "ping", "ask", "vote", "moderate", "announce"})
+_client_adapter: TypeAdapter[ClientFrames] = TypeAdapter(ClientFrame)
 
 
 class FrameError(HubsBridgeError):
@@ -75,9 +132,7 @@ class FrameError(HubsBridgeError):
         self.details = details
 
 
-def parse_client_frame(
-    text: str | bytes, max_bytes: int = MAX_FRAME_BYTES
-) -> Hello | Enter | Leave | Ping:
+def parse_client_frame(text: str | bytes, max_bytes: int = MAX_FRAME_BYTES) -> ClientFrames:
     """One client frame, or :class:`FrameError` with a stable code."""
     # A character is at most 4 bytes in UTF-8: only long texts need encoding to measure.
     if len(text) > max_bytes or (
@@ -163,7 +218,66 @@ class Bye(_Frame):
     reconnect_after_ms: int | None = None
 
 
-ServerFrames = Welcome | Snapshot | Attendance | EventChanged | Pong | Error | Bye
+class Ack(_Frame):
+    """The answer to ``ask``, ``vote``, ``moderate`` or ``announce``, after it is stored."""
+
+    type: Literal["ack"]
+    ref: str | None = None
+    question: dict[str, Any] | None = None
+    votes: int | None = None
+    voted: bool | None = None
+    announcement: dict[str, Any] | None = None
+
+
+class QuestionFrame(_Frame):
+    """A question as this page may see it; ``{"id", "hidden": true}`` means: remove it."""
+
+    type: Literal["question"]
+    epoch: str
+    seq: int
+    question: dict[str, Any]
+
+
+class Votes(_Frame):
+    """The exact vote count of one question (coalesced: a few per second at most)."""
+
+    type: Literal["votes"]
+    epoch: str
+    seq: int
+    question: str
+    votes: int
+
+
+class Announcement(_Frame):
+    type: Literal["announcement"]
+    epoch: str
+    seq: int
+    announcement: dict[str, Any]
+
+
+class Transparency(_Frame):
+    """How many questions were rejected, by category: everyone may know."""
+
+    type: Literal["transparency"]
+    epoch: str
+    seq: int
+    rejected: dict[str, int]
+
+
+ServerFrames = (
+    Welcome
+    | Snapshot
+    | Attendance
+    | EventChanged
+    | Pong
+    | Error
+    | Bye
+    | Ack
+    | QuestionFrame
+    | Votes
+    | Announcement
+    | Transparency
+)
 ServerFrame = Annotated[ServerFrames, Field(discriminator="type")]
 server_frame_adapter: TypeAdapter[ServerFrames] = TypeAdapter(ServerFrame)
 

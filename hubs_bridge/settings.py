@@ -76,6 +76,20 @@ class RealtimeSettings(BaseModel):
     reconnect_max_ms: int = Field(default=5000, ge=0)
 
 
+class QaLimits(BaseModel):
+    """Q&A limits for every event (per-event rules are in the event's ``qa`` settings)."""
+
+    questions_per_minute: int = Field(default=3, ge=1)
+    question_burst: int = Field(default=3, ge=1)
+    votes_per_minute: int = Field(default=60, ge=1)
+    vote_burst: int = Field(default=30, ge=1)
+    # Vote counts of one question go out at most once per this interval per process.
+    vote_flush_s: float = Field(default=0.25, gt=0)
+    # Files with one filter term per line (German and English lists ship in config/).
+    word_filter_dir: Path | None = Path("config/wordfilter")
+    announcement_max_chars: int = Field(default=500, ge=10, le=2000)
+
+
 class Settings(BaseSettings):
     """All settings of one hubs-bridge process."""
 
@@ -107,6 +121,7 @@ class Settings(BaseSettings):
     hubs: HubsSettings = Field(default_factory=HubsSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
     realtime: RealtimeSettings = Field(default_factory=RealtimeSettings)
+    qa: QaLimits = Field(default_factory=QaLimits)
 
     _public_url = field_validator("public_url", mode="before")(lambda v: _base_url(v))
     # An empty value switches seeding off (HUBS_BRIDGE_SEED_DIR=""), not "seed from here".

@@ -107,6 +107,7 @@ class RedisBroker:
         self._task: asyncio.Task[None] | None = None
         self._reader_ok = True
         self._commands_ok = True
+        self._closing = False
 
     @classmethod
     def connect(cls, url: str, prefix: str, **options: Unpack[RedisBrokerOptions]) -> RedisBroker:
@@ -156,17 +157,21 @@ class RedisBroker:
             raise BrokerUnavailable("Redis broker: ping timed out") from exc
 
     async def start(self, listener: FrameListener) -> None:
-        if self._task is not None:
-            raise RuntimeError("the broker is started already")
+        if self._task is not None or self._closing:
+            raise RuntimeError("the broker is started already, or closed")
         self._listener = listener
         self._task = asyncio.create_task(self._read(), name="redis-broker-reader")
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        self._closing = True
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            # Not ``await task``: Python 3.11's wait_for, used inside redis-py,
+            # can swallow a cancel that races a finished send (fixed in 3.12);
+            # the reader then stops at its next turn, as it checks _closing.
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+                await task
         await self._drop_pubsub()
         self._listener = None
         await self._r.aclose()
@@ -350,7 +355,7 @@ class RedisBroker:
                 await pubsub.aclose()  # type: ignore[no-untyped-call]
 
     async def _read(self) -> None:
-        """Read pub/sub and catch up periodically; never ends but by cancellation."""
+        """Read pub/sub and catch up periodically, until :meth:`close`."""
         loop = asyncio.get_running_loop()
         delay = self.backoff_initial_s
         next_catch_up = loop.time() + self.catch_up_interval_s

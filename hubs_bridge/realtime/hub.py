@@ -11,11 +11,13 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
 from hubs_bridge.broker.base import Broker, StreamFrame
+from hubs_bridge.core import qa
 from hubs_bridge.metrics import Metrics
 from hubs_bridge.realtime.session import Session
 from hubs_bridge.realtime.wire import text_frame
@@ -28,21 +30,38 @@ UNSUBSCRIBE_AFTER_S = 30.0
 
 RESET_ATTEMPTS = 30
 
-AttendanceSource = Callable[[str], Awaitable[dict[str, Any]]]
+ANNOUNCEMENTS_KEPT = 5
+
+
+@dataclass
+class HubState:
+    """What a page gets in its snapshot, kept current by the frames of the stream."""
+
+    attendance: dict[str, Any]
+    questions: dict[str, qa.Question] = field(default_factory=dict)
+    votes: dict[str, int] = field(default_factory=dict)
+    announcements: list[dict[str, Any]] = field(default_factory=list)
+
+
+StateSource = Callable[[str], Awaitable[HubState]]
 ResetHandler = Callable[["EventHub"], Awaitable[None]]
 
 
 class EventHub:
     """One event's sessions in this process, and the stream position they have seen."""
 
-    def __init__(self, event: str, epoch: str, seq: int, attendance: dict[str, Any]) -> None:
+    def __init__(self, event: str, epoch: str, seq: int, state: HubState) -> None:
         self.event = event
         self.epoch = epoch
         self.seq = seq
-        # Attendance as of ``seq``: the snapshot given to a page that says hello.
-        self.attendance = attendance
+        # State as of ``seq``: the snapshot given to a page that says hello.
+        self.state = state
         self.sessions: set[Session] = set()
         self.empty_since: float | None = time.monotonic()
+
+    @property
+    def attendance(self) -> dict[str, Any]:
+        return self.state.attendance
 
     def add(self, session: Session) -> None:
         self.sessions.add(session)
@@ -53,32 +72,85 @@ class EventHub:
         if not self.sessions and self.empty_since is None:
             self.empty_since = time.monotonic()
 
-    def apply(self, body: dict[str, Any]) -> None:
+    def apply(self, body: dict[str, Any]) -> qa.Question | None:
         """Keep the hub's own state current with a frame's content."""
-        if body.get("type") == "attendance":
+        kind = body.get("type")
+        state = self.state
+        if kind == "attendance":
             if body.get("full"):
-                self.attendance["rooms"] = {}
-            rooms = self.attendance.setdefault("rooms", {})
+                state.attendance["rooms"] = {}
+            rooms = state.attendance.setdefault("rooms", {})
             rooms.update(body.get("rooms", {}))
             for slug in body.get("removed", ()):
                 rooms.pop(slug, None)
-            self.attendance["online"] = body.get("online", self.attendance.get("online", 0))
+            state.attendance["online"] = body.get("online", state.attendance.get("online", 0))
+        elif kind == "question":
+            question = qa.question_from_dict(body["record"])
+            state.questions[question.id] = question
+            state.votes[question.id] = body.get("votes", 0)
+            return question
+        elif kind == "votes":
+            state.votes[body["question"]] = body["votes"]
+        elif kind == "announcement":
+            state.announcements = [*state.announcements, body["announcement"]][-ANNOUNCEMENTS_KEPT:]
+        return None
 
     def deliver(self, frame: StreamFrame, metrics: Metrics) -> None:
         if frame.epoch == self.epoch and frame.seq <= self.seq:
             return  # already delivered (the broker never should, but stay idempotent)
         started = time.perf_counter()
         self.epoch, self.seq = frame.epoch, frame.seq
-        self.apply(orjson.loads(frame.body))
-        raw = text_frame(frame.encode())
-        written = 0
+        question = self.apply(orjson.loads(frame.body))
         seq = frame.seq
-        for session in tuple(self.sessions):
-            if session.skip_through < seq and session.write_frame(raw):
-                written += 1
+        written = 0
+        if question is None:
+            raw = text_frame(frame.encode())
+            for session in tuple(self.sessions):
+                if session.skip_through < seq and session.write_frame(raw):
+                    written += 1
+            metrics.bytes_out.inc(written * len(raw))
+        else:
+            written = self._deliver_question(frame, question, metrics)
         metrics.frames_out.inc(written)
-        metrics.bytes_out.inc(written * len(raw))
         metrics.fanout_seconds.observe(time.perf_counter() - started)
+
+    def _deliver_question(self, frame: StreamFrame, question: qa.Question, metrics: Metrics) -> int:
+        """A question as each page may see it: at most three encodings, never one per page.
+
+        Moderators see every question; its author sees it while it is pending;
+        everyone else sees it only once approved, and otherwise gets a bare
+        ``{"id", "hidden": true}`` at the same seq, so no page sees a gap and
+        none learns what it may not.
+        """
+        votes = self.state.votes.get(question.id, 0)
+        encoded: dict[qa.Viewer, bytes] = {}
+        written = 0
+        for session in tuple(self.sessions):
+            if session.skip_through >= frame.seq:
+                continue
+            viewer = qa.viewer_of(
+                question,
+                moderator=session.principal.may_moderate(self.event),
+                visitor=session.visitor,
+            )
+            raw = encoded.get(viewer)
+            if raw is None:
+                view = (
+                    qa.public_view(question, votes, viewer)
+                    if qa.visible_to(question, viewer)
+                    else {"id": question.id, "hidden": True}
+                )
+                payload = {
+                    "type": "question",
+                    "epoch": frame.epoch,
+                    "seq": frame.seq,
+                    "question": view,
+                }
+                raw = encoded[viewer] = text_frame(orjson.dumps(payload))
+            if session.write_frame(raw):
+                written += 1
+                metrics.bytes_out.inc(len(raw))
+        return written
 
 
 class HubRegistry:
@@ -88,12 +160,12 @@ class HubRegistry:
         self,
         broker: Broker,
         metrics: Metrics,
-        attendance_of: AttendanceSource,
+        load_state: StateSource,
         on_reset: ResetHandler,
     ) -> None:
         self._broker = broker
         self._metrics = metrics
-        self._attendance_of = attendance_of
+        self._load_state = load_state
         self._reset_handler = on_reset
         self.hubs: dict[str, EventHub] = {}
         self._opening: dict[str, asyncio.Future[EventHub]] = {}
@@ -111,8 +183,7 @@ class HubRegistry:
         self._opening[event] = future
         try:
             epoch, seq = await self._broker.subscribe(event)
-            attendance = await self._attendance_of(event)
-            hub = EventHub(event, epoch, seq, attendance)
+            hub = EventHub(event, epoch, seq, await self._load_state(event))
             self.hubs[event] = hub
             future.set_result(hub)
             return hub
@@ -151,7 +222,7 @@ class HubRegistry:
         try:
             for attempt in range(RESET_ATTEMPTS):
                 try:
-                    hub.attendance = await self._attendance_of(hub.event)
+                    hub.state = await self._load_state(hub.event)
                     await self._reset_handler(hub)
                     return
                 except Exception as exc:

@@ -25,6 +25,7 @@ from aiohttp import web
 from hubs_bridge.auth import Principal
 from hubs_bridge.broker.base import Broker, PresenceEntry
 from hubs_bridge.calendar_service import CalendarService
+from hubs_bridge.core import qa
 from hubs_bridge.core.attendance import count, retention_cutoff
 from hubs_bridge.core.calendar import Event
 from hubs_bridge.core.ratelimit import TokenBucket
@@ -32,8 +33,9 @@ from hubs_bridge.errors import HubsBridgeError, RateLimited
 from hubs_bridge.identity import VisitorIds
 from hubs_bridge.metrics import Metrics
 from hubs_bridge.protocol import Hello, encode
+from hubs_bridge.qa_service import QaService
 from hubs_bridge.realtime.attendance_leader import AttendanceLeader
-from hubs_bridge.realtime.hub import EventHub, HubRegistry
+from hubs_bridge.realtime.hub import EventHub, HubRegistry, HubState
 from hubs_bridge.realtime.presence import PresenceKeeper
 from hubs_bridge.realtime.session import Session
 from hubs_bridge.realtime.wire import text_frame
@@ -75,7 +77,7 @@ class RealtimeService:
         self.calendar = calendar
         self.ids = ids
         self.metrics = metrics
-        self.registry = HubRegistry(broker, metrics, self.attendance_of, self._send_snapshots)
+        self.registry = HubRegistry(broker, metrics, self.load_state, self._send_snapshots)
         self.presence = PresenceKeeper(
             broker, store, ids, self.settings.presence_ttl_s, calendar.now
         )
@@ -94,6 +96,8 @@ class RealtimeService:
         self._per_visitor: Counter[str] = Counter()
         self._tasks: set[asyncio.Task[None]] = set()
         self.accepting = True
+        # The Q&A service, set by the app once both exist (they publish through each other).
+        self.qa: QaService | None = None
         # Public live counts, cached briefly so a busy landing page costs one read a second.
         self.live_cache: dict[str, tuple[float, Any]] = {}
 
@@ -144,8 +148,9 @@ class RealtimeService:
     async def _retention(self) -> None:
         cutoff = retention_cutoff(self.calendar.now(), self._retention_days)
         deleted = await self._store.delete_attendance_before(cutoff)
+        deleted += await self._store.qa_delete_before(cutoff)
         if deleted:
-            log.info("retention: deleted %d attendance records before %s", deleted, cutoff)
+            log.info("retention: deleted %d records before %s", deleted, cutoff)
 
     # Stream
 
@@ -163,25 +168,59 @@ class RealtimeService:
         stale = self.leader.stale_rooms.get(event_slug, ())
         return count(entries, [r.slug for r in event.rooms], stale).as_dict()
 
-    async def snapshot(self, event: Event, attendance: dict[str, Any]) -> dict[str, Any]:
+    async def load_state(self, event_slug: str) -> HubState:
+        """Everything a snapshot shows, from presence and the store (a hub starts or resets)."""
+        return HubState(
+            attendance=await self.attendance_of(event_slug),
+            questions={q.id: q for q in await self._store.qa_questions(event_slug)},
+            votes=await self._store.qa_vote_counts(event_slug),
+        )
+
+    def snapshot(
+        self, event: Event, state: HubState, session: Session, voted: set[str]
+    ) -> dict[str, Any]:
+        """What one page sees: the event, attendance, and the questions this viewer may see."""
+        moderator = session.principal.may_moderate(event.slug)
+        views = []
+        for question in state.questions.values():
+            viewer = qa.viewer_of(question, moderator=moderator, visitor=session.visitor)
+            if qa.visible_to(question, viewer):
+                views.append(qa.public_view(question, state.votes.get(question.id, 0), viewer))
         return {
             "event": public_event(event),
             "phase": event.phase(self.calendar.now()),
-            "attendance": attendance,
+            "attendance": state.attendance,
+            "qa": {
+                "questions": views,
+                "voted": sorted(voted & state.questions.keys()),
+                "rejected": qa.rejected_counts(state.questions.values()),
+                "announcements": list(state.announcements),
+                "settings": event.qa.model_dump(),
+            },
         }
+
+    @staticmethod
+    def _copy(state: HubState) -> HubState:
+        return HubState(
+            attendance=copy.deepcopy(state.attendance),
+            questions=dict(state.questions),
+            votes=dict(state.votes),
+            announcements=list(state.announcements),
+        )
 
     async def _send_snapshots(self, hub: EventHub) -> None:
         event = await self.calendar.get(hub.event)
-        frame = {
-            "type": "snapshot",
-            "epoch": hub.epoch,
-            "seq": hub.seq,
-            "snapshot": await self.snapshot(event, copy.deepcopy(hub.attendance)),
-        }
-        raw = text_frame(encode(frame))
+        state = self._copy(hub.state)
         for session in tuple(hub.sessions):
+            voted = await self._store.qa_voted_by(event.slug, session.visitor)
+            frame = {
+                "type": "snapshot",
+                "epoch": hub.epoch,
+                "seq": hub.seq,
+                "snapshot": self.snapshot(event, state, session, voted),
+            }
             # Held sessions (all of them, during a reset) get it ahead of the queued frames.
-            session.put_first(raw)
+            session.put_first(text_frame(encode(frame)))
 
     # Sessions
 
@@ -237,8 +276,9 @@ class RealtimeService:
     async def _welcome(
         self, session: Session, hub: EventHub, hello: Hello, event: Event, visitor_token: str
     ) -> None:
+        voted = await self._store.qa_voted_by(event.slug, session.visitor)
         epoch, seq = hub.epoch, hub.seq
-        attendance = copy.deepcopy(hub.attendance)
+        state = self._copy(hub.state)
         missed, recovered, position = await self._missed(hello, event.slug, epoch, seq, session)
         welcome = {
             "type": "welcome",
@@ -248,7 +288,7 @@ class RealtimeService:
             "epoch": epoch,
             "seq": position,
             "recovered": recovered,
-            "snapshot": await self.snapshot(event, attendance),
+            "snapshot": self.snapshot(event, state, session, voted),
         }
         session.send(encode(welcome))
         for frame in missed:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 
@@ -13,12 +14,14 @@ from hubs_bridge.broker import open_broker
 from hubs_bridge.calendar_service import CalendarService
 from hubs_bridge.identity import VisitorIds, resolve_secret
 from hubs_bridge.metrics import CONTENT_TYPE, Metrics
+from hubs_bridge.qa_service import QaService, load_word_filter
+from hubs_bridge.ratelimits import open_limiter
 from hubs_bridge.realtime.service import RealtimeService
 from hubs_bridge.scenes.library import load_library
 from hubs_bridge.seed import seed_events
 from hubs_bridge.settings import Settings
 from hubs_bridge.store import open_store
-from hubs_bridge.web import attendance, events, health, scenes, tokens
+from hubs_bridge.web import attendance, events, health, questions, scenes, tokens
 from hubs_bridge.web.access_log import access_log_middleware
 from hubs_bridge.web.api import Operation
 from hubs_bridge.web.errors import error_middleware
@@ -27,6 +30,7 @@ from hubs_bridge.web.keys import (
     BROKER,
     CALENDAR,
     METRICS,
+    QA,
     REALTIME,
     SCENES,
     SETTINGS,
@@ -37,7 +41,7 @@ from hubs_bridge.web.ws import ws_handler
 
 log = logging.getLogger("hubs_bridge.app")
 
-API_MODULES = (health, events, tokens, attendance)
+API_MODULES = (health, events, tokens, attendance, questions)
 
 
 def operations() -> list[Operation]:
@@ -65,6 +69,10 @@ async def create_app(settings: Settings) -> web.Application:
         lambda: getattr(broker, "errors", 0), lambda: getattr(broker, "reconnects", 0)
     )
     realtime = RealtimeService(settings, broker, store, calendar, ids, metrics)
+    limiter, close_limiter = open_limiter(settings)
+    word_filter = await asyncio.to_thread(load_word_filter, settings.qa.word_filter_dir)
+    qa_service = QaService(store, settings.qa, limiter, word_filter, realtime.publish, calendar.now)
+    realtime.qa = qa_service
 
     app = web.Application(
         client_max_size=settings.limits.max_body_bytes,
@@ -78,6 +86,7 @@ async def create_app(settings: Settings) -> web.Application:
     app[CALENDAR] = calendar
     app[METRICS] = metrics
     app[REALTIME] = realtime
+    app[QA] = qa_service
 
     for module in API_MODULES:
         module.api.add_routes(app)
@@ -88,6 +97,8 @@ async def create_app(settings: Settings) -> web.Application:
     # Order matters: backends close last, after the real-time loops have stopped.
     app.cleanup_ctx.append(_backends_closed_at_exit)
     app.cleanup_ctx.append(_realtime)
+    app.cleanup_ctx.append(_vote_flusher)
+    app.on_cleanup.append(lambda _app: close_limiter())
     app.on_shutdown.append(_say_bye)
     return app
 
@@ -100,6 +111,15 @@ async def _metrics(request: web.Request) -> web.Response:
 async def _realtime(app: web.Application) -> AsyncIterator[None]:
     async for _ in app[REALTIME].run():
         yield
+
+
+async def _vote_flusher(app: web.Application) -> AsyncIterator[None]:
+    task = asyncio.create_task(app[QA].run_vote_flusher())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    await app[QA].flush_votes()
 
 
 async def _say_bye(app: web.Application) -> None:

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from hubs_bridge.broker.base import Broker
     from hubs_bridge.calendar_service import CalendarService
     from hubs_bridge.metrics import Metrics
+    from hubs_bridge.qa_service import QaService
     from hubs_bridge.realtime.service import RealtimeService
     from hubs_bridge.scenes.library import SceneLibrary
     from hubs_bridge.settings import Settings
@@ -24,3 +25,4 @@ AUTH: web.AppKey[Authenticator] = web.AppKey("auth")
 CALENDAR: web.AppKey[CalendarService] = web.AppKey("calendar")
 REALTIME: web.AppKey[RealtimeService] = web.AppKey("realtime")
 METRICS: web.AppKey[Metrics] = web.AppKey("metrics")
+QA: web.AppKey[QaService] = web.AppKey("qa")

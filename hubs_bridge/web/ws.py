@@ -16,13 +16,19 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from hubs_bridge.auth import VISITOR, Principal
+from hubs_bridge.core import qa
 from hubs_bridge.errors import ClientError, HubsBridgeError
 from hubs_bridge.protocol import (
+    Announce,
+    Ask,
+    ClientFrames,
     Enter,
     FrameError,
     Hello,
     Leave,
+    Moderate,
     Ping,
+    Vote,
     encode,
     error_frame,
     parse_client_frame,
@@ -216,9 +222,7 @@ def _violation(
     session.send(error_frame(code, message, **extra))
 
 
-async def _dispatch(
-    service: RealtimeService, session: Session, frame: Hello | Enter | Leave | Ping
-) -> None:
+async def _dispatch(service: RealtimeService, session: Session, frame: ClientFrames) -> None:
     if isinstance(frame, Ping):
         session.send(encode({"type": "pong", "t": frame.t}))
     elif isinstance(frame, Hello):
@@ -228,5 +232,83 @@ async def _dispatch(
         if event.room(frame.room) is None:
             raise FrameError("unknown_room", f"no room {frame.room!r}")
         await service.move(session, frame.room)
-    elif isinstance(frame, Leave) and session.room == frame.room:
-        await service.move(session, None)
+    elif isinstance(frame, Leave):
+        if session.room == frame.room:
+            await service.move(session, None)
+    else:
+        await _qa(service, session, frame)
+
+
+async def _qa(
+    service: RealtimeService, session: Session, frame: Ask | Vote | Moderate | Announce
+) -> None:
+    """Q&A frames: every one answered by an ``ack`` (after the store has it) or an ``error``."""
+    qa_service = service.qa
+    assert qa_service is not None
+    ref = frame.client_msg_id if isinstance(frame, Ask) else frame.ref
+    try:
+        event = await service.calendar.get(session.event)
+        if isinstance(frame, Ask):
+            question = await qa_service.ask(
+                event=event,
+                visitor=session.visitor,
+                text=frame.text,
+                client_msg_id=frame.client_msg_id,
+                room=frame.room,
+                anonymous=frame.anonymous,
+                name=frame.name or session.name,
+            )
+            view = qa.public_view(
+                question, 0, "moderator" if session.principal.may_moderate(event.slug) else "author"
+            )
+            session.send(encode({"type": "ack", "ref": ref, "question": view}))
+        elif isinstance(frame, Vote):
+            question, votes, _changed = await qa_service.vote(
+                event=event, visitor=session.visitor, question_id=frame.question, up=frame.up
+            )
+            session.send(
+                encode(
+                    {
+                        "type": "ack",
+                        "ref": ref,
+                        "votes": votes,
+                        "voted": frame.up,
+                        "question": {"id": question.id},
+                    }
+                )
+            )
+        elif isinstance(frame, Moderate):
+            changes = await qa_service.moderate(
+                principal=session.principal,
+                event=event,
+                action=frame.action,
+                question_id=frame.question,
+                reason=frame.reason,
+                mode=frame.mode,
+                text=frame.text,
+                into=frame.into,
+            )
+            changed = next((c for c in changes if c.id == frame.question), changes[0])
+            session.send(
+                encode(
+                    {"type": "ack", "ref": ref, "question": qa.public_view(changed, 0, "moderator")}
+                )
+            )
+        else:
+            announcement = await qa_service.announce(
+                principal=session.principal, event=event, text=frame.text, rooms=frame.rooms
+            )
+            session.send(encode({"type": "ack", "ref": ref, "announcement": announcement}))
+    except ClientError as exc:
+        retry = getattr(exc, "retry_after_s", None)
+        session.send(
+            error_frame(
+                exc.code,
+                exc.message,
+                ref=ref,
+                details=exc.details if retry is None else None,
+                retry_after_ms=int(retry * 1000) + 1 if retry is not None else None,
+            )
+        )
+        if exc.status in (401, 403):
+            session.violation(time.monotonic())  # probing for rights counts against the page

@@ -1,0 +1,305 @@
+"""Driver around the pure Q&A core: check roles and limits, write, acknowledge, fan out.
+
+The order is the promise: a question or vote is in the store before the
+visitor's ``ack`` goes out, and only then is it published to the event's
+stream. A crash between store and publish loses no data; pages see the
+change at their next welcome or snapshot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from hubs_bridge.auth import Principal
+from hubs_bridge.core import qa
+from hubs_bridge.core.calendar import Event
+from hubs_bridge.core.qa_text import WordFilter, clean_text
+from hubs_bridge.errors import Conflict, HubsBridgeError, NotFound, ValidationFailed
+from hubs_bridge.ratelimits import Limiter, check
+from hubs_bridge.settings import QaLimits
+from hubs_bridge.store.base import Store
+
+log = logging.getLogger("hubs_bridge.qa")
+
+Publish = Callable[[str, dict[str, Any]], Awaitable[None]]
+RETRIES = 5
+
+
+def load_word_filter(directory: Path | None) -> WordFilter:
+    """Every ``*.txt`` list in ``directory`` (German and English ship in config/wordfilter)."""
+    if directory is None or not directory.is_dir():
+        return WordFilter(frozenset())
+    lines: list[str] = []
+    for path in sorted(directory.glob("*.txt")):
+        lines.extend(path.read_text("utf-8").splitlines())
+    return WordFilter.from_lines(lines)
+
+
+def question_body(question: qa.Question, votes: int) -> dict[str, Any]:
+    """The stream body of a question change: the full record, tailored per page by the hub."""
+    return {"type": "question", "record": qa.question_to_dict(question), "votes": votes}
+
+
+class QaService:
+    def __init__(
+        self,
+        store: Store,
+        limits: QaLimits,
+        limiter: Limiter,
+        word_filter: WordFilter,
+        publish: Publish,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._store = store
+        self.limits = limits
+        self._limiter = limiter
+        self.word_filter = word_filter
+        self._publish = publish
+        self._clock = clock
+        self._dirty_votes: set[tuple[str, str]] = set()
+
+    async def _publish_safely(self, event: str, body: dict[str, Any]) -> None:
+        try:
+            await self._publish(event, body)
+        except HubsBridgeError as exc:
+            # Already stored and acknowledged; pages catch up at their next snapshot.
+            log.warning("Q&A change in %s stored but not fanned out: %s", event, exc)
+
+    # Visitors
+
+    async def ask(
+        self,
+        *,
+        event: Event,
+        visitor: str,
+        text: str,
+        client_msg_id: str,
+        room: str | None = None,
+        anonymous: bool = False,
+        name: str | None = None,
+        source: qa.Source = "web",
+    ) -> qa.Question:
+        existing = await self._store.qa_by_client_msg(event.slug, visitor, client_msg_id)
+        if existing is not None:
+            return existing  # a retry (after a reconnect): the same question, never a second
+        clean = clean_text(text, max_chars=event.qa.max_question_chars)
+        if room is not None and event.room(room) is None:
+            raise ValidationFailed(f"no room {room!r}", code="unknown_room")
+        await check(
+            self._limiter,
+            f"q:{event.slug}:{visitor}",
+            self.limits.questions_per_minute,
+            self.limits.question_burst,
+            "questions",
+        )
+        show_name = name if (name and not anonymous and event.qa.allow_names) else None
+        if source == "hubs" and not event.qa.hubs_names:
+            show_name = None
+        now = self._clock()
+        question = qa.new_question(
+            question_id=secrets.token_urlsafe(9),
+            event=event.slug,
+            room=room,
+            text=clean,
+            author=qa.Author(visitor=visitor, name=show_name),
+            source=source,
+            premoderation=event.qa.premoderation,
+            held_for=self.word_filter.matches(clean),
+            client_msg_id=client_msg_id,
+            now=now,
+        )
+        try:
+            await self._store.qa_save(event.slug, [question], {question.id: None})
+        except Conflict as exc:
+            if exc.code != "duplicate_client_msg":
+                raise
+            # The same retry raced itself (two tabs, two processes): one question, both get it.
+            again = await self._store.qa_by_client_msg(event.slug, visitor, client_msg_id)
+            assert again is not None
+            return again
+        await self._publish_safely(event.slug, question_body(question, 0))
+        return question
+
+    async def vote(
+        self, *, event: Event, visitor: str, question_id: str, up: bool
+    ) -> tuple[qa.Question, int, bool]:
+        """Returns the question, its exact count after this vote, and whether it changed."""
+        await check(
+            self._limiter,
+            f"v:{event.slug}:{visitor}",
+            self.limits.votes_per_minute,
+            self.limits.vote_burst,
+            "votes",
+        )
+        question = await self._store.qa_get(event.slug, question_id)
+        if question is None:
+            raise qa_not_found(question_id)
+        qa.check_votable(question)
+        changed = await self._store.qa_vote(event.slug, question_id, visitor, up)
+        count = await self._store.qa_vote_count(event.slug, question_id)
+        if changed:
+            self._dirty_votes.add((event.slug, question_id))
+        return question, count, changed
+
+    async def flush_votes(self) -> None:
+        """Publish the exact counts of questions voted on since the last flush (coalescing)."""
+        dirty, self._dirty_votes = self._dirty_votes, set()
+        for event, question_id in dirty:
+            try:
+                count = await self._store.qa_vote_count(event, question_id)
+                await self._publish(
+                    event, {"type": "votes", "question": question_id, "votes": count}
+                )
+            except HubsBridgeError as exc:
+                self._dirty_votes.add((event, question_id))  # next flush tries again
+                log.warning("vote count of %s not published yet: %s", question_id, exc)
+
+    async def run_vote_flusher(self) -> None:
+        while True:
+            await asyncio.sleep(self.limits.vote_flush_s)
+            await self.flush_votes()
+
+    # Moderators
+
+    async def moderate(
+        self,
+        *,
+        principal: Principal,
+        event: Event,
+        action: str,
+        question_id: str,
+        reason: str | None = None,
+        mode: str | None = None,
+        text: str | None = None,
+        into: str | None = None,
+    ) -> list[qa.Question]:
+        principal.require_moderator(event.slug)
+        if text is not None and action in ("answer", "reply", "edit"):
+            text = clean_text(text, max_chars=max(event.qa.max_question_chars, 2000))
+        for attempt in range(RETRIES):
+            questions = {q.id: q for q in await self._store.qa_questions(event.slug)}
+            target = qa.require(questions, question_id)
+            now = self._clock()
+            changes = self._apply(action, target, questions, now, reason, mode, text, into)
+            changes = [c for c in changes if c is not questions.get(c.id)]
+            if not changes:
+                return [target]
+            expected = {c.id: questions[c.id].version for c in changes}
+            try:
+                await self._store.qa_save(event.slug, changes, expected)
+            except Conflict as exc:
+                if exc.code != "version_conflict" or attempt == RETRIES - 1:
+                    raise
+                continue
+            break
+        details = tuple(
+            (k, str(v)) for k, v in (("reason", reason), ("mode", mode), ("into", into)) if v
+        )
+        await self._store.qa_log(
+            qa.ModerationEntry(
+                event=event.slug,
+                at=now,
+                actor=principal.token_id or "?",
+                role=principal.role,
+                action=action,
+                question=question_id,
+                details=details,
+            )
+        )
+        counts = await self._store.qa_vote_counts(event.slug)
+        if action == "merge" and into is not None:
+            counts[into] = await self._store.qa_merge_votes(event.slug, question_id, into)
+        for change in changes:
+            await self._publish_safely(event.slug, question_body(change, counts.get(change.id, 0)))
+        if action in ("reject", "approve", "delete", "undelete"):
+            after = {**questions, **{c.id: c for c in changes}}
+            await self._publish_safely(
+                event.slug,
+                {"type": "transparency", "rejected": qa.rejected_counts(after.values())},
+            )
+        return changes
+
+    @staticmethod
+    def _apply(
+        action: str,
+        q: qa.Question,
+        questions: dict[str, qa.Question],
+        now: datetime,
+        reason: str | None,
+        mode: str | None,
+        text: str | None,
+        into: str | None,
+    ) -> list[qa.Question]:
+        same_slot = [o for o in questions.values() if o.event == q.event and o.slot == q.slot]
+        if action == "approve":
+            return [qa.approve(q, now)]
+        if action == "reject":
+            if reason not in qa.REJECT_REASONS:
+                raise ValidationFailed(
+                    f"reject needs a reason: {', '.join(qa.REJECT_REASONS)}", code="reason_required"
+                )
+            return [qa.reject(q, reason, now)]
+        if action == "answer":
+            return [qa.answer(q, "written" if mode == "written" else "live", text, now)]
+        if action == "reply":
+            return [qa.reply(q, text, now)]
+        if action == "edit":
+            if not text:
+                raise ValidationFailed("edit needs the new text", code="text_empty")
+            return [qa.edit(q, text, now)]
+        if action == "pin":
+            return qa.pin(q, same_slot, now)
+        if action == "unpin":
+            return [qa.unpin(q, now)]
+        if action == "merge":
+            if into is None:
+                raise ValidationFailed(
+                    "merge needs the question to merge into", code="into_required"
+                )
+            return list(qa.merge(q, qa.require(questions, into), now))
+        if action == "delete":
+            return [qa.delete(q, now)]
+        if action == "undelete":
+            return qa.undelete(q, same_slot, now)
+        raise ValidationFailed(f"unknown action {action!r}", code="unknown_action")
+
+    async def announce(
+        self, *, principal: Principal, event: Event, text: str, rooms: list[str] | None
+    ) -> dict[str, Any]:
+        principal.require_moderator(event.slug)
+        clean = clean_text(text, max_chars=self.limits.announcement_max_chars)
+        unknown = [r for r in rooms or () if event.room(r) is None]
+        if unknown:
+            raise ValidationFailed(f"unknown rooms: {', '.join(unknown)}", code="unknown_room")
+        now = self._clock()
+        announcement = {
+            "id": secrets.token_urlsafe(9),
+            "text": clean,
+            "rooms": rooms or None,
+            "at": now.isoformat(),
+        }
+        await self._store.qa_log(
+            qa.ModerationEntry(
+                event=event.slug,
+                at=now,
+                actor=principal.token_id or "?",
+                role=principal.role,
+                action="announce",
+                question=None,
+                details=(("text", clean), ("rooms", ",".join(rooms or ()))),
+            )
+        )
+        await self._publish_safely(
+            event.slug, {"type": "announcement", "announcement": announcement}
+        )
+        return announcement
+
+
+def qa_not_found(question_id: str) -> HubsBridgeError:
+    return NotFound(f"no question {question_id!r}", code="question_not_found")
