@@ -1,0 +1,268 @@
+"""The live Q&A over websockets and HTTP, in one process, against the real store."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.test_ws_gateway import STAFF, Harness, make_harness
+from tests.ws_client import WsClient
+
+AUTH = {"Authorization": f"Bearer {STAFF}"}
+
+
+@pytest.fixture
+async def h(tmp_path: Path) -> AsyncIterator[Harness]:
+    async with make_harness(tmp_path) as harness:
+        yield harness
+
+
+async def moderator(h: Harness) -> WsClient:
+    client = await h.client()
+    await client.hello("kirmes", token=STAFF)
+    return client
+
+
+async def premoderate(h: Harness, on: bool = True) -> None:
+    resp = await h.http.patch(
+        h.server.make_url("/api/events/kirmes"), json={"qa": {"premoderation": on}}, headers=AUTH
+    )
+    assert resp.status == 200, await resp.text()
+
+
+async def test_ask_is_acknowledged_and_fanned_out(h: Harness) -> None:
+    asker = await h.visitor()
+    watcher = await h.visitor()
+    await asker.send({"type": "ask", "text": "  Wann kommt Glasfaser?  ", "client_msg_id": "m1"})
+    ack = await asker.next("ack")
+    assert ack["ref"] == "m1" and ack["question"]["text"] == "Wann kommt Glasfaser?"
+    assert ack["question"]["status"] == "approved"
+    seen = await watcher.next("question")
+    assert seen["question"]["id"] == ack["question"]["id"] and seen["question"]["votes"] == 0
+    assert "mine" not in seen["question"]
+
+
+async def test_ask_is_idempotent(h: Harness) -> None:
+    asker = await h.visitor()
+    await asker.send({"type": "ask", "text": "Frage?", "client_msg_id": "same"})
+    first = (await asker.next("ack"))["question"]
+    await asker.send({"type": "ask", "text": "Frage?", "client_msg_id": "same"})
+    second = (await asker.next("ack"))["question"]
+    assert first["id"] == second["id"]
+    listed = await (await h.http.get(h.server.make_url("/api/events/kirmes/questions"))).json()
+    assert len(listed["questions"]) == 1
+
+
+async def test_premoderation_hides_pending_from_others(h: Harness) -> None:
+    await premoderate(h)
+    asker = await h.visitor()
+    other = await h.visitor()
+    mod = await moderator(h)
+    await asker.send({"type": "ask", "text": "Geheim?", "client_msg_id": "p1", "name": "Anna"})
+    qid = (await asker.next("ack"))["question"]["id"]
+    mine = await asker.next("question")
+    assert mine["question"]["status"] == "pending" and mine["question"]["mine"] is True
+    hidden = await other.next("question")
+    assert hidden["question"] == {"id": qid, "hidden": True}  # same seq, nothing revealed
+    full = await mod.next("question")
+    assert full["question"]["text"] == "Geheim?" and full["question"]["authors"] == ["Anna"]
+    assert hidden["seq"] == mine["seq"] == full["seq"]
+
+    await mod.send({"type": "moderate", "action": "approve", "question": qid, "ref": "r1"})
+    assert (await mod.next("ack"))["ref"] == "r1"
+    shown = await other.next("question")
+    assert shown["question"]["text"] == "Geheim?" and shown["question"]["status"] == "approved"
+    # A new page gets it in its snapshot; a pending one of someone else it does not.
+    await asker.send({"type": "ask", "text": "Noch eine?", "client_msg_id": "p2"})
+    await asker.next("ack")
+    late = await h.visitor()
+    assert late.welcome is not None
+    texts = [q["text"] for q in late.welcome["snapshot"]["qa"]["questions"]]
+    assert texts == ["Geheim?"]
+
+
+async def test_votes_one_per_visitor_and_coalesced(h: Harness) -> None:
+    asker = await h.visitor()
+    await asker.send({"type": "ask", "text": "Abstimmen?", "client_msg_id": "v"})
+    qid = (await asker.next("ack"))["question"]["id"]
+    voters = [await h.visitor() for _ in range(5)]
+    for voter in voters:
+        await voter.send({"type": "vote", "question": qid, "up": True, "ref": "x"})
+        await voter.send({"type": "vote", "question": qid, "up": True, "ref": "y"})
+    acks = [await v.next("ack", ref="y") for v in voters]
+    assert acks[-1]["votes"] == 5
+    frame = await asker.next("votes")
+    while frame["votes"] != 5:
+        frame = await asker.next("votes")
+    await voters[0].send({"type": "vote", "question": qid, "up": False})
+    assert (await voters[0].next("ack"))["votes"] == 4
+    # The count other pages saw goes exact again, and counts stay distinct voters.
+    frame = await asker.next("votes", votes=4)
+    assert frame["question"] == qid
+    assert voters[1].welcome is not None
+    again = await h.client()
+    welcome = await again.hello("kirmes", visitor=voters[1].welcome["visitor"])
+    assert welcome["snapshot"]["qa"]["voted"] == [qid]
+
+
+async def test_vote_storm_is_coalesced(h: Harness) -> None:
+    asker = await h.visitor()
+    await asker.send({"type": "ask", "text": "Sturm?", "client_msg_id": "s"})
+    qid = (await asker.next("ack"))["question"]["id"]
+    voters = [await h.visitor() for _ in range(40)]
+    await asyncio.gather(*(v.send({"type": "vote", "question": qid}) for v in voters))
+    await asyncio.gather(*(v.next("ack") for v in voters))
+    frame = await asker.next("votes", timeout=3)
+    while frame["votes"] != 40:
+        frame = await asker.next("votes", timeout=3)
+    vote_frames = [f for f in asker.frames if f["type"] == "votes"]
+    assert len(vote_frames) < 40 / 4  # a few per second, not one per vote
+
+
+async def test_hidden_questions_take_no_votes(h: Harness) -> None:
+    await premoderate(h)
+    asker = await h.visitor()
+    await asker.send({"type": "ask", "text": "Wartend?", "client_msg_id": "w"})
+    qid = (await asker.next("ack"))["question"]["id"]
+    voter = await h.visitor()
+    await voter.send({"type": "vote", "question": qid, "ref": "z"})
+    error = await voter.next("error")
+    assert error["code"] == "question_not_votable" and error["ref"] == "z"
+
+
+async def test_visitor_cannot_moderate_and_moderator_is_scoped(h: Harness) -> None:
+    asker = await h.visitor()
+    await asker.send({"type": "ask", "text": "Hallo?", "client_msg_id": "h"})
+    qid = (await asker.next("ack"))["question"]["id"]
+    await asker.send({"type": "moderate", "action": "delete", "question": qid, "ref": "m"})
+    error = await asker.next("error")
+    assert error["code"] == "token_required" and error["ref"] == "m"
+    await asker.send({"type": "announce", "text": "Ich bin der Chef"})
+    assert (await asker.next("error"))["code"] == "token_required"
+    # Over HTTP a moderator of another event is refused.
+    other = {
+        "slug": "andere",
+        "title": "Andere",
+        "starts_at": "2026-01-01T10:00",
+        "ends_at": "2026-01-01T12:00",
+    }
+    await h.http.post(h.server.make_url("/api/events"), json=other, headers=AUTH)
+    token = (
+        await (
+            await h.http.post(
+                h.server.make_url("/api/tokens"),
+                json={"role": "moderator", "events": ["andere"]},
+                headers=AUTH,
+            )
+        ).json()
+    )["token"]
+    resp = await h.http.post(
+        h.server.make_url(f"/api/events/kirmes/questions/{qid}/moderate"),
+        json={"action": "delete"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert resp.status == 403 and (await resp.json())["code"] == "wrong_event"
+    listed = await (await h.http.get(h.server.make_url("/api/events/kirmes/questions"))).json()
+    assert [q["id"] for q in listed["questions"]] == [qid]  # nothing changed
+
+
+async def test_moderation_flow(h: Harness) -> None:
+    a = await h.visitor()
+    mod = await moderator(h)
+    ids = []
+    for n in range(3):
+        await a.send({"type": "ask", "text": f"Frage {n}?", "client_msg_id": f"f{n}"})
+        ids.append((await a.next("ack"))["question"]["id"])
+
+    async def act(**frame: Any) -> dict[str, Any]:
+        await mod.send({"type": "moderate", "ref": "r", **frame})
+        return await mod.next("ack", timeout=5)
+
+    await act(action="pin", question=ids[0])
+    await act(action="pin", question=ids[1])  # replaces the pin in the same room (the event)
+    listed = await (await h.http.get(h.server.make_url("/api/events/kirmes/questions"))).json()
+    assert [q["id"] for q in listed["questions"] if q["pinned"]] == [ids[1]]
+    await act(action="answer", question=ids[1], mode="written", text="Im Frühjahr.")
+    await act(action="reply", question=ids[0], text="Danke!")
+    await act(action="edit", question=ids[2], text="Frage zwei, umformuliert?")
+    await act(action="reject", question=ids[2], reason="off_topic")
+    await act(action="merge", question=ids[0], into=ids[1])
+    await act(action="delete", question=ids[1])
+    await act(action="undelete", question=ids[1])
+    listed = await (await h.http.get(h.server.make_url("/api/events/kirmes/questions"))).json()
+    by_id = {q["id"]: q for q in listed["questions"]}
+    assert set(by_id) == {ids[1]}  # merged and rejected are hidden from visitors
+    assert by_id[ids[1]]["answer"] == "Im Frühjahr." and by_id[ids[1]]["pinned"]
+    assert listed["rejected"]["off_topic"] == 1
+    transparency = await a.next("transparency")
+    assert transparency["rejected"]["off_topic"] == 1
+    log = await (
+        await h.http.get(h.server.make_url("/api/events/kirmes/moderation-log"), headers=AUTH)
+    ).json()
+    assert [e["action"] for e in log["entries"]] == [
+        "pin",
+        "pin",
+        "answer",
+        "reply",
+        "edit",
+        "reject",
+        "merge",
+        "delete",
+        "undelete",
+    ]
+    assert all(e["actor"] == "env" for e in log["entries"])
+    await mod.send({"type": "announce", "text": "Gleich geht es los!", "rooms": ["info"]})
+    note = await a.next("announcement")
+    assert note["announcement"]["text"] == "Gleich geht es los!"
+    assert note["announcement"]["rooms"] == ["info"]
+
+
+async def test_hostile_text_stays_plain_text(h: Harness) -> None:
+    asker = await h.visitor()
+    hostile = [
+        "<img src=x onerror=alert(1)>",
+        "<script>alert('x')</script> & &amp; \"quotes\"",
+        "Emoji 🎡🎢 mit עברית und Кириллица",
+    ]
+    for n, text in enumerate(hostile):
+        await asker.send({"type": "ask", "text": text, "client_msg_id": f"x{n}"})
+        assert (await asker.next("ack"))["question"]["text"] == text
+    for bad, code in [
+        ("a" * 10_000, "text_too_long"),
+        ("zero\u200bwidth", "text_control_character"),
+        ("rtl\u202eoverride", "text_bidi_control"),
+        ("   ", "text_empty"),
+    ]:
+        await asker.send({"type": "ask", "text": bad, "client_msg_id": f"b{len(bad)}"})
+        assert (await asker.next("error"))["code"] == code
+    export = await (
+        await h.http.get(h.server.make_url("/api/events/kirmes/questions.json"), headers=AUTH)
+    ).json()
+    assert [q["text"] for q in export["questions"]] == hostile
+    assert "visitor" not in str(export)
+
+
+async def test_rate_limit_questions(h: Harness) -> None:
+    asker = await h.visitor()
+    for n in range(4):
+        await asker.send({"type": "ask", "text": f"Frage {n}?", "client_msg_id": f"r{n}"})
+    frames = [await asker.next("ack"), await asker.next("ack"), await asker.next("ack")]
+    assert len(frames) == 3
+    error = await asker.next("error")
+    assert error["code"] == "rate_limited_questions" and error["retry_after_ms"] > 0
+
+
+async def test_exports(h: Harness) -> None:
+    asker = await h.visitor()
+    await asker.send({"type": "ask", "text": "Export?", "client_msg_id": "e", "name": "Eva"})
+    await asker.next("ack")
+    csv_resp = await h.http.get(h.server.make_url("/api/events/kirmes/questions.csv"), headers=AUTH)
+    assert csv_resp.status == 200
+    text = await csv_resp.text()
+    assert text.splitlines()[0].startswith("id,room,text,authors")
+    assert "Export?" in text and "Eva" in text
+    assert (await h.http.get(h.server.make_url("/api/events/kirmes/questions.csv"))).status == 401
