@@ -63,7 +63,7 @@ class Ping(_Frame):
 Ref = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 # Raw text may be longer than the event's limit: it is measured after normalising,
 # and a too-long question gets its own clear error code.
-RawText = Annotated[str, StringConstraints(max_length=8000)]
+RawText = Annotated[str, StringConstraints(max_length=16 * 1024)]
 QuestionId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
 

@@ -28,6 +28,8 @@ from hubs_bridge.store.base import Store
 log = logging.getLogger("hubs_bridge.qa")
 
 Publish = Callable[[str, dict[str, Any]], Awaitable[None]]
+# Called after the durable write and before the fan-out: the order of the promise.
+Acknowledge = Callable[[Any], None]
 RETRIES = 5
 
 
@@ -84,10 +86,13 @@ class QaService:
         anonymous: bool = False,
         name: str | None = None,
         source: qa.Source = "web",
+        acknowledge: Acknowledge | None = None,
     ) -> qa.Question:
         existing = await self._store.qa_by_client_msg(event.slug, visitor, client_msg_id)
         if existing is not None:
-            return existing  # a retry (after a reconnect): the same question, never a second
+            # A retry (after a reconnect): the same question, never a second.
+            _ack(acknowledge, existing)
+            return existing
         clean = clean_text(text, max_chars=event.qa.max_question_chars)
         if room is not None and event.room(room) is None:
             raise ValidationFailed(f"no room {room!r}", code="unknown_room")
@@ -122,7 +127,9 @@ class QaService:
             # The same retry raced itself (two tabs, two processes): one question, both get it.
             again = await self._store.qa_by_client_msg(event.slug, visitor, client_msg_id)
             assert again is not None
+            _ack(acknowledge, again)
             return again
+        _ack(acknowledge, question)  # stored, so acknowledged; then everyone else hears of it
         await self._publish_safely(event.slug, question_body(question, 0))
         return question
 
@@ -178,6 +185,7 @@ class QaService:
         mode: str | None = None,
         text: str | None = None,
         into: str | None = None,
+        acknowledge: Acknowledge | None = None,
     ) -> list[qa.Question]:
         principal.require_moderator(event.slug)
         if text is not None and action in ("answer", "reply", "edit"):
@@ -189,6 +197,7 @@ class QaService:
             changes = self._apply(action, target, questions, now, reason, mode, text, into)
             changes = [c for c in changes if c is not questions.get(c.id)]
             if not changes:
+                _ack(acknowledge, [target])
                 return [target]
             expected = {c.id: questions[c.id].version for c in changes}
             try:
@@ -215,6 +224,7 @@ class QaService:
         counts = await self._store.qa_vote_counts(event.slug)
         if action == "merge" and into is not None:
             counts[into] = await self._store.qa_merge_votes(event.slug, question_id, into)
+        _ack(acknowledge, changes)
         for change in changes:
             await self._publish_safely(event.slug, question_body(change, counts.get(change.id, 0)))
         if action in ("reject", "approve", "delete", "undelete"):
@@ -270,7 +280,13 @@ class QaService:
         raise ValidationFailed(f"unknown action {action!r}", code="unknown_action")
 
     async def announce(
-        self, *, principal: Principal, event: Event, text: str, rooms: list[str] | None
+        self,
+        *,
+        principal: Principal,
+        event: Event,
+        text: str,
+        rooms: list[str] | None,
+        acknowledge: Acknowledge | None = None,
     ) -> dict[str, Any]:
         principal.require_moderator(event.slug)
         clean = clean_text(text, max_chars=self.limits.announcement_max_chars)
@@ -295,10 +311,16 @@ class QaService:
                 details=(("text", clean), ("rooms", ",".join(rooms or ()))),
             )
         )
+        _ack(acknowledge, announcement)
         await self._publish_safely(
             event.slug, {"type": "announcement", "announcement": announcement}
         )
         return announcement
+
+
+def _ack(acknowledge: Acknowledge | None, result: Any) -> None:
+    if acknowledge is not None:
+        acknowledge(result)
 
 
 def qa_not_found(question_id: str) -> HubsBridgeError:

@@ -11,6 +11,8 @@ touch each other's data)::
     P:{slug}:att:marks          stream of joins/leaves (entry ids follow the mark's time)
     P:{slug}:att:samples        hash "room|minute" -> "web,hubs"
     P:att:events                set of events with an attendance record (for retention)
+    P:{slug}:qa:...             questions, votes, moderation log (see ``redis_qa.py``)
+    P:qa:events                 set of events with Q&A data (for retention)
 
 Every key of one event carries the hash tag ``{slug}`` so that scripts touching
 several of them run on a Redis Cluster too. Scripts never span two events or
@@ -36,6 +38,7 @@ from hubs_bridge.core.attendance import AttendanceMark, AttendanceSample
 from hubs_bridge.core.calendar import Event
 from hubs_bridge.errors import Conflict, NotFound, StoreUnavailable
 from hubs_bridge.store.base import TokenRecord
+from hubs_bridge.store.redis_qa import RedisQa
 
 # KEYS[1] event hash; ARGV: new version, doc. Returns 1 ok, 0 missing, -1 version mismatch.
 _REPLACE = """
@@ -59,7 +62,7 @@ def event_key(prefix: str, slug: str, name: str) -> str:
     return f"{prefix}:{{{slug}}}:{name}"
 
 
-class RedisStore:
+class RedisStore(RedisQa):
     """:class:`~hubs_bridge.store.base.Store` on Redis."""
 
     backend = "redis"
@@ -69,6 +72,7 @@ class RedisStore:
         self._p = prefix
         self._replace = redis.register_script(_REPLACE)
         self._create = redis.register_script(_CREATE)
+        self._register_qa_scripts()
 
     @classmethod
     async def open(cls, url: str, prefix: str) -> RedisStore:

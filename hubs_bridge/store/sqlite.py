@@ -8,12 +8,12 @@ behind every acknowledgement.
 
 from __future__ import annotations
 
-import functools
+import asyncio
 import sqlite3
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
 
 import aiosqlite
 import orjson
@@ -22,6 +22,7 @@ from hubs_bridge.core.attendance import AttendanceMark, AttendanceSample
 from hubs_bridge.core.calendar import Event
 from hubs_bridge.errors import Conflict, NotFound, StoreUnavailable
 from hubs_bridge.store.base import TokenRecord
+from hubs_bridge.store.sqlite_qa import SqliteQa, _guarded
 
 # Each entry moves the schema one version up; never edit a published one.
 MIGRATIONS: tuple[str, ...] = (
@@ -67,50 +68,118 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX attendance_samples_minute ON attendance_samples (minute);
     """,
+    # Q&A (sqlite_qa.py). Question ids are scoped by event like every Q&A row;
+    # created_at is a UNIX time so ordering and retention compare numbers.
+    """
+    CREATE TABLE qa_questions (
+        event TEXT NOT NULL,
+        id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        created_at REAL NOT NULL,
+        doc TEXT NOT NULL,
+        PRIMARY KEY (event, id)
+    );
+    CREATE INDEX qa_questions_created ON qa_questions (created_at);
+    CREATE TABLE qa_client_msgs (
+        event TEXT NOT NULL,
+        visitor TEXT NOT NULL,
+        client_msg_id TEXT NOT NULL,
+        question TEXT NOT NULL,
+        PRIMARY KEY (event, visitor, client_msg_id)
+    );
+    CREATE INDEX qa_client_msgs_question ON qa_client_msgs (event, question);
+    CREATE TABLE qa_votes (
+        event TEXT NOT NULL,
+        question TEXT NOT NULL,
+        voter TEXT NOT NULL,
+        PRIMARY KEY (event, question, voter)
+    );
+    CREATE INDEX qa_votes_voter ON qa_votes (event, voter);
+    CREATE TABLE qa_log (
+        id INTEGER PRIMARY KEY,
+        event TEXT NOT NULL,
+        at REAL NOT NULL,
+        actor TEXT NOT NULL,
+        role TEXT NOT NULL,
+        action TEXT NOT NULL,
+        question TEXT,
+        details TEXT NOT NULL
+    );
+    CREATE INDEX qa_log_event ON qa_log (event, at);
+    CREATE INDEX qa_log_at ON qa_log (at);
+    """,
 )
 
 
-P = ParamSpec("P")
-R = TypeVar("R")
+async def _connect(path: Path) -> aiosqlite.Connection:
+    db = await aiosqlite.connect(path, isolation_level=None)
+    try:
+        await db.execute("PRAGMA journal_mode=WAL")
+        await db.execute("PRAGMA synchronous=FULL")
+        await db.execute("PRAGMA foreign_keys=ON")
+        await db.execute("PRAGMA busy_timeout=5000")
+    except BaseException:
+        await db.close()
+        raise
+    return db
 
 
-def _guarded(method: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, Coroutine[Any, Any, R]]:
-    """Turn database failures into StoreUnavailable, the one error callers handle."""
+class SqliteStore(SqliteQa):
+    """:class:`~hubs_bridge.store.base.Store` on one SQLite file.
 
-    @functools.wraps(method)
-    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return await method(*args, **kwargs)
-        except (sqlite3.Error, ValueError) as exc:  # aiosqlite: ValueError once closed
-            raise StoreUnavailable(f"SQLite: {exc}") from exc
-
-    return wrapper
-
-
-class SqliteStore:
-    """:class:`~hubs_bridge.store.base.Store` on one SQLite file."""
+    Two connections: ``_db`` runs single statements in autocommit mode, and
+    ``_tx_db`` runs multi-statement transactions, one at a time. On one shared
+    connection a statement of another coroutine, issued while a transaction is
+    open, would join it: committed before its caller's acknowledgement was
+    backed by a commit of its own, or undone by that transaction's rollback.
+    """
 
     backend = "sqlite"
 
-    def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
+    def __init__(self, db: aiosqlite.Connection, tx_db: aiosqlite.Connection, path: Path) -> None:
         self._db = db
+        self._tx_db = tx_db
+        self._tx_lock = asyncio.Lock()
         self.path = path
         self._closed = False
 
     @classmethod
     async def open(cls, path: Path) -> SqliteStore:
         path.parent.mkdir(parents=True, exist_ok=True)
+        opened: list[aiosqlite.Connection] = []
         try:
-            db = await aiosqlite.connect(path, isolation_level=None)
-            await db.execute("PRAGMA journal_mode=WAL")
-            await db.execute("PRAGMA synchronous=FULL")
-            await db.execute("PRAGMA foreign_keys=ON")
-            await db.execute("PRAGMA busy_timeout=5000")
-            store = cls(db, path)
+            opened.append(await _connect(path))
+            opened.append(await _connect(path))
+            store = cls(opened[0], opened[1], path)
             await store._migrate()
-        except sqlite3.Error as exc:
-            raise StoreUnavailable(f"cannot open SQLite database {path}: {exc}") from exc
+        except BaseException as exc:
+            # An aiosqlite connection left open keeps a non-daemon thread, and with
+            # it a process that should stop with one line.
+            for db in opened:
+                await db.close()
+            if isinstance(exc, sqlite3.Error):
+                raise StoreUnavailable(f"cannot open SQLite database {path}: {exc}") from exc
+            raise
         return store
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A write transaction: committed if the block ends normally, else rolled back.
+
+        IMMEDIATE takes the write lock at BEGIN, so what the block reads cannot
+        change before it writes (the version checks of ``qa_save`` rely on it).
+        """
+        async with self._tx_lock:
+            tx = self._tx_db
+            await tx.execute("BEGIN IMMEDIATE")
+            try:
+                yield tx
+                await tx.execute("COMMIT")
+            except BaseException:
+                # SQLite may have rolled back on its own (disk full, I/O error).
+                if tx.in_transaction:
+                    await tx.execute("ROLLBACK")
+                raise
 
     async def _migrate(self) -> None:
         async with self._db.execute("PRAGMA user_version") as cur:
@@ -142,6 +211,7 @@ class SqliteStore:
     async def close(self) -> None:
         if not self._closed:
             self._closed = True
+            await self._tx_db.close()
             await self._db.close()
 
     # Events
@@ -272,22 +342,17 @@ class SqliteStore:
         if not marks and not samples:
             return
         # One transaction for the batch: one fsync instead of one per row.
-        await self._db.execute("BEGIN")
-        try:
-            await self._db.executemany(
+        async with self._transaction() as tx:
+            await tx.executemany(
                 "INSERT INTO attendance_marks (event, room, visitor, source, kind, at) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 [(m.event, m.room, m.visitor, m.source, m.kind, m.at.timestamp()) for m in marks],
             )
-            await self._db.executemany(
+            await tx.executemany(
                 "INSERT OR REPLACE INTO attendance_samples (event, room, minute, web, hubs) "
                 "VALUES (?, ?, ?, ?, ?)",
                 [(s.event, s.room, s.minute.timestamp(), s.web, s.hubs) for s in samples],
             )
-        except BaseException:
-            await self._db.execute("ROLLBACK")
-            raise
-        await self._db.execute("COMMIT")
 
     @_guarded
     async def attendance_marks(self, event: str) -> list[AttendanceMark]:

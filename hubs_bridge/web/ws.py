@@ -248,8 +248,17 @@ async def _qa(
     ref = frame.client_msg_id if isinstance(frame, Ask) else frame.ref
     try:
         event = await service.calendar.get(session.event)
+        moderator = session.principal.may_moderate(event.slug)
+        hub = service.registry.hubs.get(event.slug)
+
+        def votes_of(question_id: str) -> int:
+            return hub.state.votes.get(question_id, 0) if hub is not None else 0
+
+        def ack(**fields: Any) -> None:
+            session.send(encode({"type": "ack", "ref": ref, **fields}))
+
         if isinstance(frame, Ask):
-            question = await qa_service.ask(
+            await qa_service.ask(
                 event=event,
                 visitor=session.visitor,
                 text=frame.text,
@@ -257,28 +266,24 @@ async def _qa(
                 room=frame.room,
                 anonymous=frame.anonymous,
                 name=frame.name or session.name,
+                acknowledge=lambda q: ack(
+                    question=qa.public_view(
+                        q, votes_of(q.id), "moderator" if moderator else "author"
+                    )
+                ),
             )
-            view = qa.public_view(
-                question, 0, "moderator" if session.principal.may_moderate(event.slug) else "author"
-            )
-            session.send(encode({"type": "ack", "ref": ref, "question": view}))
         elif isinstance(frame, Vote):
             question, votes, _changed = await qa_service.vote(
                 event=event, visitor=session.visitor, question_id=frame.question, up=frame.up
             )
-            session.send(
-                encode(
-                    {
-                        "type": "ack",
-                        "ref": ref,
-                        "votes": votes,
-                        "voted": frame.up,
-                        "question": {"id": question.id},
-                    }
-                )
-            )
+            ack(votes=votes, voted=frame.up, question={"id": question.id})
         elif isinstance(frame, Moderate):
-            changes = await qa_service.moderate(
+
+            def ack_moderation(changes: list[qa.Question]) -> None:
+                changed = next((c for c in changes if c.id == frame.question), changes[0])
+                ack(question=qa.public_view(changed, votes_of(changed.id), "moderator"))
+
+            await qa_service.moderate(
                 principal=session.principal,
                 event=event,
                 action=frame.action,
@@ -287,18 +292,16 @@ async def _qa(
                 mode=frame.mode,
                 text=frame.text,
                 into=frame.into,
-            )
-            changed = next((c for c in changes if c.id == frame.question), changes[0])
-            session.send(
-                encode(
-                    {"type": "ack", "ref": ref, "question": qa.public_view(changed, 0, "moderator")}
-                )
+                acknowledge=ack_moderation,
             )
         else:
-            announcement = await qa_service.announce(
-                principal=session.principal, event=event, text=frame.text, rooms=frame.rooms
+            await qa_service.announce(
+                principal=session.principal,
+                event=event,
+                text=frame.text,
+                rooms=frame.rooms,
+                acknowledge=lambda announcement: ack(announcement=announcement),
             )
-            session.send(encode({"type": "ack", "ref": ref, "announcement": announcement}))
     except ClientError as exc:
         retry = getattr(exc, "retry_after_s", None)
         session.send(

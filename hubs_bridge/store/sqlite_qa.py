@@ -1,0 +1,288 @@
+"""The Q&A half of the SQLite store: questions, votes and the moderation log.
+
+Mixed into :class:`~hubs_bridge.store.sqlite.SqliteStore`, which owns the
+connections and the schema (migration 3 creates these tables). Questions are
+kept as the JSON of :func:`~hubs_bridge.core.qa.question_to_dict`, with the
+columns a query needs (version, created_at) beside it. Everything that checks
+and then writes runs in one ``BEGIN IMMEDIATE`` transaction, so two writers
+cannot both pass the same version check.
+
+``_guarded`` lives here rather than in ``sqlite.py`` because both halves use it
+and ``sqlite.py`` imports this module.
+"""
+
+from __future__ import annotations
+
+import functools
+import sqlite3
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from datetime import UTC, datetime
+from typing import Any, ParamSpec, TypeVar
+
+import aiosqlite
+import orjson
+
+from hubs_bridge.core.qa import ModerationEntry, Question, question_from_dict, question_to_dict
+from hubs_bridge.errors import Conflict, StoreUnavailable
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _guarded(method: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, Coroutine[Any, Any, R]]:
+    """Turn database failures into StoreUnavailable, the one error callers handle."""
+
+    @functools.wraps(method)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await method(*args, **kwargs)
+        except (sqlite3.Error, ValueError) as exc:  # aiosqlite: ValueError once closed
+            raise StoreUnavailable(f"SQLite: {exc}") from exc
+
+    return wrapper
+
+
+def check_batch(
+    event: str, questions: Sequence[Question], expected: Mapping[str, int | None]
+) -> None:
+    """Refuse a save that cannot be meant: it would be stored wrongly rather than fail.
+
+    Shared with the Redis store; raised before any I/O, so it is a caller's bug
+    (``ValueError``/``KeyError``), never a store outage.
+    """
+    ids = [q.id for q in questions]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"a question appears twice in one save: {ids}")
+    for q in questions:
+        if q.event != event:
+            raise ValueError(f"question {q.id!r} belongs to {q.event!r}, not {event!r}")
+        if q.id not in expected:
+            raise KeyError(f"no expected version for question {q.id!r}")
+
+
+def version_conflict(question_id: str) -> Conflict:
+    return Conflict(
+        f"question {question_id!r} was changed meanwhile; reload and try again",
+        code="version_conflict",
+        details={"question": question_id},
+    )
+
+
+def duplicate_client_msg(question_id: str) -> Conflict:
+    return Conflict(
+        f"question {question_id!r} repeats a client_msg_id its author already used",
+        code="duplicate_client_msg",
+        details={"question": question_id},
+    )
+
+
+def client_msg_claim(question: Question, expected: int | None) -> tuple[str, str] | None:
+    """(visitor, client_msg_id) that a save of ``question`` puts in the index, if any.
+
+    Only a question's first save claims one: the author at creation is
+    ``authors[0]``, and later saves (a merge adds authors) must not re-claim.
+    """
+    if expected is not None or question.client_msg_id is None or not question.authors:
+        return None
+    return question.authors[0].visitor, question.client_msg_id
+
+
+def _dump(question: Question) -> str:
+    return orjson.dumps(question_to_dict(question)).decode()
+
+
+def _load(doc: object) -> Question:
+    return question_from_dict(orjson.loads(str(doc)))
+
+
+class SqliteQa:
+    """Q&A methods of the SQLite store (see the module docstring)."""
+
+    # Provided by SqliteStore: the autocommit connection for single statements,
+    # and a transaction on a connection of its own (see SqliteStore._transaction).
+    _db: aiosqlite.Connection
+    _transaction: Callable[[], AbstractAsyncContextManager[aiosqlite.Connection]]
+
+    @_guarded
+    async def qa_questions(self, event: str) -> list[Question]:
+        async with self._db.execute(
+            "SELECT doc FROM qa_questions WHERE event = ? ORDER BY created_at, id", (event,)
+        ) as cur:
+            rows = await cur.fetchall()
+        return [_load(row[0]) for row in rows]
+
+    @_guarded
+    async def qa_get(self, event: str, question_id: str) -> Question | None:
+        async with self._db.execute(
+            "SELECT doc FROM qa_questions WHERE event = ? AND id = ?", (event, question_id)
+        ) as cur:
+            row = await cur.fetchone()
+        return _load(row[0]) if row else None
+
+    @_guarded
+    async def qa_by_client_msg(
+        self, event: str, visitor: str, client_msg_id: str
+    ) -> Question | None:
+        async with self._db.execute(
+            "SELECT q.doc FROM qa_client_msgs AS m JOIN qa_questions AS q "
+            "ON q.event = m.event AND q.id = m.question "
+            "WHERE m.event = ? AND m.visitor = ? AND m.client_msg_id = ?",
+            (event, visitor, client_msg_id),
+        ) as cur:
+            row = await cur.fetchone()
+        return _load(row[0]) if row else None
+
+    async def qa_save(
+        self, event: str, questions: Sequence[Question], expected: Mapping[str, int | None]
+    ) -> None:
+        # Checked outside _guarded: a caller's mistake must not read as an outage.
+        check_batch(event, questions, expected)
+        if questions:
+            await self._qa_save(event, questions, expected)
+
+    @_guarded
+    async def _qa_save(
+        self, event: str, questions: Sequence[Question], expected: Mapping[str, int | None]
+    ) -> None:
+        async with self._transaction() as tx:
+            # Every check before the first write; the rollback is then only a safety net.
+            for q in questions:
+                async with tx.execute(
+                    "SELECT version FROM qa_questions WHERE event = ? AND id = ?", (event, q.id)
+                ) as cur:
+                    row = await cur.fetchone()
+                if (int(row[0]) if row else None) != expected[q.id]:
+                    raise version_conflict(q.id)
+            claimed: set[tuple[str, str]] = set()
+            claims = []
+            for q in questions:
+                claim = client_msg_claim(q, expected[q.id])
+                if claim is None:
+                    continue
+                async with tx.execute(
+                    "SELECT 1 FROM qa_client_msgs "
+                    "WHERE event = ? AND visitor = ? AND client_msg_id = ?",
+                    (event, *claim),
+                ) as cur:
+                    taken = await cur.fetchone() is not None
+                if taken or claim in claimed:
+                    raise duplicate_client_msg(q.id)
+                claimed.add(claim)
+                claims.append((event, *claim, q.id))
+            await tx.executemany(
+                "INSERT INTO qa_client_msgs (event, visitor, client_msg_id, question) "
+                "VALUES (?, ?, ?, ?)",
+                claims,
+            )
+            await tx.executemany(
+                "INSERT INTO qa_questions (event, id, version, created_at, doc) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (event, id) DO UPDATE SET "
+                "version = excluded.version, created_at = excluded.created_at, doc = excluded.doc",
+                [(event, q.id, q.version, q.created_at.timestamp(), _dump(q)) for q in questions],
+            )
+
+    # Votes: one row per (question, voter), so a vote is a set membership and
+    # the primary key makes "up twice" a no-op without reading first.
+
+    @_guarded
+    async def qa_vote(self, event: str, question_id: str, voter: str, up: bool) -> bool:
+        sql = (
+            "INSERT OR IGNORE INTO qa_votes (event, question, voter) VALUES (?, ?, ?)"
+            if up
+            else "DELETE FROM qa_votes WHERE event = ? AND question = ? AND voter = ?"
+        )
+        cur = await self._db.execute(sql, (event, question_id, voter))
+        return cur.rowcount == 1
+
+    @_guarded
+    async def qa_vote_counts(self, event: str) -> dict[str, int]:
+        async with self._db.execute(
+            "SELECT question, COUNT(*) FROM qa_votes WHERE event = ? GROUP BY question", (event,)
+        ) as cur:
+            rows = await cur.fetchall()
+        return {str(question): int(count) for question, count in rows}
+
+    @_guarded
+    async def qa_vote_count(self, event: str, question_id: str) -> int:
+        async with self._db.execute(
+            "SELECT COUNT(*) FROM qa_votes WHERE event = ? AND question = ?", (event, question_id)
+        ) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    @_guarded
+    async def qa_voted_by(self, event: str, voter: str) -> set[str]:
+        async with self._db.execute(
+            "SELECT question FROM qa_votes WHERE event = ? AND voter = ?", (event, voter)
+        ) as cur:
+            rows = await cur.fetchall()
+        return {str(row[0]) for row in rows}
+
+    @_guarded
+    async def qa_merge_votes(self, event: str, source: str, target: str) -> int:
+        async with self._transaction() as tx:
+            # OR IGNORE: a voter of both already has the target row, and counts once.
+            await tx.execute(
+                "INSERT OR IGNORE INTO qa_votes (event, question, voter) "
+                "SELECT event, ?, voter FROM qa_votes WHERE event = ? AND question = ?",
+                (target, event, source),
+            )
+            async with tx.execute(
+                "SELECT COUNT(*) FROM qa_votes WHERE event = ? AND question = ?", (event, target)
+            ) as cur:
+                row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    # Moderation log
+
+    @_guarded
+    async def qa_log(self, entry: ModerationEntry) -> None:
+        await self._db.execute(
+            "INSERT INTO qa_log (event, at, actor, role, action, question, details) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                entry.event,
+                entry.at.timestamp(),
+                entry.actor,
+                entry.role,
+                entry.action,
+                entry.question,
+                orjson.dumps([list(pair) for pair in entry.details]).decode(),
+            ),
+        )
+
+    @_guarded
+    async def qa_log_entries(self, event: str) -> list[ModerationEntry]:
+        async with self._db.execute(
+            "SELECT at, actor, role, action, question, details FROM qa_log WHERE event = ? "
+            "ORDER BY at, id",
+            (event,),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [
+            ModerationEntry(
+                event=event,
+                at=datetime.fromtimestamp(float(at), UTC),
+                actor=str(actor),
+                role=str(role),
+                action=str(action),
+                question=None if question is None else str(question),
+                details=tuple((str(k), str(v)) for k, v in orjson.loads(str(details))),
+            )
+            for at, actor, role, action, question, details in rows
+        ]
+
+    @_guarded
+    async def qa_delete_before(self, cutoff: datetime) -> int:
+        ts = cutoff.timestamp()
+        old = "SELECT event, id FROM qa_questions WHERE created_at < ?"
+        async with self._transaction() as tx:
+            await tx.execute(f"DELETE FROM qa_votes WHERE (event, question) IN ({old})", (ts,))  # noqa: S608
+            await tx.execute(
+                f"DELETE FROM qa_client_msgs WHERE (event, question) IN ({old})",  # noqa: S608
+                (ts,),
+            )
+            await tx.execute("DELETE FROM qa_log WHERE at < ?", (ts,))
+            cur = await tx.execute("DELETE FROM qa_questions WHERE created_at < ?", (ts,))
+        return cur.rowcount
