@@ -23,17 +23,17 @@ AUTH = {"Authorization": f"Bearer {STAFF}"}
 
 async def ask_and_vote(http: aiohttp.ClientSession, server: ServerProcess, n: int) -> list[str]:
     """``n`` questions, each acknowledged, each with an acknowledged vote from two visitors."""
-    asker = await visitor(http, server)
+    askers = [await visitor(http, server) for _ in range(n)]  # 3 questions a minute each
     voters = [await visitor(http, server) for _ in range(2)]
     ids = []
-    for i in range(n):
+    for i, asker in enumerate(askers):
         await asker.send({"type": "ask", "text": f"Frage {i}?", "client_msg_id": f"m{i}"})
         ids.append((await asker.next("ack"))["question"]["id"])
     for voter in voters:
         for qid in ids:
             await voter.send({"type": "vote", "question": qid, "ref": qid})
             await voter.next("ack", ref=qid)
-    for client in (asker, *voters):
+    for client in (*askers, *voters):
         await client.close()
     return ids
 
