@@ -190,6 +190,7 @@ class QaService:
         principal.require_moderator(event.slug)
         if text is not None and action in ("answer", "reply", "edit"):
             text = clean_text(text, max_chars=max(event.qa.max_question_chars, 2000))
+        merged_votes = 0
         for attempt in range(RETRIES):
             questions = {q.id: q for q in await self._store.qa_questions(event.slug)}
             target = qa.require(questions, question_id)
@@ -200,6 +201,10 @@ class QaService:
                 _ack(acknowledge, [target])
                 return [target]
             expected = {c.id: questions[c.id].version for c in changes}
+            if action == "merge" and into is not None:
+                # Votes first: the union is idempotent, so a crash or a lost race here
+                # leaves a merge that is simply done again, never a target short of votes.
+                merged_votes = await self._store.qa_merge_votes(event.slug, question_id, into)
             try:
                 await self._store.qa_save(event.slug, changes, expected)
             except Conflict as exc:
@@ -223,7 +228,7 @@ class QaService:
         )
         counts = await self._store.qa_vote_counts(event.slug)
         if action == "merge" and into is not None:
-            counts[into] = await self._store.qa_merge_votes(event.slug, question_id, into)
+            counts[into] = merged_votes
         _ack(acknowledge, changes)
         for change in changes:
             await self._publish_safely(event.slug, question_body(change, counts.get(change.id, 0)))

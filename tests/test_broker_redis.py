@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 import redis
 
+from hubs_bridge.broker.base import StreamFrame
 from hubs_bridge.broker.redis import RedisBroker
 from hubs_bridge.broker.redis_scripts import EventKeys
 from hubs_bridge.errors import BrokerUnavailable
@@ -116,50 +117,75 @@ async def test_periodic_catch_up_delivers_a_frame_never_published(
         await broker.close()
 
 
-async def test_subscribe_while_another_process_publishes(
-    broker: RedisBroker, recorder: Recorder
-) -> None:
-    """Frames published around SUBSCRIBE are delivered once, none lost."""
-    other = RedisBroker.connect(REDIS_URL, broker.prefix)
-    stop = asyncio.Event()
-    published: list[int] = []
+class Strict(Recorder):
+    """A recorder that notes frames arriving before subscribe() returned."""
 
-    async def publish_steadily() -> None:
-        while not stop.is_set():
-            published.append((await other.publish("kirmes", body(0))).seq)
-            await asyncio.sleep(0)
+    def __init__(self) -> None:
+        super().__init__()
+        self.returned: set[str] = set()
+        self.too_early: list[tuple[str, int]] = []
+
+    def on_frame(self, event: str, frame: StreamFrame) -> None:
+        if event not in self.returned:
+            self.too_early.append((event, frame.seq))
+        super().on_frame(event, frame)
+
+
+async def test_subscribe_while_another_process_publishes(redis_prefix: str) -> None:
+    """Frames published around SUBSCRIBE: each delivered once, none lost, none
+    before subscribe() has returned the position they follow."""
+    seen = Strict()
+    broker = RedisBroker.connect(REDIS_URL, redis_prefix, catch_up_interval_s=60)
+    other = RedisBroker.connect(REDIS_URL, redis_prefix)
+
+    async def subscribe_amid_publishing(event: str) -> None:
+        stop, published = asyncio.Event(), list[int]()
+
+        async def publish_steadily() -> None:
+            while not stop.is_set():
+                published.append((await other.publish(event, body(0))).seq)
+                await asyncio.sleep(0)
+
+        task = asyncio.create_task(publish_steadily())
+        try:
+            await eventually(lambda: len(published) >= 5)
+            _, start = await broker.subscribe(event)
+            seen.returned.add(event)
+            await eventually(lambda: len(published) >= start + 30)
+        finally:
+            stop.set()
+            await task
+        await eventually(lambda: seen.seqs(event)[-1:] == published[-1:])
+        assert seen.seqs(event) == list(range(start + 1, published[-1] + 1))
 
     try:
-        task = asyncio.create_task(publish_steadily())
-        await eventually(lambda: len(published) >= 20)
-        _, start = await broker.subscribe("kirmes")
-        await eventually(lambda: len(published) >= start + 100)
-        stop.set()
-        await task
-        last = published[-1]
-        await eventually(
-            lambda: bool(recorder.seqs("kirmes")) and recorder.seqs("kirmes")[-1] == last
-        )
-        assert recorder.seqs("kirmes") == list(range(start + 1, last + 1))
-        assert not recorder.resets
+        await broker.start(seen)
+        for n in range(10):
+            await subscribe_amid_publishing(f"k{n}")
+        assert not seen.too_early
+        assert not seen.resets
     finally:
-        stop.set()
+        await broker.close()
         await other.close()
 
 
 async def test_subscribe_right_after_start_misses_nothing(redis_prefix: str) -> None:
     """subscribe() racing the reader's first connection: no frame falls in between."""
-    for n in range(20):
+
+    async def start_subscribe_publish(event: str) -> None:
         seen = Recorder()
         broker = RedisBroker.connect(REDIS_URL, redis_prefix, catch_up_interval_s=60)
         try:
             await broker.start(seen)
-            _, seq = await broker.subscribe(f"e{n}")
-            frame = await broker.publish(f"e{n}", body(n))
-            await eventually(lambda seen=seen, n=n: len(seen.frames[f"e{n}"]) == 1, timeout=2)
-            assert seen.frames[f"e{n}"] == [frame] and frame.seq == seq + 1
+            _, seq = await broker.subscribe(event)
+            frame = await broker.publish(event, body(1))
+            await eventually(lambda: len(seen.frames[event]) == 1, timeout=2)
+            assert seen.frames[event] == [frame] and frame.seq == seq + 1
         finally:
             await broker.close()
+
+    for n in range(20):
+        await start_subscribe_publish(f"e{n}")
 
 
 async def test_a_failing_listener_does_not_stop_delivery(redis_prefix: str) -> None:
@@ -181,15 +207,13 @@ async def test_a_failing_listener_does_not_stop_delivery(redis_prefix: str) -> N
         await broker.close()
 
 
-async def test_close_stops_the_reader_whenever_it_comes(
-    redis_prefix: str, raw: redis.Redis
-) -> None:
+async def test_close_stops_the_reader_whenever_it_comes(redis_prefix: str) -> None:
     """close() ends the reader even when a cancel lands mid-command.
 
     Python 3.11's wait_for (inside redis-py) can swallow such a cancel; with a
     catch-up on every turn the reader is nearly always sending a command.
     """
-    for n in range(40):
+    for _ in range(40):
         broker = RedisBroker.connect(REDIS_URL, redis_prefix, catch_up_interval_s=0)
         await broker.start(Recorder())
         await broker.subscribe("kirmes")

@@ -104,7 +104,8 @@ class Broker(Protocol):
 
     async def subscribe(self, event: str) -> tuple[str, int]:
         """Deliver this event's frames to the listener from now on; returns the position
-        from which delivery continues (frames after it will be delivered)."""
+        from which delivery continues (frames after it will be delivered, none before
+        this returns). Call :meth:`start` first."""
 
     async def unsubscribe(self, event: str) -> None: ...
 

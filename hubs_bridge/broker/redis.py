@@ -15,9 +15,9 @@ repairs what pub/sub loses:
 - history no longer held, or a new epoch (Redis lost its data): the listener
   gets ``on_reset`` and delivery continues from the new position.
 
-One reader task, owned by the broker and cancelled in :meth:`close`, reads
-pub/sub and runs the catch-ups, so deliveries of one event never interleave
-except with :meth:`subscribe`, which takes the same per-event lock.
+One reader task, owned by the broker and stopped in :meth:`close`, reads
+pub/sub and runs the catch-ups; a per-event lock keeps :meth:`subscribe` from
+interleaving with it, so each event's frames are delivered strictly in order.
 """
 
 from __future__ import annotations
@@ -32,10 +32,7 @@ from typing import Any, TypedDict, TypeVar, Unpack
 
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
-from redis.maint_notifications import MaintNotificationsConfig
 
 from hubs_bridge.broker import redis_scripts as lua
 from hubs_bridge.broker.base import FrameListener, PresenceEntry, StreamFrame
@@ -68,7 +65,6 @@ class _Subscription:
     channel: bytes
     epoch: str | None = None  # None until subscribe() has read the position
     seq: int = 0
-    early: list[tuple[str, int, bytes]] = field(default_factory=list)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
@@ -113,21 +109,8 @@ class RedisBroker:
     def connect(cls, url: str, prefix: str, **options: Unpack[RedisBrokerOptions]) -> RedisBroker:
         """A broker on ``url`` with the constructor's keyword ``options``."""
         # No ping here: a broker that cannot reach Redis at start still starts,
-        # reports itself in /readyz and recovers when Redis is back. redis-py's
-        # own retries are off: a retried publish could number a frame twice,
-        # and a silently reconnected pub/sub would hide a gap.
-        redis = Redis.from_url(
-            url,
-            health_check_interval=10,
-            socket_timeout=5,
-            socket_connect_timeout=2,
-            retry=Retry(NoBackoff(), 0),
-            # redis-py 8.1 skips its dead-connection check at checkout when these
-            # are on (the RESP3 default), handing out sockets Redis closed
-            # (redis/redis-py#4252); one Redis, no maintenance events to follow.
-            maint_notifications_config=MaintNotificationsConfig(enabled=False),
-        )
-        return cls(redis, prefix, **options)
+        # reports itself in /readyz and recovers when Redis is back.
+        return cls(lua.client(url), prefix, **options)
 
     def _keys(self, event: str) -> EventKeys:
         return EventKeys.of(self.prefix, event)
@@ -170,8 +153,7 @@ class RedisBroker:
             # Not ``await task``: Python 3.11's wait_for, used inside redis-py,
             # can swallow a cancel that races a finished send (fixed in 3.12);
             # the reader then stops at its next turn, as it checks _closing.
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await asyncio.wait({task})
         await self._drop_pubsub()
         self._listener = None
         await self._r.aclose()
@@ -215,8 +197,9 @@ class RedisBroker:
         async with sub.lock:
             try:
                 # Subscribe first, then read the position: a frame published in
-                # between arrives early (buffered below) or is in the position,
-                # and the seq bookkeeping drops whichever copy comes second.
+                # between is in the position or arrives after it. The reader
+                # waits on this lock for the position, then drops the copies at
+                # or below it, and delivers the rest only after this returns.
                 if self._pubsub is not None:
                     await self._call(self._pubsub.subscribe(channel))
                 epoch, seq = await self.position(event)
@@ -224,12 +207,6 @@ class RedisBroker:
                 self._forget(event, sub)
                 raise
             sub.epoch, sub.seq = epoch, seq
-            early, sub.early = sub.early, []
-            # The subscription stands from here; if filling a gap in the early
-            # frames fails, the reader's catch-up finishes it.
-            with contextlib.suppress(*_LINK_ERRORS):
-                for message in early:
-                    await self._advance(event, sub, *message)
             return epoch, seq
 
     async def unsubscribe(self, event: str) -> None:
@@ -283,11 +260,19 @@ class RedisBroker:
         self, event: str, sub: _Subscription, epoch: str, seq: int, body: bytes
     ) -> None:
         """Deliver the frame ``(epoch, seq, body)`` from pub/sub, after any it skipped."""
-        if epoch == sub.epoch and seq <= sub.seq:
-            return  # a copy already delivered (from history or the position)
-        if epoch == sub.epoch and seq == sub.seq + 1:
+        if epoch != sub.epoch:
+            # Ask the stream: a message of another epoch may be older than ours.
+            await self._sync(event, sub)
+        elif seq == sub.seq + 1:
             self._deliver(event, sub, StreamFrame(epoch, seq, body))
-        else:
+        elif seq > sub.seq:
+            await self._fill(event, sub, epoch, seq)
+        # else: a copy already delivered (from history or the position)
+
+    async def _sync(self, event: str, sub: _Subscription) -> None:
+        """Bring ``event`` up to the stream's current position."""
+        epoch, seq = await self.position(event)
+        if epoch != sub.epoch or seq > sub.seq:
             await self._fill(event, sub, epoch, seq)
 
     async def _catch_up(self, event: str, sub: _Subscription) -> None:
@@ -297,11 +282,8 @@ class RedisBroker:
         frame, or frames lost while disconnected, show up only here.
         """
         async with sub.lock:
-            if sub.epoch is None or self._subs.get(event) is not sub:
-                return
-            epoch, seq = await self.position(event)
-            if epoch != sub.epoch or seq > sub.seq:
-                await self._fill(event, sub, epoch, seq)
+            if sub.epoch is not None and self._subs.get(event) is sub:
+                await self._sync(event, sub)
 
     async def _catch_up_all(self) -> None:
         for event, sub in list(self._subs.items()):
@@ -319,11 +301,9 @@ class RedisBroker:
         except ValueError:
             log.warning("malformed frame on %s dropped", message["channel"])
             return
-        if sub.epoch is None:
-            sub.early.append((epoch, seq, body))
-            return
-        async with sub.lock:
-            await self._advance(event, sub, epoch, seq, body)
+        async with sub.lock:  # held by a subscribe() until the position is known
+            if sub.epoch is not None and self._subs.get(event) is sub:
+                await self._advance(event, sub, epoch, seq, body)
 
     # Reader task
 
@@ -359,7 +339,7 @@ class RedisBroker:
         loop = asyncio.get_running_loop()
         delay = self.backoff_initial_s
         next_catch_up = loop.time() + self.catch_up_interval_s
-        while True:
+        while not self._closing:
             try:
                 if self._pubsub is None:
                     if not self._reader_ok:
@@ -377,6 +357,7 @@ class RedisBroker:
                         self._reader_ok = True
                         log.warning("Redis broker: reconnected; every stream caught up")
                     delay = self.backoff_initial_s
+                # At most 1 s per turn, so a close() whose cancel got lost still ends it.
                 wait = max(0.0, min(1.0, next_catch_up - loop.time()))
                 message = await self._pubsub.get_message(
                     ignore_subscribe_messages=True, timeout=wait
@@ -400,7 +381,8 @@ class RedisBroker:
             except Exception:
                 # A bug here must not end delivery for good; log it loudly and go on.
                 self.errors += 1
-                log.exception("Redis broker reader failed; continuing")
+                log.exception("Redis broker reader failed; starting over")
+                await self._drop_pubsub()
                 await asyncio.sleep(self.backoff_initial_s)
 
     # Presence

@@ -30,6 +30,9 @@ from typing import Any
 
 import orjson
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.maint_notifications import MaintNotificationsConfig
 
 from hubs_bridge.broker.base import PresenceEntry, StreamFrame
 
@@ -217,6 +220,23 @@ class Scripts:
 
     async def lead(self, keys: EventKeys, owner: str, ttl_s: float) -> bool:
         return bool(await self._lead(keys=[keys.leader], args=[owner, ttl_ms(ttl_s)]))
+
+
+def client(url: str) -> Redis:
+    """The Redis client of a broker: bytes replies, bounded waits, no hidden retries."""
+    return Redis.from_url(
+        url,
+        health_check_interval=10,
+        socket_timeout=5,
+        socket_connect_timeout=2,
+        # redis-py's own retries are off: a retried publish could number a
+        # frame twice, and a silently reconnected pub/sub would hide a gap.
+        retry=Retry(NoBackoff(), 0),
+        # redis-py 8.1 skips its dead-connection check at checkout when these
+        # are on (the RESP3 default), handing out sockets Redis closed
+        # (redis/redis-py#4252); one Redis, no maintenance events to follow.
+        maint_notifications_config=MaintNotificationsConfig(enabled=False),
+    )
 
 
 def new_epoch() -> str:

@@ -58,6 +58,8 @@ class EventHub:
         self.state = state
         self.sessions: set[Session] = set()
         self.empty_since: float | None = time.monotonic()
+        # While the starting state loads, frame bodies are kept to apply on top of it.
+        self.replay: list[dict[str, Any]] | None = None
 
     @property
     def attendance(self) -> dict[str, Any]:
@@ -100,7 +102,10 @@ class EventHub:
             return  # already delivered (the broker never should, but stay idempotent)
         started = time.perf_counter()
         self.epoch, self.seq = frame.epoch, frame.seq
-        question = self.apply(orjson.loads(frame.body))
+        body = orjson.loads(frame.body)
+        if self.replay is not None:
+            self.replay.append(body)
+        question = self.apply(body)
         seq = frame.seq
         written = 0
         if question is None:
@@ -183,8 +188,20 @@ class HubRegistry:
         self._opening[event] = future
         try:
             epoch, seq = await self._broker.subscribe(event)
-            hub = EventHub(event, epoch, seq, await self._load_state(event))
+            # Registered before its state loads, so frames arriving meanwhile are not lost:
+            # they are applied again on top of what was loaded (they carry absolute values).
+            hub = EventHub(event, epoch, seq, HubState(attendance={}))
+            hub.replay = []
             self.hubs[event] = hub
+            try:
+                hub.state = await self._load_state(event)
+            except BaseException:
+                del self.hubs[event]
+                await self._broker.unsubscribe(event)
+                raise
+            for body in hub.replay:
+                hub.apply(body)
+            hub.replay = None
             future.set_result(hub)
             return hub
         except BaseException as exc:

@@ -8,7 +8,9 @@ and then writes runs in one ``BEGIN IMMEDIATE`` transaction, so two writers
 cannot both pass the same version check.
 
 ``_guarded`` lives here rather than in ``sqlite.py`` because both halves use it
-and ``sqlite.py`` imports this module.
+and ``sqlite.py`` imports this module. The batch checks and the ``Conflict``
+errors below are used by ``redis_qa.py`` as well, so that both backends refuse
+the same saves with the same codes.
 """
 
 from __future__ import annotations
@@ -48,8 +50,8 @@ def check_batch(
 ) -> None:
     """Refuse a save that cannot be meant: it would be stored wrongly rather than fail.
 
-    Shared with the Redis store; raised before any I/O, so it is a caller's bug
-    (``ValueError``/``KeyError``), never a store outage.
+    Raised before any I/O: a caller's bug (``ValueError``/``KeyError``), never
+    a store outage.
     """
     ids = [q.id for q in questions]
     if len(set(ids)) != len(ids):
