@@ -213,7 +213,16 @@ class QaService:
                 continue
             break
         details = tuple(
-            (k, str(v)) for k, v in (("reason", reason), ("mode", mode), ("into", into)) if v
+            (k, str(v))
+            for k, v in (
+                ("reason", reason),
+                ("mode", mode),
+                ("into", into),
+                ("text", text),
+                # An edit keeps the words it replaced in the log.
+                ("original", target.text if action == "edit" else None),
+            )
+            if v
         )
         await self._store.qa_log(
             qa.ModerationEntry(

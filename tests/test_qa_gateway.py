@@ -266,3 +266,54 @@ async def test_exports(h: Harness) -> None:
     assert text.splitlines()[0].startswith("id,room,text,authors")
     assert "Export?" in text and "Eva" in text
     assert (await h.http.get(h.server.make_url("/api/events/kirmes/questions.csv"))).status == 401
+
+
+async def test_no_question_crosses_events(h: Harness) -> None:
+    other = {
+        "slug": "andere",
+        "title": "Andere",
+        "starts_at": "2026-01-01T10:00",
+        "ends_at": "2026-01-01T12:00",
+    }
+    await h.http.post(h.server.make_url("/api/events"), json=other, headers=AUTH)
+    elsewhere = await h.client()
+    await elsewhere.hello("andere")
+    asker = await h.visitor()
+    await asker.send({"type": "ask", "text": "Nur hier?", "client_msg_id": "k"})
+    await asker.next("ack")
+    await asker.next("question")
+    await elsewhere.send({"type": "ping", "t": 9.0})
+    await elsewhere.next("pong")
+    assert not [f for f in elsewhere.frames if f["type"] == "question"]
+    listed = await (await h.http.get(h.server.make_url("/api/events/andere/questions"))).json()
+    assert listed["questions"] == []
+
+
+async def test_list_sorting_and_edit_log(h: Harness) -> None:
+    askers = [await h.visitor() for _ in range(3)]
+    ids = []
+    for n, asker in enumerate(askers):
+        await asker.send({"type": "ask", "text": f"Frage {n}?", "client_msg_id": f"s{n}"})
+        ids.append((await asker.next("ack"))["question"]["id"])
+    await askers[0].send({"type": "vote", "question": ids[2]})
+    await askers[0].next("ack")
+    top = await (
+        await h.http.get(h.server.make_url("/api/events/kirmes/questions?sort=top"))
+    ).json()
+    assert [q["id"] for q in top["questions"]] == [ids[2], ids[0], ids[1]]
+    new = await (
+        await h.http.get(h.server.make_url("/api/events/kirmes/questions?sort=new"))
+    ).json()
+    assert [q["id"] for q in new["questions"]] == [ids[2], ids[1], ids[0]]
+    resp = await h.http.get(h.server.make_url("/api/events/kirmes/questions?sort=random"))
+    assert resp.status == 400
+    resp = await h.http.post(
+        h.server.make_url(f"/api/events/kirmes/questions/{ids[0]}/moderate"),
+        json={"action": "edit", "text": "Frage null, klarer?"},
+        headers=AUTH,
+    )
+    assert resp.status == 200
+    log = await (
+        await h.http.get(h.server.make_url("/api/events/kirmes/moderation-log"), headers=AUTH)
+    ).json()
+    assert log["entries"][-1]["details"]["original"] == "Frage 0?"

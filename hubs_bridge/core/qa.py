@@ -14,7 +14,7 @@ Rules kept here, whoever calls:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -289,6 +289,13 @@ def public_view(question: Question, votes: int, viewer: Viewer) -> dict[str, Any
     elif question.status == "rejected":
         data["reject_reason"] = question.reject_reason
     return data
+
+
+def sort_key(order: str, votes: Mapping[str, int]) -> Callable[[Question], tuple[Any, ...]]:
+    """``top``: most votes first, then the older first; ``new``: newest first."""
+    if order == "new":
+        return lambda q: (-q.created_at.timestamp(), q.id)
+    return lambda q: (-votes.get(q.id, 0), q.created_at.timestamp(), q.id)
 
 
 def rejected_counts(questions: Iterable[Question]) -> dict[str, int]:

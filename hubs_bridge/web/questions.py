@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from hubs_bridge.auth import Principal
 from hubs_bridge.core import qa
 from hubs_bridge.core.calendar import Slug
+from hubs_bridge.errors import BadRequest
 from hubs_bridge.protocol import QuestionId, RawText
 from hubs_bridge.web.api import Api
 from hubs_bridge.web.keys import CALENDAR, QA, STORE
@@ -82,7 +83,8 @@ class ModerationLog(BaseModel):
 @api.operation(
     "GET",
     "/api/events/{event}/questions",
-    summary="Questions: the visible ones, or all of them for the event's moderators",
+    summary="Questions, ?sort=top (votes, then age) or new: the visible ones, or all of them "
+    "for the event's moderators",
     tag=TAG,
     response=QuestionList,
     auth="optional",
@@ -95,12 +97,13 @@ async def list_questions(request: web.Request, principal: Principal) -> Question
     questions = await store.qa_questions(slug)
     votes = await store.qa_vote_counts(slug)
     viewer: qa.Viewer = "moderator" if principal.may_moderate(slug) else "visitor"
+    sort = request.query.get("sort", "top")
+    if sort not in ("top", "new"):
+        raise BadRequest("sort must be 'top' or 'new'", code="bad_sort")
+    shown = [q for q in questions if qa.visible_to(q, viewer)]
+    shown.sort(key=qa.sort_key(sort, votes))
     return QuestionList(
-        questions=[
-            qa.public_view(q, votes.get(q.id, 0), viewer)
-            for q in questions
-            if qa.visible_to(q, viewer)
-        ],
+        questions=[qa.public_view(q, votes.get(q.id, 0), viewer) for q in shown],
         rejected=qa.rejected_counts(questions),
     )
 
