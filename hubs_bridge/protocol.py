@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapte
 
 from hubs_bridge.core.calendar import Slug
 from hubs_bridge.core.event_commands import validation_details
+from hubs_bridge.core.qa import Action, AnswerMode, RejectReason
 from hubs_bridge.errors import HubsBridgeError
 
 MAX_FRAME_BYTES = 16 * 1024
@@ -89,21 +90,10 @@ class Moderate(_Frame):
     """A moderator's action on one question (role checked on the server)."""
 
     type: Literal["moderate"]
-    action: Literal[
-        "approve",
-        "reject",
-        "answer",
-        "reply",
-        "pin",
-        "unpin",
-        "edit",
-        "merge",
-        "delete",
-        "undelete",
-    ]
+    action: Action
     question: QuestionId
-    reason: Literal["off_topic", "duplicate", "offensive", "other"] | None = None
-    mode: Literal["live", "written"] | None = None
+    reason: RejectReason | None = None
+    mode: AnswerMode | None = None
     text: RawText | None = None
     into: QuestionId | None = None
     ref: Ref | None = None

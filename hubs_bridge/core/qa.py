@@ -25,6 +25,9 @@ Status = Literal["pending", "approved", "rejected", "merged"]
 RejectReason = Literal["off_topic", "duplicate", "offensive", "other"]
 REJECT_REASONS: tuple[RejectReason, ...] = ("off_topic", "duplicate", "offensive", "other")
 AnswerMode = Literal["live", "written"]
+Action = Literal[
+    "approve", "reject", "answer", "reply", "pin", "unpin", "edit", "merge", "delete", "undelete"
+]
 Source = Literal["web", "hubs"]
 UNDO_WINDOW = timedelta(minutes=10)
 EVENT_STAGE = ""  # the pin slot of questions asked to the whole event

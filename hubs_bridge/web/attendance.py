@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import time
 from datetime import datetime
 from typing import Any
@@ -16,6 +14,7 @@ from hubs_bridge.core.attendance import EVENT_ROOM, count, statistics_of
 from hubs_bridge.core.calendar import Event
 from hubs_bridge.errors import HubsBridgeError
 from hubs_bridge.web.api import Api
+from hubs_bridge.web.downloads import csv_download
 from hubs_bridge.web.keys import BROKER, CALENDAR, REALTIME, STORE
 
 api = Api()
@@ -102,18 +101,6 @@ async def attendance(request: web.Request, principal: Principal) -> AttendanceRe
     return await _report(request, await _event_for(request, principal))
 
 
-def _csv_response(rows: list[list[Any]], filename: str) -> web.Response:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerows(rows)
-    return web.Response(
-        text=buffer.getvalue(),
-        content_type="text/csv",
-        charset="utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
-
-
 @api.operation(
     "GET",
     "/api/events/{event}/attendance.csv",
@@ -127,18 +114,17 @@ async def attendance_csv(request: web.Request, principal: Principal) -> web.Resp
     event = await _event_for(request, principal)
     report = await _report(request, event)
     titles = {r.slug: r.title for r in event.rooms} | {EVENT_KEY: event.title}
-    rows: list[list[Any]] = [
-        [
-            "room",
-            "title",
-            "current",
-            "peak",
-            "peak_at",
-            "unique_visitors",
-            "dwell_median_s",
-            "dwell_mean_s",
-        ]
+    header = [
+        "room",
+        "title",
+        "current",
+        "peak",
+        "peak_at",
+        "unique_visitors",
+        "dwell_median_s",
+        "dwell_mean_s",
     ]
+    rows: list[list[Any]] = []
     for room, s in report.stats.items():
         rows.append(
             [
@@ -152,7 +138,7 @@ async def attendance_csv(request: web.Request, principal: Principal) -> web.Resp
                 "" if s.dwell_mean_s is None else s.dwell_mean_s,
             ]
         )
-    return _csv_response(rows, f"{event.slug}-attendance.csv")
+    return csv_download(header, rows, f"{event.slug}-attendance.csv")
 
 
 @api.operation(
@@ -167,9 +153,10 @@ async def attendance_csv(request: web.Request, principal: Principal) -> web.Resp
 async def attendance_minutes_csv(request: web.Request, principal: Principal) -> web.Response:
     event = await _event_for(request, principal)
     samples = await request.app[STORE].attendance_samples(event.slug)
-    rows: list[list[Any]] = [["minute", "room", "web", "hubs"]]
-    rows.extend([s.minute.isoformat(), s.room, s.web, s.hubs] for s in samples)
-    return _csv_response(rows, f"{event.slug}-attendance-minutes.csv")
+    rows = ([s.minute.isoformat(), s.room, s.web, s.hubs] for s in samples)
+    return csv_download(
+        ["minute", "room", "web", "hubs"], rows, f"{event.slug}-attendance-minutes.csv"
+    )
 
 
 @api.operation(

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
-import orjson
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -17,6 +14,7 @@ from hubs_bridge.core.calendar import Slug
 from hubs_bridge.errors import BadRequest
 from hubs_bridge.protocol import QuestionId, RawText
 from hubs_bridge.web.api import Api
+from hubs_bridge.web.downloads import csv_download, json_download
 from hubs_bridge.web.keys import CALENDAR, QA, STORE
 
 api = Api()
@@ -31,20 +29,9 @@ class QuestionList(BaseModel):
 class ModerationBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    action: Literal[
-        "approve",
-        "reject",
-        "answer",
-        "reply",
-        "pin",
-        "unpin",
-        "edit",
-        "merge",
-        "delete",
-        "undelete",
-    ]
-    reason: Literal["off_topic", "duplicate", "offensive", "other"] | None = None
-    mode: Literal["live", "written"] | None = None
+    action: qa.Action
+    reason: qa.RejectReason | None = None
+    mode: qa.AnswerMode | None = None
     text: RawText | None = None
     into: QuestionId | None = None
 
@@ -246,11 +233,7 @@ async def _export_rows(
 )
 async def export_json(request: web.Request, principal: Principal) -> web.Response:
     slug, rows = await _export_rows(request, principal)
-    return web.Response(
-        body=orjson.dumps({"event": slug, "questions": rows}),
-        content_type="application/json",
-        headers={"Content-Disposition": f'attachment; filename="{slug}-questions.json"'},
-    )
+    return json_download({"event": slug, "questions": rows}, f"{slug}-questions.json")
 
 
 @api.operation(
@@ -264,19 +247,6 @@ async def export_json(request: web.Request, principal: Principal) -> web.Respons
 )
 async def export_csv(request: web.Request, principal: Principal) -> web.Response:
     slug, rows = await _export_rows(request, principal)
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS)
-    writer.writeheader()
-    for row in rows:
-        writer.writerow(
-            {
-                k: "; ".join(v) if isinstance(v, list) else ("" if v is None else v)
-                for k, v in row.items()
-            }
-        )
-    return web.Response(
-        text=buffer.getvalue(),
-        content_type="text/csv",
-        charset="utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{slug}-questions.csv"'},
+    return csv_download(
+        EXPORT_COLUMNS, ([row[c] for c in EXPORT_COLUMNS] for row in rows), f"{slug}-questions.csv"
     )
