@@ -8,6 +8,7 @@ from collections.abc import Awaitable
 from aiohttp import web
 from pydantic import BaseModel
 
+from hubs_bridge import __version__
 from hubs_bridge.errors import HubsBridgeError
 from hubs_bridge.web.api import Api, json_response
 from hubs_bridge.web.keys import BROKER, STORE
@@ -58,3 +59,26 @@ async def readyz(request: web.Request) -> web.Response:
     ok = all(v == "ok" for v in checks.values())
     body = Readiness(status="ok" if ok else "unavailable", checks=checks)
     return json_response(body, status=200 if ok else 503)
+
+
+class Index(BaseModel):
+    name: str
+    version: str
+    links: dict[str, str]
+
+
+@api.operation("GET", "/", summary="What this server offers, with links", tag=TAG, response=Index)
+async def index(request: web.Request) -> Index:
+    return Index(
+        name="hubs-bridge",
+        version=__version__,
+        links={
+            "scenes": "/api/scenes",
+            "events": "/api/events",
+            "openapi": "/api/openapi.json",
+            "websocket": "/ws",
+            "health": "/healthz",
+            "ready": "/readyz",
+            "metrics": "/metrics",
+        },
+    )
