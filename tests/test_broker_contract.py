@@ -229,6 +229,15 @@ async def test_presence_expires_and_sweeps_once(broker: Broker) -> None:
     assert await broker.presence_sweep("kirmes") == [gone]
     assert await broker.presence_sweep("kirmes") == []
     assert await broker.presence_list("kirmes") == [staying]
+    # Put again after the sweep: the broker says it did not hold it (a join again).
+    assert await broker.presence_put("kirmes", [gone, staying], ttl_s=30) == ["gone"]
+
+
+async def test_presence_put_reports_new_sessions(broker: Broker) -> None:
+    assert await broker.presence_put("kirmes", [entry("a"), entry("b")], ttl_s=30) == ["a", "b"]
+    assert await broker.presence_put("kirmes", [entry("a", room="x"), entry("c")], ttl_s=30) == [
+        "c"
+    ]
 
 
 async def test_presence_put_again_extends(broker: Broker) -> None:

@@ -113,8 +113,11 @@ class Broker(Protocol):
 
     async def presence_put(
         self, event: str, entries: Sequence[PresenceEntry], ttl_s: float
-    ) -> None:
-        """Add or replace entries (by session); each expires ``ttl_s`` from now unless put again."""
+    ) -> list[str]:
+        """Add or replace entries (by session); each expires ``ttl_s`` from now unless put again.
+
+        Returns the sessions that were not present (new, or swept as expired meanwhile).
+        """
 
     async def presence_remove(self, event: str, sessions: Sequence[str]) -> None: ...
 

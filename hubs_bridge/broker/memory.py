@@ -126,11 +126,13 @@ class MemoryBroker:
 
     async def presence_put(
         self, event: str, entries: Sequence[PresenceEntry], ttl_s: float
-    ) -> None:
+    ) -> list[str]:
         expires_at = self._clock() + ttl_s
         held = self._presence.setdefault(event, _Presence()).entries
+        new = [entry.session for entry in entries if entry.session not in held]
         for entry in entries:
             held[entry.session] = (entry, expires_at)
+        return new
 
     async def presence_remove(self, event: str, sessions: Sequence[str]) -> None:
         presence = self._presence.get(event)

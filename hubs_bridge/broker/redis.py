@@ -389,9 +389,11 @@ class RedisBroker:
 
     async def presence_put(
         self, event: str, entries: Sequence[PresenceEntry], ttl_s: float
-    ) -> None:
-        if entries:
-            await self._call(self._lua.presence_put(self._keys(event), entries, ttl_s))
+    ) -> list[str]:
+        if not entries:
+            return []
+        new: list[str] = await self._call(self._lua.presence_put(self._keys(event), entries, ttl_s))
+        return new
 
     async def presence_remove(self, event: str, sessions: Sequence[str]) -> None:
         if sessions:

@@ -75,11 +75,14 @@ return {1, seq, redis.call('XRANGE', KEYS[3], ARGV[2], '+')}
 PRESENCE_PUT = """
 local t = redis.call('TIME')
 local expires = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[1])
+local new = {}
 for i = 2, #ARGV, 2 do
-  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+  if redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) == 1 then
+    new[#new + 1] = ARGV[i]
+  end
   redis.call('ZADD', KEYS[2], expires, ARGV[i])
 end
-return 0
+return new
 """
 
 # KEYS: hash, zset. ARGV: sessions.
@@ -203,11 +206,12 @@ class Scripts:
 
     async def presence_put(
         self, keys: EventKeys, entries: Sequence[PresenceEntry], ttl_s: float
-    ) -> None:
+    ) -> list[str]:
         args: list[bytes | str | int] = [ttl_ms(ttl_s)]
         for entry in entries:
             args += [entry.session, dump_entry(entry)]
-        await self._presence_put(keys=keys.presence_keys, args=args)
+        new = await self._presence_put(keys=keys.presence_keys, args=args)
+        return [text(session) for session in new]
 
     async def presence_remove(self, keys: EventKeys, sessions: Sequence[str]) -> None:
         await self._presence_remove(keys=keys.presence_keys, args=list(sessions))

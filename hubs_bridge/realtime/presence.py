@@ -55,16 +55,18 @@ class PresenceKeeper:
             )
         )
 
-    async def _put(self, event: str, entries: list[PresenceEntry]) -> None:
+    async def _put(self, event: str, entries: list[PresenceEntry]) -> list[str]:
+        """Share entries; returns the sessions the broker did not hold (see ``refresh``)."""
         try:
-            await self._broker.presence_put(event, entries, self.ttl_s)
+            new = await self._broker.presence_put(event, entries, self.ttl_s)
         except HubsBridgeError as exc:
             # Kept locally; the next refresh puts it again once the broker is back.
             if not self._broker_down:
                 log.warning("presence not shared while the broker is unavailable: %s", exc)
             self._broker_down = True
-        else:
-            self._broker_down = False
+            return []
+        self._broker_down = False
+        return new
 
     async def arrive(self, event: str, entry: PresenceEntry) -> None:
         """A session said hello: it is on the event page (and maybe in a room)."""
@@ -114,7 +116,14 @@ class PresenceKeeper:
         for event, entry in self._local.values():
             by_event.setdefault(event, []).append(entry)
         for event, entries in by_event.items():
-            await self._put(event, entries)
+            back = set(await self._put(event, entries))
+            # Entries the broker lost (an outage longer than their life: the leader swept
+            # them and recorded leaves) are joins again, so stays are not cut short.
+            for entry in entries:
+                if entry.session in back:
+                    self._mark(event, entry, None, "join")
+                    if entry.room:
+                        self._mark(event, entry, entry.room, "join")
 
     async def flush(self) -> None:
         """Write the buffered joins and leaves; on failure they wait for the next flush."""
