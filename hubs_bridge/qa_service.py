@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
@@ -31,6 +32,10 @@ Publish = Callable[[str, dict[str, Any]], Awaitable[None]]
 # Called after the durable write and before the fan-out: the order of the promise.
 Acknowledge = Callable[[Any], None]
 RETRIES = 5
+MAX_NAME_CHARS = 40
+# After the last vote on a question, its count is published once more after this long:
+# counts read by several processes may reach the stream out of order, the last one not.
+SETTLE_S = 1.0
 
 
 def load_word_filter(directory: Path | None) -> WordFilter:
@@ -65,6 +70,7 @@ class QaService:
         self._publish = publish
         self._clock = clock
         self._dirty_votes: set[tuple[str, str]] = set()
+        self._settle: dict[tuple[str, str], float] = {}
 
     async def _publish_safely(self, event: str, body: dict[str, Any]) -> None:
         try:
@@ -90,8 +96,11 @@ class QaService:
     ) -> qa.Question:
         existing = await self._store.qa_by_client_msg(event.slug, visitor, client_msg_id)
         if existing is not None:
-            # A retry (after a reconnect): the same question, never a second.
+            # A retry (after a reconnect): the same question, never a second. Published
+            # again (records are absolute), in case the first fan-out was lost in a crash.
             _ack(acknowledge, existing)
+            votes = await self._store.qa_vote_count(event.slug, existing.id)
+            await self._publish_safely(event.slug, question_body(existing, votes))
             return existing
         clean = clean_text(text, max_chars=event.qa.max_question_chars)
         if room is not None and event.room(room) is None:
@@ -106,6 +115,11 @@ class QaService:
         show_name = name if (name and not anonymous and event.qa.allow_names) else None
         if source == "hubs" and not event.qa.hubs_names:
             show_name = None
+        held = self.word_filter.matches(clean)
+        if show_name is not None:
+            # Shown to everyone beside the question: the same rules as the text.
+            show_name = clean_text(show_name, max_chars=MAX_NAME_CHARS, field="name")
+            held += [f"name: {term}" for term in self.word_filter.matches(show_name)]
         now = self._clock()
         question = qa.new_question(
             question_id=secrets.token_urlsafe(9),
@@ -115,7 +129,7 @@ class QaService:
             author=qa.Author(visitor=visitor, name=show_name),
             source=source,
             premoderation=event.qa.premoderation,
-            held_for=self.word_filter.matches(clean),
+            held_for=held,
             client_msg_id=client_msg_id,
             now=now,
         )
@@ -154,10 +168,16 @@ class QaService:
             self._dirty_votes.add((event.slug, question_id))
         return question, count, changed
 
-    async def flush_votes(self) -> None:
+    async def flush_votes(self, now: float | None = None) -> None:
         """Publish the exact counts of questions voted on since the last flush (coalescing)."""
+        now = time.monotonic() if now is None else now
         dirty, self._dirty_votes = self._dirty_votes, set()
-        for event, question_id in dirty:
+        settled = {key for key, due in self._settle.items() if due <= now and key not in dirty}
+        for key in settled:
+            del self._settle[key]
+        for key in dirty:
+            self._settle[key] = now + SETTLE_S
+        for event, question_id in dirty | settled:
             try:
                 count = await self._store.qa_vote_count(event, question_id)
                 await self._publish(
@@ -218,13 +238,13 @@ class QaService:
                 ("reason", reason),
                 ("mode", mode),
                 ("into", into),
-                ("text", text),
+                ("text", text if action in ("answer", "reply", "edit") else None),
                 # An edit keeps the words it replaced in the log.
                 ("original", target.text if action == "edit" else None),
             )
             if v
         )
-        await self._store.qa_log(
+        await self._log(
             qa.ModerationEntry(
                 event=event.slug,
                 at=now,
@@ -241,13 +261,20 @@ class QaService:
         _ack(acknowledge, changes)
         for change in changes:
             await self._publish_safely(event.slug, question_body(change, counts.get(change.id, 0)))
-        if action in ("reject", "approve", "delete", "undelete"):
+        if action in ("reject", "approve", "delete", "undelete", "merge"):
             after = {**questions, **{c.id: c for c in changes}}
             await self._publish_safely(
                 event.slug,
                 {"type": "transparency", "rejected": qa.rejected_counts(after.values())},
             )
         return changes
+
+    async def _log(self, entry: qa.ModerationEntry) -> None:
+        try:
+            await self._store.qa_log(entry)
+        except HubsBridgeError as exc:
+            # The change itself is stored; it must still be acknowledged and fanned out.
+            log.error("moderation log entry lost (%s on %s): %s", entry.action, entry.question, exc)
 
     @staticmethod
     def _apply(
@@ -322,7 +349,11 @@ class QaService:
                 role=principal.role,
                 action="announce",
                 question=None,
-                details=(("text", clean), ("rooms", ",".join(rooms or ()))),
+                details=(
+                    ("id", str(announcement["id"])),
+                    ("text", clean),
+                    ("rooms", ",".join(rooms or ())),
+                ),
             )
         )
         _ack(acknowledge, announcement)

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from hubs_bridge.web.keys import REALTIME
 from tests.test_ws_gateway import STAFF, Harness, make_harness
 from tests.ws_client import WsClient
 
@@ -317,3 +318,95 @@ async def test_list_sorting_and_edit_log(h: Harness) -> None:
         await h.http.get(h.server.make_url("/api/events/kirmes/moderation-log"), headers=AUTH)
     ).json()
     assert log["entries"][-1]["details"]["original"] == "Frage 0?"
+
+
+async def test_resume_replays_questions_tailored(h: Harness) -> None:
+    await premoderate(h)
+    watcher = await h.visitor()
+    await watcher.send({"type": "ping", "t": 1.0})
+    pong_seen = await watcher.next("pong")
+    assert pong_seen["t"] == 1.0
+    assert watcher.welcome is not None
+    epoch, seq = watcher.welcome["epoch"], watcher.welcome["seq"]
+    await watcher.close()
+    asker = await h.visitor()
+    await asker.send({"type": "ask", "text": "Privat?", "client_msg_id": "priv", "name": "Pia"})
+    qid = (await asker.next("ack"))["question"]["id"]
+    back = await h.client()
+    welcome = await back.hello(
+        "kirmes", visitor=watcher.welcome["visitor"], resume={"epoch": epoch, "seq": seq}
+    )
+    assert welcome["recovered"] is True
+    replayed = await back.next("question")
+    assert replayed["question"] == {"id": qid, "hidden": True}  # never the raw record
+    assert "Privat" not in str(back.frames) and "Pia" not in str(back.frames)
+
+
+async def test_big_welcome_is_not_cut_off(tmp_path: Path) -> None:
+    async with make_harness(tmp_path, send_queue_bytes=4096) as h:
+        askers = [await h.visitor() for _ in range(8)]
+        for n, asker in enumerate(askers):
+            await asker.send({"type": "ask", "text": f"{n} " + "lang " * 90, "client_msg_id": "b"})
+            await asker.next("ack")
+        late = await h.visitor()
+        assert late.welcome is not None
+        assert len(late.welcome["snapshot"]["qa"]["questions"]) == 8
+
+
+async def test_partial_qa_settings_change(h: Harness) -> None:
+    await h.http.patch(
+        h.server.make_url("/api/events/kirmes"),
+        json={"qa": {"max_question_chars": 100, "allow_names": False}},
+        headers=AUTH,
+    )
+    await premoderate(h)
+    event = await (await h.http.get(h.server.make_url("/api/events/kirmes"))).json()
+    assert event["qa"] == {
+        "premoderation": True,
+        "max_question_chars": 100,
+        "allow_names": False,
+        "hubs_names": True,
+    }
+
+
+async def test_names_follow_the_text_rules(h: Harness) -> None:
+    asker = await h.visitor()
+    await asker.send({"type": "ask", "text": "Hallo?", "client_msg_id": "n1", "name": "Eve\u202e"})
+    assert (await asker.next("error"))["code"] == "text_bidi_control"
+    await asker.send({"type": "ask", "text": "Hallo?", "client_msg_id": "n2", "name": "Idiot"})
+    ack = await asker.next("ack")
+    assert ack["question"]["status"] == "pending"  # held for moderation because of the name
+
+
+async def test_merge_only_into_approved(h: Harness) -> None:
+    await premoderate(h)
+    a, b = await h.visitor(), await h.visitor()
+    await a.send({"type": "ask", "text": "Eins?", "client_msg_id": "1"})
+    one = (await a.next("ack"))["question"]["id"]
+    await b.send({"type": "ask", "text": "Zwei?", "client_msg_id": "2"})
+    two = (await b.next("ack"))["question"]["id"]
+    resp = await h.http.post(
+        h.server.make_url(f"/api/events/kirmes/questions/{one}/moderate"),
+        json={"action": "merge", "into": two},
+        headers=AUTH,
+    )
+    assert resp.status == 422 and (await resp.json())["code"] == "question_not_approved"
+
+
+async def test_csv_cells_never_run_as_formulas(h: Harness) -> None:
+    asker = await h.visitor()
+    await asker.send({"type": "ask", "text": '=HYPERLINK("http://x")', "client_msg_id": "f"})
+    await asker.next("ack")
+    text = await (
+        await h.http.get(h.server.make_url("/api/events/kirmes/questions.csv"), headers=AUTH)
+    ).text()
+    assert "'=HYPERLINK" in text
+
+
+async def test_announcements_come_back_from_the_store(h: Harness) -> None:
+    mod = await moderator(h)
+    await mod.send({"type": "announce", "text": "Pause bis 15 Uhr", "ref": "p"})
+    ack = await mod.next("ack", ref="p")
+    state = await h.server.app[REALTIME].load_state("kirmes")
+    assert [a["text"] for a in state.announcements] == ["Pause bis 15 Uhr"]
+    assert state.announcements[0]["id"] == ack["announcement"]["id"]

@@ -135,6 +135,15 @@ class QaSettings(_Model):
     hubs_names: bool = True
 
 
+class QaSettingsUpdate(_Model):
+    """A change of some Q&A settings; the others stay as they are."""
+
+    premoderation: bool | None = None
+    max_question_chars: int | None = Field(default=None, ge=20, le=2000)
+    allow_names: bool | None = None
+    hubs_names: bool | None = None
+
+
 class EventFields(_Model):
     """What staff may set on an event."""
 
@@ -179,7 +188,7 @@ class EventUpdate(_Model):
     starts_at: AwareDatetime | None = None
     ends_at: AwareDatetime | None = None
     doors_open_minutes: int | None = Field(default=None, ge=0, le=24 * 60)
-    qa: QaSettings | None = None
+    qa: QaSettingsUpdate | None = None
 
 
 class Event(EventFields):

@@ -90,7 +90,12 @@ def _next(event: Event, now: datetime, **changes: Any) -> Event:
 
 def update_event(event: Event, cmd: EventUpdate, *, now: datetime) -> Event:
     """The event with the fields given in ``cmd`` changed."""
-    return _next(event, now, **cmd.model_dump(exclude_unset=True))
+    changes = cmd.model_dump(exclude_unset=True)
+    if "qa" in changes:
+        # Only the Q&A settings named change; the rest keep their values.
+        qa_changes = {k: v for k, v in (changes["qa"] or {}).items() if v is not None}
+        changes["qa"] = {**event.qa.model_dump(), **qa_changes}
+    return _next(event, now, **changes)
 
 
 def add_room(

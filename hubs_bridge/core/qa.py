@@ -192,6 +192,9 @@ def merge(source: Question, target: Question, now: datetime) -> tuple[Question, 
         raise ValidationFailed("a question cannot be merged into itself", code="merge_into_self")
     _live(source)
     _live(target)
+    if target.status != "approved":
+        # Votes and a pin may only go to a question everyone can see.
+        raise ValidationFailed("merge into an approved question", code="question_not_approved")
     if source.event != target.event:
         raise Forbidden("questions of two events cannot be merged", code="wrong_event")
     authors = target.authors + tuple(a for a in source.authors if a not in target.authors)

@@ -88,7 +88,10 @@ class EventHub:
             state.attendance["online"] = body.get("online", state.attendance.get("online", 0))
         elif kind == "question":
             question = qa.question_from_dict(body["record"])
-            state.questions[question.id] = question
+            known = state.questions.get(question.id)
+            if known is None or question.version >= known.version:
+                # An older record (a republished retry) never replaces a newer one here.
+                state.questions[question.id] = question
             state.votes[question.id] = body.get("votes", 0)
             return question
         elif kind == "votes":
@@ -120,42 +123,58 @@ class EventHub:
         metrics.fanout_seconds.observe(time.perf_counter() - started)
 
     def _deliver_question(self, frame: StreamFrame, question: qa.Question, metrics: Metrics) -> int:
-        """A question as each page may see it: at most three encodings, never one per page.
-
-        Moderators see every question; its author sees it while it is pending;
-        everyone else sees it only once approved, and otherwise gets a bare
-        ``{"id", "hidden": true}`` at the same seq, so no page sees a gap and
-        none learns what it may not.
-        """
+        """A question as each page may see it: at most three encodings, never one per page."""
         votes = self.state.votes.get(question.id, 0)
         encoded: dict[qa.Viewer, bytes] = {}
         written = 0
         for session in tuple(self.sessions):
             if session.skip_through >= frame.seq:
                 continue
-            viewer = qa.viewer_of(
-                question,
-                moderator=session.principal.may_moderate(self.event),
-                visitor=session.visitor,
-            )
+            viewer = viewer_for(self.event, question, session)
             raw = encoded.get(viewer)
             if raw is None:
-                view = (
-                    qa.public_view(question, votes, viewer)
-                    if qa.visible_to(question, viewer)
-                    else {"id": question.id, "hidden": True}
-                )
-                payload = {
-                    "type": "question",
-                    "epoch": frame.epoch,
-                    "seq": frame.seq,
-                    "question": view,
-                }
-                raw = encoded[viewer] = text_frame(orjson.dumps(payload))
+                raw = encoded[viewer] = text_frame(question_payload(frame, question, votes, viewer))
             if session.write_frame(raw):
                 written += 1
                 metrics.bytes_out.inc(len(raw))
         return written
+
+
+def viewer_for(event: str, question: qa.Question, session: Session) -> qa.Viewer:
+    return qa.viewer_of(
+        question, moderator=session.principal.may_moderate(event), visitor=session.visitor
+    )
+
+
+def question_payload(
+    frame: StreamFrame, question: qa.Question, votes: int, viewer: qa.Viewer
+) -> bytes:
+    """A ``question`` frame for one kind of viewer.
+
+    Moderators see every question; its author sees it while it is pending;
+    everyone else sees it only once approved, and otherwise gets a bare
+    ``{"id", "hidden": true}`` at the same seq, so no page sees a gap and
+    none learns what it may not.
+    """
+    view = (
+        qa.public_view(question, votes, viewer)
+        if qa.visible_to(question, viewer)
+        else {"id": question.id, "hidden": True}
+    )
+    return orjson.dumps(
+        {"type": "question", "epoch": frame.epoch, "seq": frame.seq, "question": view}
+    )
+
+
+def payload_for(event: str, frame: StreamFrame, session: Session) -> bytes:
+    """One stream frame as this session may see it (for replaying missed frames)."""
+    body = orjson.loads(frame.body)
+    if body.get("type") != "question":
+        return frame.encode()
+    question = qa.question_from_dict(body["record"])
+    return question_payload(
+        frame, question, body.get("votes", 0), viewer_for(event, question, session)
+    )
 
 
 class HubRegistry:

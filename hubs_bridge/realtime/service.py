@@ -35,7 +35,13 @@ from hubs_bridge.metrics import Metrics
 from hubs_bridge.protocol import Hello, encode
 from hubs_bridge.qa_service import QaService
 from hubs_bridge.realtime.attendance_leader import AttendanceLeader
-from hubs_bridge.realtime.hub import EventHub, HubRegistry, HubState
+from hubs_bridge.realtime.hub import (
+    ANNOUNCEMENTS_KEPT,
+    EventHub,
+    HubRegistry,
+    HubState,
+    payload_for,
+)
 from hubs_bridge.realtime.presence import PresenceKeeper
 from hubs_bridge.realtime.session import Session
 from hubs_bridge.realtime.wire import text_frame
@@ -170,10 +176,21 @@ class RealtimeService:
 
     async def load_state(self, event_slug: str) -> HubState:
         """Everything a snapshot shows, from presence and the store (a hub starts or resets)."""
+        announcements = [
+            {
+                "id": dict(e.details).get("id", f"log-{n}"),
+                "text": dict(e.details).get("text", ""),
+                "rooms": [r for r in dict(e.details).get("rooms", "").split(",") if r] or None,
+                "at": e.at.isoformat(),
+            }
+            for n, e in enumerate(await self._store.qa_log_entries(event_slug))
+            if e.action == "announce"
+        ]
         return HubState(
             attendance=await self.attendance_of(event_slug),
             questions={q.id: q for q in await self._store.qa_questions(event_slug)},
             votes=await self._store.qa_vote_counts(event_slug),
+            announcements=announcements[-ANNOUNCEMENTS_KEPT:],
         )
 
     def snapshot(
@@ -335,7 +352,8 @@ class RealtimeService:
         wanted = [f for f in frames if f.seq <= seq]
         if len(wanted) != seq - resume.seq:
             return [], False, seq
-        return [f.encode() for f in wanted], True, resume.seq
+        # Tailored like live frames: a replay must not show what the live frame hid.
+        return [payload_for(event, f, session) for f in wanted], True, resume.seq
 
     async def close_session(self, session: Session) -> None:
         if self.sessions.pop(session.id, None) is None:

@@ -145,7 +145,10 @@ class Session:
         if transport.is_closing():
             self.state = "closed"
             return False
-        if transport.get_write_buffer_size() + len(frame) > self.limit:
+        # A stream frame may not push the backlog past the bound. A frame for this page
+        # alone (a welcome with many questions) may be large: only a backlog counts then.
+        backlog = transport.get_write_buffer_size()
+        if backlog + (0 if direct else len(frame)) > self.limit:
             self.cut_off()
             return False
         transport.write(frame)

@@ -10,12 +10,17 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
 
 def _cell(value: Any) -> Any:
     if value is None:
         return ""
     if isinstance(value, list | tuple):
-        return "; ".join(str(v) for v in value)
+        value = "; ".join(str(v) for v in value)
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value  # shown as text, as the visitor typed it
     return value
 
 

@@ -315,3 +315,6 @@ async def _qa(
         )
         if exc.status in (401, 403):
             session.violation(time.monotonic())  # probing for rights counts against the page
+    except HubsBridgeError as exc:
+        log.warning("Q&A frame not handled, backend unavailable: %s", exc)
+        session.send(error_frame("unavailable", "try again in a moment", ref=ref))
