@@ -458,3 +458,33 @@ async def test_store_outage_is_an_error_frame_not_a_crash(h: Harness) -> None:
     await late.send({"type": "hello", "event": "kirmes"})
     assert (await late.next("error"))["code"] == "unavailable"
     assert await late.closed() == 1013
+
+
+async def test_retention_job_deletes_old_records(h: Harness) -> None:
+    from datetime import timedelta
+
+    from hubs_bridge.core.attendance import AttendanceMark
+    from hubs_bridge.web.keys import STORE
+
+    realtime = h.server.app[REALTIME]
+    store = h.server.app[STORE]
+    now = realtime.now()
+    old = AttendanceMark(
+        event="kirmes",
+        room="info",
+        visitor="x",
+        source="web",
+        kind="join",
+        at=now - timedelta(days=181),
+    )
+    fresh = AttendanceMark(
+        event="kirmes",
+        room="info",
+        visitor="y",
+        source="web",
+        kind="join",
+        at=now - timedelta(days=1),
+    )
+    await store.add_attendance([old, fresh], [])
+    await realtime._retention()
+    assert await store.attendance_marks("kirmes") == [fresh]
