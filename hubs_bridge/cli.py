@@ -34,6 +34,14 @@ def _parser() -> argparse.ArgumentParser:
     check = scene_commands.add_parser("check", help="validate scene packs or GLB files")
     check.add_argument("path", nargs="?", type=Path, help="library, pack folder or .glb file")
 
+    sim = commands.add_parser(
+        "simulate-hubs", help="run a local Hubs server (Reticulum) simulator with avatars"
+    )
+    sim.add_argument("--host", default="127.0.0.1")
+    sim.add_argument("--port", type=int, default=4000)
+    sim.add_argument("--avatars", type=int, default=0, help="simulated people coming and going")
+    sim.add_argument("--seed", type=int, default=None, help="make the crowd repeatable")
+
     token = commands.add_parser("token", help="manage staff and moderator tokens")
     token_commands = token.add_subparsers(dest="token_command", required=True)
     create = token_commands.add_parser("create", help="create a token and print it once")
@@ -55,6 +63,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             overrides = {k: v for k in ("host", "port") if (v := getattr(args, k)) is not None}
             return _serve(load_settings(**overrides))
         settings = load_settings()
+        if args.command == "simulate-hubs":
+            return _simulate(settings, args)
         if args.command == "scenes":
             from hubs_bridge.scenes.report import run_check
 
@@ -93,6 +103,30 @@ def _serve(settings: Settings) -> int:
         print=None,
         shutdown_timeout=8.0,
     )
+    return 0
+
+
+def _simulate(settings: Settings, args: argparse.Namespace) -> int:
+    from hubs_bridge.hubs.simulator import serve_simulator
+
+    admin = settings.hubs.admin_access_key
+    bot = settings.hubs.bot_access_key
+    loop = _new_loop()
+    try:
+        loop.run_until_complete(
+            serve_simulator(
+                args.host,
+                args.port,
+                args.avatars,
+                admin.get_secret_value() if admin else None,
+                bot.get_secret_value() if bot else None,
+                seed=args.seed,
+            )
+        )
+    except KeyboardInterrupt:
+        pass
+    finally:
+        loop.close()
     return 0
 
 
