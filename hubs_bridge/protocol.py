@@ -136,7 +136,7 @@ def parse_client_frame(text: str | bytes, max_bytes: int = MAX_FRAME_BYTES) -> C
     if not isinstance(data, dict):
         raise FrameError("bad_frame", "frames must be JSON objects")
     kind = data.get("type")
-    if kind not in CLIENT_TYPES:
+    if not isinstance(kind, str) or kind not in CLIENT_TYPES:
         raise FrameError("unknown_type", f"unknown frame type {str(kind)[:40]!r}")
     try:
         return _client_adapter.validate_python(data)

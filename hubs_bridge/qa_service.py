@@ -71,6 +71,8 @@ class QaService:
         self._clock = clock
         self._dirty_votes: set[tuple[str, str]] = set()
         self._settle: dict[tuple[str, str], float] = {}
+        # Whether this process's stream has delivered a question (set by the app).
+        self.is_known: Callable[[str, str], bool] | None = None
 
     async def _publish_safely(self, event: str, body: dict[str, Any]) -> None:
         try:
@@ -99,8 +101,11 @@ class QaService:
             # A retry (after a reconnect): the same question, never a second. Published
             # again (records are absolute), in case the first fan-out was lost in a crash.
             _ack(acknowledge, existing)
-            votes = await self._store.qa_vote_count(event.slug, existing.id)
-            await self._publish_safely(event.slug, question_body(existing, votes))
+            if self.is_known is not None and not self.is_known(event.slug, existing.id):
+                # Stored but never seen here: its first fan-out was lost (a crash between
+                # store and publish). Only then is it published again.
+                votes = await self._store.qa_vote_count(event.slug, existing.id)
+                await self._publish_safely(event.slug, question_body(existing, votes))
             return existing
         clean = clean_text(text, max_chars=event.qa.max_question_chars)
         if room is not None and event.room(room) is None:
@@ -163,6 +168,12 @@ class QaService:
             raise qa_not_found(question_id)
         qa.check_votable(question)
         changed = await self._store.qa_vote(event.slug, question_id, visitor, up)
+        after = await self._store.qa_get(event.slug, question_id)
+        if after is not None and after.merged_into is not None:
+            # Merged while this vote was on its way: carry it over (the union is
+            # idempotent), so the acknowledged vote counts where the votes went.
+            await self._store.qa_merge_votes(event.slug, question_id, after.merged_into)
+            self._dirty_votes.add((event.slug, after.merged_into))
         count = await self._store.qa_vote_count(event.slug, question_id)
         if changed:
             self._dirty_votes.add((event.slug, question_id))

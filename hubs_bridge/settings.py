@@ -65,6 +65,9 @@ class RealtimeSettings(BaseModel):
     # Errors for going over a limit before the session is closed.
     max_violations: int = Field(default=5, ge=1)
     sessions_per_visitor: int = Field(default=8, ge=1)
+    # New visitor ids handed out per minute to one network address (counted in memory
+    # only, never stored). Generous: a whole school class may share one address.
+    new_visitors_per_minute: int = Field(default=120, ge=1)
     hello_timeout_s: float = Field(default=10.0, gt=0)
     ping_interval_s: float = Field(default=20.0, gt=0)
     idle_timeout_s: float = Field(default=90.0, gt=0)

@@ -410,3 +410,48 @@ async def test_announcements_come_back_from_the_store(h: Harness) -> None:
     state = await h.server.app[REALTIME].load_state("kirmes")
     assert [a["text"] for a in state.announcements] == ["Pause bis 15 Uhr"]
     assert state.announcements[0]["id"] == ack["announcement"]["id"]
+
+
+async def test_deleted_event_leaves_nothing_behind(h: Harness) -> None:
+    token = (
+        await (
+            await h.http.post(
+                h.server.make_url("/api/tokens"),
+                json={"role": "moderator", "events": ["kirmes"]},
+                headers=AUTH,
+            )
+        ).json()
+    )["token"]
+    asker = await h.visitor()
+    await asker.send({"type": "ask", "text": "Alt?", "client_msg_id": "alt"})
+    await asker.next("ack")
+    assert (
+        await h.http.delete(h.server.make_url("/api/events/kirmes"), headers=AUTH)
+    ).status == 204
+    assert (await asker.next("bye"))["reason"] == "event_deleted"
+    again = {
+        "slug": "kirmes",
+        "title": "Neu",
+        "starts_at": "2026-02-01T10:00",
+        "ends_at": "2026-02-01T12:00",
+    }
+    assert (
+        await h.http.post(h.server.make_url("/api/events"), json=again, headers=AUTH)
+    ).status == 201
+    listed = await (await h.http.get(h.server.make_url("/api/events/kirmes/questions"))).json()
+    assert listed["questions"] == []
+    resp = await h.http.get(
+        h.server.make_url("/api/events/kirmes/questions.json"),
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert resp.status == 401  # the old moderator token went with the old event
+
+
+async def test_hostile_type_field(h: Harness) -> None:
+    client = await h.visitor()
+    await client.ws.send_str('{"type": [], "x": 1}')
+    assert (await client.next("error"))["code"] == "unknown_type"
+    await client.ws.send_str('{"type": {"a": 1}}')
+    assert (await client.next("error"))["code"] == "unknown_type"
+    await client.send({"type": "ping", "t": 3.0})
+    assert (await client.next("pong"))["t"] == 3.0

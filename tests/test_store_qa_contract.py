@@ -398,3 +398,47 @@ async def test_writes_racing_a_refused_save_are_kept(store: Store) -> None:
     assert results[20:40] == [True] * 20
     assert await store.qa_vote_count(EVENT, "q1") == 20
     assert len(await store.qa_log_entries(EVENT)) == 20
+
+
+async def test_deleting_an_event_deletes_what_was_kept_for_it(store: Store) -> None:
+    from hubs_bridge.core import event_commands as cmds
+    from hubs_bridge.core.attendance import AttendanceMark
+    from hubs_bridge.core.calendar import EventCreate
+
+    now = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+    for slug in ("kirmes", "kirmes-2"):
+        await store.create_event(
+            cmds.create_event(
+                EventCreate(slug=slug, title="K", starts_at=now, ends_at=now + timedelta(hours=2)),
+                now=now,
+                scenes=set(),
+                max_rooms=5,
+            )
+        )
+        q = qa.new_question(
+            question_id="q1",
+            event=slug,
+            room=None,
+            text="Frage?",
+            author=qa.Author("v", None),
+            source="web",
+            premoderation=False,
+            held_for=(),
+            client_msg_id="c1",
+            now=now,
+        )
+        await store.qa_save(slug, [q], {"q1": None})
+        await store.qa_vote(slug, "q1", "w", True)
+        await store.add_attendance(
+            [AttendanceMark(event=slug, room="", visitor="v", source="web", kind="join", at=now)],
+            [],
+        )
+    assert await store.delete_event("kirmes")
+    assert await store.qa_questions("kirmes") == []
+    assert await store.qa_vote_counts("kirmes") in ({}, {"q1": 0})
+    assert await store.qa_by_client_msg("kirmes", "v", "c1") is None
+    assert await store.attendance_marks("kirmes") == []
+    # The other event (whose slug begins the same) keeps everything.
+    assert [q.id for q in await store.qa_questions("kirmes-2")] == ["q1"]
+    assert await store.qa_vote_count("kirmes-2", "q1") == 1
+    assert len(await store.attendance_marks("kirmes-2")) == 1

@@ -488,3 +488,16 @@ async def test_retention_job_deletes_old_records(h: Harness) -> None:
     await store.add_attendance([old, fresh], [])
     await realtime._retention()
     assert await store.attendance_marks("kirmes") == [fresh]
+
+
+async def test_new_visitor_ids_are_limited_per_address(tmp_path: Path) -> None:
+    async with make_harness(tmp_path, new_visitors_per_minute=3) as h:
+        first = await h.visitor()
+        await h.visitor()
+        await h.visitor()
+        fourth = await h.client()
+        await fourth.send({"type": "hello", "event": "kirmes"})
+        assert (await fourth.next("error"))["code"] == "rate_limited_visitors"
+        assert first.welcome is not None
+        back = await h.client()  # a returning visitor keeps coming in
+        await back.hello("kirmes", visitor=first.welcome["visitor"])

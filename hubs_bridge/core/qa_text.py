@@ -20,6 +20,20 @@ BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u206
 # the zero-width joiner stays, emoji sequences need it.
 ZERO_WIDTH = frozenset("\u200b\u200c\u2060\ufeff")
 _ALLOWED_CONTROLS = frozenset("\n\t")
+# Format characters emoji need: the zero-width joiner (family, professions) and the
+# tag characters of subdivision flags. Every other format character is refused.
+_EMOJI_FORMAT = frozenset("\u200d")
+
+
+def _is_emoji_tag(char: str) -> bool:
+    return "\U000e0020" <= char <= "\U000e007f"
+
+
+def _without_format(text: str) -> str:
+    """The text without invisible format characters, for matching only."""
+    return "".join(c for c in text if unicodedata.category(c) != "Cf")
+
+
 _SPACES = re.compile(r"[ \t]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
@@ -37,9 +51,12 @@ def clean_text(raw: str, *, max_chars: int, field: str = "text") -> str:
                 code="text_bidi_control",
                 details=[{"field": field, "message": f"U+{ord(char):04X} is not allowed"}],
             )
+        category = unicodedata.category(char)
         if (
-            unicodedata.category(char) == "Cc" and char not in _ALLOWED_CONTROLS
-        ) or char in ZERO_WIDTH:
+            (category == "Cc" and char not in _ALLOWED_CONTROLS)
+            or char in ZERO_WIDTH
+            or (category == "Cf" and char not in _EMOJI_FORMAT and not _is_emoji_tag(char))
+        ):
             raise ValidationFailed(
                 "the text contains control or invisible characters",
                 code="text_control_character",
@@ -81,7 +98,8 @@ class WordFilter:
 
     def matches(self, text: str) -> list[str]:
         """The filter terms found in ``text`` as whole words, sorted."""
-        folded = unicodedata.normalize("NFC", text).casefold()
+        # Invisible characters inside a word must not hide it from the filter.
+        folded = _without_format(unicodedata.normalize("NFC", text)).casefold()
         found = []
         for term in self.terms:
             if re.search(rf"(?<!\w){re.escape(term)}(?!\w)", folded):

@@ -197,12 +197,14 @@ class HubRegistry:
 
     async def hub_for(self, event: str) -> EventHub:
         """The event's hub, subscribing to its stream when it is the first here."""
-        hub = self.hubs.get(event)
-        if hub is not None:
-            return hub
+        # An opening hub is registered (for frames) before its state has loaded:
+        # its other callers wait for the state rather than take the empty one.
         opening = self._opening.get(event)
         if opening is not None:
             return await asyncio.shield(opening)
+        hub = self.hubs.get(event)
+        if hub is not None:
+            return hub
         future: asyncio.Future[EventHub] = asyncio.get_running_loop().create_future()
         self._opening[event] = future
         try:
@@ -258,7 +260,13 @@ class HubRegistry:
         try:
             for attempt in range(RESET_ATTEMPTS):
                 try:
-                    hub.state = await self._load_state(hub.event)
+                    hub.replay = []
+                    try:
+                        hub.state = await self._load_state(hub.event)
+                        for body in hub.replay:
+                            hub.apply(body)
+                    finally:
+                        hub.replay = None
                     await self._reset_handler(hub)
                     return
                 except Exception as exc:

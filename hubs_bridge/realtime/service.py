@@ -34,6 +34,7 @@ from hubs_bridge.identity import VisitorIds
 from hubs_bridge.metrics import Metrics
 from hubs_bridge.protocol import Hello, encode
 from hubs_bridge.qa_service import QaService
+from hubs_bridge.ratelimits import MemoryLimiter
 from hubs_bridge.realtime.attendance_leader import AttendanceLeader
 from hubs_bridge.realtime.hub import (
     ANNOUNCEMENTS_KEPT,
@@ -102,6 +103,8 @@ class RealtimeService:
         self._per_visitor: Counter[str] = Counter()
         self._tasks: set[asyncio.Task[None]] = set()
         self.accepting = True
+        # New visitor ids per network address: in this process's memory only, never stored.
+        self.identity_limiter = MemoryLimiter()
         # The Q&A service, set by the app once both exist (they publish through each other).
         self.qa: QaService | None = None
         # Public live counts, cached briefly so a busy landing page costs one read a second.
@@ -227,17 +230,23 @@ class RealtimeService:
 
     async def _send_snapshots(self, hub: EventHub) -> None:
         event = await self.calendar.get(hub.event)
+        sessions = tuple(hub.sessions)
+        voted = {
+            visitor: await self._store.qa_voted_by(event.slug, visitor)
+            for visitor in {s.visitor for s in sessions}
+        }
+        # State and position are taken together, after the last await: every frame
+        # queued until now is in the snapshot, every later one follows it.
+        epoch, seq = hub.epoch, hub.seq
         state = self._copy(hub.state)
-        for session in tuple(hub.sessions):
-            voted = await self._store.qa_voted_by(event.slug, session.visitor)
+        for session in sessions:
             frame = {
                 "type": "snapshot",
-                "epoch": hub.epoch,
-                "seq": hub.seq,
-                "snapshot": self.snapshot(event, state, session, voted),
+                "epoch": epoch,
+                "seq": seq,
+                "snapshot": self.snapshot(event, state, session, voted[session.visitor]),
             }
-            # Held sessions (all of them, during a reset) get it ahead of the queued frames.
-            session.put_first(text_frame(encode(frame)))
+            session.replace_pending(text_frame(encode(frame)))
 
     # Sessions
 
@@ -262,6 +271,9 @@ class RealtimeService:
         self._per_visitor[visitor] += 1
         try:
             hub = await self.registry.hub_for(event.slug)
+            # Read before the session joins the hub: between joining and reading the
+            # position nothing may be awaited, or a frame would be queued and counted twice.
+            voted = await self._store.qa_voted_by(event.slug, visitor)
         except BaseException:
             self._release_visitor(visitor)
             raise
@@ -284,19 +296,32 @@ class RealtimeService:
         self.sockets[session.id] = socket
         self.metrics.sessions.labels(event.slug).inc()
         try:
-            await self._welcome(session, hub, hello, event, visitor_token)
+            await self._welcome(session, hub, hello, event, visitor_token, voted)
         except BaseException:
             await self.close_session(session)
             raise
         return session
 
     async def _welcome(
-        self, session: Session, hub: EventHub, hello: Hello, event: Event, visitor_token: str
+        self,
+        session: Session,
+        hub: EventHub,
+        hello: Hello,
+        event: Event,
+        visitor_token: str,
+        voted: set[str],
     ) -> None:
-        voted = await self._store.qa_voted_by(event.slug, session.visitor)
         epoch, seq = hub.epoch, hub.seq
         state = self._copy(hub.state)
         missed, recovered, position = await self._missed(hello, event.slug, epoch, seq, session)
+        if not recovered and (hub.epoch, hub.seq) != (epoch, seq):
+            # Frames came while the resume was tried: the page starts from a snapshot
+            # taken now, so drop what was queued (the snapshot holds it) and skip nothing.
+            session.skip_through = 0
+            session.drop_pending()
+            epoch, seq = hub.epoch, hub.seq
+            state = self._copy(hub.state)
+            position = seq
         welcome = {
             "type": "welcome",
             "session": session.id,
@@ -335,13 +360,13 @@ class RealtimeService:
             # The page saw more than this process has delivered yet (it came from a
             # process that was ahead): skip what it has, deliver the rest live. A
             # position the stream never reached is not trusted.
+            session.skip_through = resume.seq  # already now: frames may come meanwhile
             try:
                 current_epoch, current = await self.broker.position(event)
             except HubsBridgeError:
                 return [], False, seq
             if current_epoch != epoch or resume.seq > current:
                 return [], False, seq
-            session.skip_through = resume.seq
             return [], True, resume.seq
         try:
             frames = await self.broker.history(event, epoch, resume.seq)
@@ -366,6 +391,18 @@ class RealtimeService:
             hub.discard(session)
         self.metrics.sessions.labels(session.event).dec()
         await self.presence.depart(session.id)
+
+    def knows_question(self, event: str, question_id: str) -> bool:
+        """Whether this process has the question (if it serves the event at all)."""
+        hub = self.registry.hubs.get(event)
+        return hub is None or question_id in hub.state.questions
+
+    async def event_deleted(self, event: str) -> None:
+        """Staff deleted the event: its pages are told and closed."""
+        hub = self.registry.hubs.get(event)
+        for session in tuple(hub.sessions if hub else ()):
+            self.close_later(session, 1000, "event_deleted", bye={"reason": "event_deleted"})
+        self.leader.forget_events()
 
     def _release_visitor(self, visitor: str) -> None:
         self._per_visitor[visitor] -= 1

@@ -118,13 +118,18 @@ class Session:
         if self.violations.take(now) > 0:
             self.too_many_violations = True
 
-    def put_first(self, frame: bytes) -> None:
-        """Queue a frame ahead of everything held (a snapshot before the frames it explains)."""
+    def replace_pending(self, frame: bytes) -> None:
+        """A snapshot instead of everything held (it contains what was queued)."""
         if self._pending is None:
             self.write_frame(frame, direct=True)
         else:
-            self._pending.insert(0, frame)
-            self._pending_bytes += len(frame)
+            self._pending = [frame]
+            self._pending_bytes = len(frame)
+
+    def drop_pending(self) -> None:
+        if self._pending is not None:
+            self._pending = []
+            self._pending_bytes = 0
 
     def send(self, payload: bytes) -> bool:
         """Write one frame for this session only (encoded here, as it goes to one)."""

@@ -135,6 +135,18 @@ class RedisStore(RedisQa):
     async def delete_event(self, slug: str) -> bool:
         deleted = await self._call(self._r.delete(event_key(self._p, slug, "event")))
         await self._call(self._r.srem(f"{self._p}:events", slug))
+        # Everything kept for the event goes with it (questions, votes, log, attendance,
+        # its stream): a new event with the same slug must start empty. The hash tag
+        # makes the pattern exact: no other event's keys match it.
+        pattern = event_key(self._p, slug, "*").replace("{", "\\{").replace("}", "\\}")
+        try:
+            keys = [key async for key in self._r.scan_iter(match=pattern, count=500)]
+        except RedisError as exc:
+            raise StoreUnavailable(f"Redis store: {exc}") from exc
+        for start in range(0, len(keys), 500):
+            await self._call(self._r.delete(*keys[start : start + 500]))
+        await self._call(self._r.srem(f"{self._p}:att:events", slug))
+        await self._call(self._r.srem(f"{self._p}:qa:events", slug))
         return bool(deleted)
 
     # Tokens

@@ -124,6 +124,17 @@ async def _connect(path: Path) -> aiosqlite.Connection:
     return db
 
 
+# Tables with rows of one event each (column ``event``), emptied with the event.
+_EVENT_TABLES = (
+    "attendance_marks",
+    "attendance_samples",
+    "qa_questions",
+    "qa_client_msgs",
+    "qa_votes",
+    "qa_log",
+)
+
+
 class SqliteStore(SqliteQa):
     """:class:`~hubs_bridge.store.base.Store` on one SQLite file.
 
@@ -255,8 +266,13 @@ class SqliteStore(SqliteQa):
 
     @_guarded
     async def delete_event(self, slug: str) -> bool:
-        cur = await self._db.execute("DELETE FROM events WHERE slug = ?", (slug,))
-        return cur.rowcount == 1
+        async with self._transaction() as tx:
+            cur = await tx.execute("DELETE FROM events WHERE slug = ?", (slug,))
+            # Everything kept for the event goes with it: a new event with the same
+            # slug must not show the old one's questions or attendance.
+            for table in _EVENT_TABLES:
+                await tx.execute(f"DELETE FROM {table} WHERE event = ?", (slug,))  # noqa: S608
+            return cur.rowcount == 1
 
     # Tokens
 

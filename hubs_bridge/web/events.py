@@ -110,8 +110,19 @@ async def update_event(request: web.Request, principal: Principal, body: EventUp
     errors=(404,),
 )
 async def delete_event(request: web.Request, principal: Principal) -> None:
+    """Deletes the event with its questions and attendance; its pages are closed.
+
+    Moderator tokens for this event alone are revoked, so they cannot moderate
+    a new event that takes the same slug.
+    """
     principal.require_staff()
-    await request.app[CALENDAR].delete(_slug(request))
+    slug = _slug(request)
+    calendar = request.app[CALENDAR]
+    await calendar.delete(slug)
+    for token in await calendar.store.list_tokens():
+        if token.role == "moderator" and token.events == (slug,) and not token.revoked:
+            await calendar.store.revoke_token(token.token_id)
+    await request.app[REALTIME].event_deleted(slug)
 
 
 @api.operation(

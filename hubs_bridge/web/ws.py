@@ -151,6 +151,13 @@ async def _hello(
     ids = service.ids
     visitor = ids.verify(frame.visitor) if frame.visitor else None
     if visitor is None:
+        # A fresh id is a fresh vote: how many one address may get is limited.
+        per_minute = settings.new_visitors_per_minute
+        if await service.identity_limiter.wait_ms(request.remote or "?", per_minute, per_minute):
+            await _refuse(
+                ws, CLOSE_TOO_MANY, "rate_limited_visitors", "too many new visitors; try again"
+            )
+            return None
         visitor, visitor_token = ids.issue()
     else:
         visitor_token = frame.visitor or ""
