@@ -229,13 +229,12 @@ class QuestionFrame(_Frame):
 
 
 class Votes(_Frame):
-    """The exact vote count of one question (coalesced: a few per second at most)."""
+    """Exact vote counts of the questions voted on lately (coalesced: a few frames a second)."""
 
     type: Literal["votes"]
     epoch: str
     seq: int
-    question: str
-    votes: int
+    counts: dict[str, int]
 
 
 class Announcement(_Frame):

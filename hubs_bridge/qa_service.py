@@ -188,15 +188,23 @@ class QaService:
             del self._settle[key]
         for key in dirty:
             self._settle[key] = now + SETTLE_S
+        by_event: dict[str, list[str]] = {}
         for event, question_id in dirty | settled:
+            by_event.setdefault(event, []).append(question_id)
+        for event, question_ids in by_event.items():
+            # One frame per event and flush, whatever the number of questions voted on.
             try:
-                count = await self._store.qa_vote_count(event, question_id)
+                counts = await self._store.qa_vote_counts(event)
                 await self._publish(
-                    event, {"type": "votes", "question": question_id, "votes": count}
+                    event,
+                    {
+                        "type": "votes",
+                        "counts": {q: counts.get(q, 0) for q in sorted(question_ids)},
+                    },
                 )
             except HubsBridgeError as exc:
-                self._dirty_votes.add((event, question_id))  # next flush tries again
-                log.warning("vote count of %s not published yet: %s", question_id, exc)
+                self._dirty_votes.update((event, q) for q in question_ids)  # the next flush
+                log.warning("vote counts of %s not published yet: %s", event, exc)
 
     async def run_vote_flusher(self) -> None:
         while True:

@@ -97,13 +97,14 @@ async def test_votes_one_per_visitor_and_coalesced(h: Harness) -> None:
     acks = [await v.next("ack", ref="y") for v in voters]
     assert acks[-1]["votes"] == 5
     frame = await asker.next("votes")
-    while frame["votes"] != 5:
+    while frame["counts"].get(qid) != 5:
         frame = await asker.next("votes")
     await voters[0].send({"type": "vote", "question": qid, "up": False})
     assert (await voters[0].next("ack"))["votes"] == 4
     # The count other pages saw goes exact again, and counts stay distinct voters.
-    frame = await asker.next("votes", votes=4)
-    assert frame["question"] == qid
+    frame = await asker.next("votes")
+    while frame["counts"].get(qid) != 4:
+        frame = await asker.next("votes")
     assert voters[1].welcome is not None
     again = await h.client()
     welcome = await again.hello("kirmes", visitor=voters[1].welcome["visitor"])
@@ -118,7 +119,7 @@ async def test_vote_storm_is_coalesced(h: Harness) -> None:
     await asyncio.gather(*(v.send({"type": "vote", "question": qid}) for v in voters))
     await asyncio.gather(*(v.next("ack") for v in voters))
     frame = await asker.next("votes", timeout=3)
-    while frame["votes"] != 40:
+    while frame["counts"].get(qid) != 40:
         frame = await asker.next("votes", timeout=3)
     vote_frames = [f for f in asker.frames if f["type"] == "votes"]
     assert len(vote_frames) < 40 / 4  # a few per second, not one per vote

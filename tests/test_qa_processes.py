@@ -117,12 +117,12 @@ async def _across(a: ServerProcess, b: ServerProcess) -> None:
             assert (await voter.next("ack", ref="v"))["question"]["id"] == qid
         for watcher in watchers:
             frame = await watcher.next("votes", timeout=10)
-            while frame["votes"] != 6:
+            while frame["counts"].get(qid) != 6:
                 frame = await watcher.next("votes", timeout=10)
 
         def stream(client: WsClient) -> list[tuple[int, str, Any]]:
             return [
-                (f["seq"], f["type"], f.get("question"))
+                (f["seq"], f["type"], f.get("question", f.get("counts")))
                 for f in client.frames
                 if f["type"] in ("question", "votes")
             ]

@@ -95,7 +95,7 @@ class EventHub:
             state.votes[question.id] = body.get("votes", 0)
             return question
         elif kind == "votes":
-            state.votes[body["question"]] = body["votes"]
+            state.votes.update(body["counts"])
         elif kind == "announcement":
             state.announcements = [*state.announcements, body["announcement"]][-ANNOUNCEMENTS_KEPT:]
         return None
