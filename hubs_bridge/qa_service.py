@@ -154,8 +154,8 @@ class QaService:
 
     async def vote(
         self, *, event: Event, visitor: str, question_id: str, up: bool
-    ) -> tuple[qa.Question, int, bool]:
-        """Returns the question, its exact count after this vote, and whether it changed."""
+    ) -> tuple[int, bool]:
+        """Returns the question's exact count after this vote, and whether it changed."""
         await check(
             self._limiter,
             f"v:{event.slug}:{visitor}",
@@ -163,21 +163,13 @@ class QaService:
             self.limits.vote_burst,
             "votes",
         )
-        question = await self._store.qa_get(event.slug, question_id)
-        if question is None:
-            raise qa_not_found(question_id)
-        qa.check_votable(question)
+        # The store takes the vote only while the question is visible, in one step, so a
+        # vote racing a merge or a reject can never be acknowledged and then lost.
         changed = await self._store.qa_vote(event.slug, question_id, visitor, up)
-        after = await self._store.qa_get(event.slug, question_id)
-        if after is not None and after.merged_into is not None:
-            # Merged while this vote was on its way: carry it over (the union is
-            # idempotent), so the acknowledged vote counts where the votes went.
-            await self._store.qa_merge_votes(event.slug, question_id, after.merged_into)
-            self._dirty_votes.add((event.slug, after.merged_into))
         count = await self._store.qa_vote_count(event.slug, question_id)
         if changed:
             self._dirty_votes.add((event.slug, question_id))
-        return question, count, changed
+        return count, changed
 
     async def flush_votes(self, now: float | None = None) -> None:
         """Publish the exact counts of questions voted on since the last flush (coalescing)."""
@@ -229,21 +221,21 @@ class QaService:
         principal.require_moderator(event.slug)
         if text is not None and action in ("answer", "reply", "edit"):
             text = clean_text(text, max_chars=max(event.qa.max_question_chars, 2000))
-        merged_votes = 0
         for attempt in range(RETRIES):
             questions = {q.id: q for q in await self._store.qa_questions(event.slug)}
             target = qa.require(questions, question_id)
             now = self._clock()
+            if action == "merge" and target.merged_into is not None and target.merged_into == into:
+                # Merged before, and maybe cut short before the votes were united: finish it.
+                await self._store.qa_merge_votes(event.slug, question_id, into)
+                _ack(acknowledge, [target])
+                return [target]
             changes = self._apply(action, target, questions, now, reason, mode, text, into)
             changes = [c for c in changes if c is not questions.get(c.id)]
             if not changes:
                 _ack(acknowledge, [target])
                 return [target]
             expected = {c.id: questions[c.id].version for c in changes}
-            if action == "merge" and into is not None:
-                # Votes first: the union is idempotent, so a crash or a lost race here
-                # leaves a merge that is simply done again, never a target short of votes.
-                merged_votes = await self._store.qa_merge_votes(event.slug, question_id, into)
             try:
                 await self._store.qa_save(event.slug, changes, expected)
             except Conflict as exc:
@@ -276,7 +268,8 @@ class QaService:
         )
         counts = await self._store.qa_vote_counts(event.slug)
         if action == "merge" and into is not None:
-            counts[into] = merged_votes
+            # After the save the source takes no more votes, so the union is complete.
+            counts[into] = await self._store.qa_merge_votes(event.slug, question_id, into)
         _ack(acknowledge, changes)
         for change in changes:
             await self._publish_safely(event.slug, question_body(change, counts.get(change.id, 0)))

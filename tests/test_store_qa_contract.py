@@ -442,3 +442,22 @@ async def test_deleting_an_event_deletes_what_was_kept_for_it(store: Store) -> N
     assert [q.id for q in await store.qa_questions("kirmes-2")] == ["q1"]
     assert await store.qa_vote_count("kirmes-2", "q1") == 1
     assert len(await store.attendance_marks("kirmes-2")) == 1
+
+
+async def test_votes_only_on_visible_questions(store: Store) -> None:
+    from hubs_bridge.errors import NotFound, ValidationFailed
+
+    pending = replace(ask("p"), status="pending")
+    approved = ask("a", minutes=1)
+    await create(store, pending, approved)
+    with pytest.raises(ValidationFailed):
+        await store.qa_vote(EVENT, "p", "v", up=True)
+    with pytest.raises(NotFound):
+        await store.qa_vote(EVENT, "nope", "v", up=True)
+    assert await store.qa_vote(EVENT, "a", "v", up=True) is True
+    merged = replace(approved, status="merged", merged_into="x", version=2)
+    await store.qa_save(EVENT, [merged], {"a": 1})
+    with pytest.raises(ValidationFailed):
+        await store.qa_vote(EVENT, "a", "w", up=True)
+    assert await store.qa_vote(EVENT, "a", "v", up=False) is True  # withdrawing always works
+    assert await store.qa_vote_count(EVENT, "a") == 0

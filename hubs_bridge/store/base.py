@@ -116,7 +116,12 @@ class Store(Protocol):
         """
 
     async def qa_vote(self, event: str, question_id: str, voter: str, up: bool) -> bool:
-        """Add (``up``) or withdraw a vote; ``True`` if that changed anything."""
+        """Add (``up``) or withdraw a vote; ``True`` if that changed anything.
+
+        A vote is added only while the question is visible (approved, not deleted),
+        checked in the same atomic step: ``ValidationFailed`` ``question_not_votable``
+        or ``NotFound`` ``question_not_found`` otherwise. Withdrawing always works.
+        """
 
     async def qa_vote_counts(self, event: str) -> dict[str, int]:
         """Distinct voters per question (questions without votes may be missing)."""

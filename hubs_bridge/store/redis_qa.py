@@ -34,6 +34,7 @@ from redis.typing import EncodableT, FieldT
 from hubs_bridge.core.qa import ModerationEntry, Question, question_from_dict, question_to_dict
 from hubs_bridge.store.sqlite_qa import (
     check_batch,
+    check_votable,
     client_msg_claim,
     duplicate_client_msg,
     version_conflict,
@@ -73,6 +74,14 @@ return {'ok'}
 # withdraw. Returns 1 if the vote changed.
 _VOTE = """
 if ARGV[3] == '1' then
+  -- Only while the question takes votes (KEYS[3] holds the questions): a vote racing
+  -- a merge, a reject or a delete never lands on a hidden question.
+  local doc = redis.call('HGET', KEYS[3], ARGV[2])
+  if not doc then return -1 end
+  local q = cjson.decode(doc)
+  if q['status'] ~= 'approved' or (q['deleted_at'] ~= nil and q['deleted_at'] ~= cjson.null) then
+    return -2
+  end
   if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
   redis.call('SADD', KEYS[2], ARGV[2])
 else
@@ -193,11 +202,19 @@ class RedisQa:
     # Votes
 
     async def qa_vote(self, event: str, question_id: str, voter: str, up: bool) -> bool:
-        keys = [self._qa_key(event, f"v:{question_id}"), self._qa_key(event, f"vv:{voter}")]
-        changed = await self._call(
-            self._qa_vote_script(keys=keys, args=[voter, question_id, "1" if up else "0"])
+        keys = [
+            self._qa_key(event, f"v:{question_id}"),
+            self._qa_key(event, f"vv:{voter}"),
+            self._qa_key(event, "q"),
+        ]
+        changed = int(
+            await self._call(
+                self._qa_vote_script(keys=keys, args=[voter, question_id, "1" if up else "0"])
+            )
         )
-        return bool(changed)
+        if changed < 0:
+            check_votable(question_id, await self.qa_get(event, question_id))
+        return changed == 1
 
     async def qa_vote_counts(self, event: str) -> dict[str, int]:
         ids = await self._call(self._r.hkeys(self._qa_key(event, "q")))

@@ -26,10 +26,18 @@ import aiosqlite
 import orjson
 
 from hubs_bridge.core.qa import ModerationEntry, Question, question_from_dict, question_to_dict
-from hubs_bridge.errors import Conflict, StoreUnavailable
+from hubs_bridge.errors import Conflict, NotFound, StoreUnavailable, ValidationFailed
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+def check_votable(question_id: str, question: Question | None) -> None:
+    """Why a vote was not taken, if not because it was there already."""
+    if question is None:
+        raise NotFound(f"no question {question_id!r}", code="question_not_found")
+    if not question.visible:
+        raise ValidationFailed("only visible questions take votes", code="question_not_votable")
 
 
 def _guarded(method: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, Coroutine[Any, Any, R]]:
@@ -189,13 +197,26 @@ class SqliteQa:
 
     @_guarded
     async def qa_vote(self, event: str, question_id: str, voter: str, up: bool) -> bool:
-        sql = (
-            "INSERT OR IGNORE INTO qa_votes (event, question, voter) VALUES (?, ?, ?)"
-            if up
-            else "DELETE FROM qa_votes WHERE event = ? AND question = ? AND voter = ?"
+        if not up:
+            cur = await self._db.execute(
+                "DELETE FROM qa_votes WHERE event = ? AND question = ? AND voter = ?",
+                (event, question_id, voter),
+            )
+            return cur.rowcount == 1
+        # One statement: the vote goes in only while the question takes votes, so a vote
+        # racing a merge, a reject or a delete never lands on a hidden question.
+        cur = await self._db.execute(
+            "INSERT OR IGNORE INTO qa_votes (event, question, voter) SELECT ?, ?, ? "
+            "WHERE EXISTS (SELECT 1 FROM qa_questions WHERE event = ? AND id = ? "
+            "AND json_extract(doc, '$.status') = 'approved' "
+            "AND json_extract(doc, '$.deleted_at') IS NULL)",
+            (event, question_id, voter, event, question_id),
         )
-        cur = await self._db.execute(sql, (event, question_id, voter))
-        return cur.rowcount == 1
+        if cur.rowcount == 1:
+            return True
+        question = await self.qa_get(event, question_id)
+        check_votable(question_id, question)
+        return False
 
     @_guarded
     async def qa_vote_counts(self, event: str) -> dict[str, int]:

@@ -280,10 +280,10 @@ async def _qa(
                 ),
             )
         elif isinstance(frame, Vote):
-            question, votes, _changed = await qa_service.vote(
+            votes, _changed = await qa_service.vote(
                 event=event, visitor=session.visitor, question_id=frame.question, up=frame.up
             )
-            ack(votes=votes, voted=frame.up, question={"id": question.id})
+            ack(votes=votes, voted=frame.up, question={"id": frame.question})
         elif isinstance(frame, Moderate):
 
             def ack_moderation(changes: list[qa.Question]) -> None:
