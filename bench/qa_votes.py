@@ -140,7 +140,8 @@ def watch_main(conn: Connection, port: int, count: int) -> None:
     conn.send("ready")
 
     async def until_asked() -> None:  # the pages keep reading meanwhile
-        while not conn.poll():
+        # A pipe is no asyncio object: poll it, and let the loop serve the pages between.
+        while not conn.poll():  # noqa: ASYNC110
             await asyncio.sleep(0.05)
         conn.recv()
 
