@@ -28,6 +28,16 @@ async def moderator(h: Harness) -> WsClient:
     return client
 
 
+async def moderator_token(h: Harness, event: str) -> str:
+    resp = await h.http.post(
+        h.server.make_url("/api/tokens"),
+        json={"role": "moderator", "events": [event]},
+        headers=AUTH,
+    )
+    token: str = (await resp.json())["token"]
+    return token
+
+
 async def premoderate(h: Harness, on: bool = True) -> None:
     resp = await h.http.patch(
         h.server.make_url("/api/events/kirmes"), json={"qa": {"premoderation": on}}, headers=AUTH
@@ -153,15 +163,7 @@ async def test_visitor_cannot_moderate_and_moderator_is_scoped(h: Harness) -> No
         "ends_at": "2026-01-01T12:00",
     }
     await h.http.post(h.server.make_url("/api/events"), json=other, headers=AUTH)
-    token = (
-        await (
-            await h.http.post(
-                h.server.make_url("/api/tokens"),
-                json={"role": "moderator", "events": ["andere"]},
-                headers=AUTH,
-            )
-        ).json()
-    )["token"]
+    token = await moderator_token(h, "andere")
     resp = await h.http.post(
         h.server.make_url(f"/api/events/kirmes/questions/{qid}/moderate"),
         json={"action": "delete"},
@@ -414,15 +416,7 @@ async def test_announcements_come_back_from_the_store(h: Harness) -> None:
 
 
 async def test_deleted_event_leaves_nothing_behind(h: Harness) -> None:
-    token = (
-        await (
-            await h.http.post(
-                h.server.make_url("/api/tokens"),
-                json={"role": "moderator", "events": ["kirmes"]},
-                headers=AUTH,
-            )
-        ).json()
-    )["token"]
+    token = await moderator_token(h, "kirmes")
     asker = await h.visitor()
     await asker.send({"type": "ask", "text": "Alt?", "client_msg_id": "alt"})
     await asker.next("ack")

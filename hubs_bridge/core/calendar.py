@@ -7,7 +7,7 @@ because that is how the lab's staff think and type them ("18:00").
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from zoneinfo import ZoneInfo
 
 from pydantic import (
@@ -28,16 +28,6 @@ Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, ma
 Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
 
 # Reticulum's member permission flags (PROTOCOL.md section 6).
-PERMISSION_FLAGS = (
-    "spawn_and_move_media",
-    "spawn_camera",
-    "spawn_drawing",
-    "pin_objects",
-    "spawn_emoji",
-    "fly",
-    "voice_chat",
-    "text_chat",
-)
 PermissionFlag = Literal[
     "spawn_and_move_media",
     "spawn_camera",
@@ -48,12 +38,13 @@ PermissionFlag = Literal[
     "voice_chat",
     "text_chat",
 ]
+PERMISSION_FLAGS: tuple[PermissionFlag, ...] = get_args(PermissionFlag)
 HUBS_MAX_ROOM_SIZE = 50
 
 
 def _default_permissions() -> dict[PermissionFlag, bool]:
     # Hubs' restrictive default: people may talk and chat, nothing else.
-    return {flag: flag in ("voice_chat", "text_chat") for flag in PERMISSION_FLAGS}  # type: ignore[misc]
+    return {flag: flag in ("voice_chat", "text_chat") for flag in PERMISSION_FLAGS}
 
 
 def _aware(value: datetime) -> datetime:
