@@ -131,7 +131,7 @@ def _simulate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _new_loop() -> asyncio.AbstractEventLoop:
-    """uvloop when installed (it roughly doubles fan-out throughput), else asyncio's loop."""
+    """uvloop when installed (faster socket I/O for many connections), else asyncio's loop."""
     try:
         import uvloop
     except ImportError:

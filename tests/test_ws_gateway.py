@@ -501,3 +501,15 @@ async def test_new_visitor_ids_are_limited_per_address(tmp_path: Path) -> None:
         assert first.welcome is not None
         back = await h.client()  # a returning visitor keeps coming in
         await back.hello("kirmes", visitor=first.welcome["visitor"])
+
+
+async def test_server_pings(tmp_path: Path) -> None:
+    async with make_harness(tmp_path, ping_interval_s=0.2) as h:
+        client = await h.client(autoping=False)
+        await client.hello("kirmes")
+        deadline = time.monotonic() + 5
+        while True:
+            msg = await client.ws.receive(timeout=max(0.1, deadline - time.monotonic()))
+            if msg.type == aiohttp.WSMsgType.PING:
+                break
+        await client.ws.pong(msg.data)

@@ -45,7 +45,7 @@ from hubs_bridge.realtime.hub import (
 )
 from hubs_bridge.realtime.presence import PresenceKeeper
 from hubs_bridge.realtime.session import Session
-from hubs_bridge.realtime.wire import text_frame
+from hubs_bridge.realtime.wire import PING_FRAME, text_frame
 from hubs_bridge.settings import Settings
 from hubs_bridge.store.base import Store
 
@@ -103,6 +103,7 @@ class RealtimeService:
         self._per_visitor: Counter[str] = Counter()
         self._tasks: set[asyncio.Task[None]] = set()
         self.accepting = True
+        self._last_ping = time.monotonic()
         # New visitor ids per network address: in this process's memory only, never stored.
         self.identity_limiter = MemoryLimiter()
         # The Q&A service, set by the app once both exist (they publish through each other).
@@ -120,7 +121,7 @@ class RealtimeService:
             self._every(interval, lambda: self.leader.tick(self.calendar.now())),
             self._every(self.settings.presence_ttl_s / 3, self.presence.refresh),
             self._every(1.0, self.presence.flush),
-            self._every(HOUSEKEEPING_S, self._housekeeping),
+            self._every(min(HOUSEKEEPING_S, self.settings.ping_interval_s), self._housekeeping),
             self._every(RETENTION_EVERY_S, self._retention, first_delay=5.0),
         ]
         tasks = [asyncio.create_task(loop) for loop in loops]
@@ -148,7 +149,14 @@ class RealtimeService:
             await asyncio.sleep(max(0.0, seconds - (time.monotonic() - started)))
 
     async def _housekeeping(self) -> None:
-        deadline = time.monotonic() - self.settings.idle_timeout_s
+        now = time.monotonic()
+        if now - self._last_ping >= self.settings.ping_interval_s:
+            # Server pings keep proxies and NAT mappings open and make TCP notice a
+            # dead peer; one shared frame, no timer or task per session.
+            self._last_ping = now
+            for session in tuple(self.sessions.values()):
+                session.write_frame(PING_FRAME, direct=True)
+        deadline = now - self.settings.idle_timeout_s
         for session in list(self.sessions.values()):
             if session.last_seen < deadline:
                 self.close_later(session, 1000, "idle", bye={"reason": "idle"})

@@ -31,3 +31,7 @@ def close_frame(code: int, reason: str) -> bytes:
     """A close frame (RFC 6455 section 5.5.1) with a status code and a short reason."""
     body = struct.pack("!H", code) + reason.encode()[:123]
     return _header(_FIN_CLOSE, len(body)) + body
+
+
+# A ping with no payload (RFC 6455 section 5.5.2); the browser answers with a pong.
+PING_FRAME = _header(0x89, 0)

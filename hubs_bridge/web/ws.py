@@ -77,7 +77,10 @@ async def ws_handler(request: web.Request) -> web.StreamResponse:
     if not origin_allowed(request, settings.allowed_origins, request.app[SETTINGS].public_url):
         return error_response(403, "origin_not_allowed", "this origin may not connect")
     ws = web.WebSocketResponse(
-        heartbeat=settings.ping_interval_s,
+        # No per-session heartbeat: its timers and tasks for 10,000 sessions cost full
+        # garbage collections of 300+ ms (docs/benchmarks.md). The service pings every
+        # session from one loop instead (RealtimeService._housekeeping).
+        heartbeat=None,
         max_msg_size=READ_CAP_BYTES,
         compress=False,  # frames are written as raw bytes by the fan-out (see wire.py)
     )
