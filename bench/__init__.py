@@ -1,0 +1,1 @@
+"""Benchmarks of one hubs-bridge process (see ``bench/README.md``)."""
