@@ -7,6 +7,7 @@ version is still the one loaded, and retry a few times when another process
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 
@@ -19,6 +20,7 @@ from hubs_bridge.store.base import Store
 Clock = Callable[[], datetime]
 Change = Callable[[Event, datetime], Event]
 RETRIES = 5
+CACHE_S = 2.0
 
 
 def utc_now() -> datetime:
@@ -37,6 +39,7 @@ class CalendarService:
         self._scenes = scene_slugs
         self._limits = limits
         self._clock = clock
+        self._cache: dict[str, tuple[float, Event]] = {}
 
     @property
     def scenes(self) -> Collection[str]:
@@ -50,9 +53,22 @@ class CalendarService:
         return self._clock()
 
     async def get(self, slug: str) -> Event:
+        """The event, from a short-lived cache: every ``hello`` reads it, thousands at once
+        after a restart. Changes made here replace the cached copy at once; changes made
+        by another process are seen within ``CACHE_S``."""
+        cached = self._cache.get(slug)
+        now = time.monotonic()
+        if cached is not None and cached[0] > now:
+            return cached[1]
         event = await self.store.get_event(slug)
         if event is None:
+            self._cache.pop(slug, None)
             raise NotFound(f"no event {slug!r}", code="event_not_found")
+        self._cache[slug] = (now + CACHE_S, event)
+        return event
+
+    def _remember(self, event: Event) -> Event:
+        self._cache[event.slug] = (time.monotonic() + CACHE_S, event)
         return event
 
     async def create(self, cmd: EventCreate) -> Event:
@@ -62,7 +78,7 @@ class CalendarService:
             )
         event = cmds.create_event(cmd, now=self.now(), scenes=self.scenes, max_rooms=self.max_rooms)
         await self.store.create_event(event)
-        return event
+        return self._remember(event)
 
     async def change(self, slug: str, change: Change) -> Event:
         """Apply a pure change to the stored event, retrying lost races."""
@@ -71,13 +87,18 @@ class CalendarService:
             updated = change(event, self.now())
             try:
                 await self.store.replace_event(updated)
+            except NotFound:
+                self._cache.pop(slug, None)  # deleted meanwhile (by another process)
+                raise
             except Conflict as exc:
+                self._cache.pop(slug, None)  # someone else changed it: read it fresh
                 if exc.code != "version_conflict" or attempt == RETRIES - 1:
                     raise
                 continue
-            return updated
+            return self._remember(updated)
         raise AssertionError("unreachable")
 
     async def delete(self, slug: str) -> None:
+        self._cache.pop(slug, None)
         if not await self.store.delete_event(slug):
             raise NotFound(f"no event {slug!r}", code="event_not_found")

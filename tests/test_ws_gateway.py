@@ -450,8 +450,9 @@ async def test_store_outage_is_an_error_frame_not_a_crash(h: Harness) -> None:
     client = await h.visitor()
     store = h.server.app[STORE]
     await store.close()  # the store goes away under a running session
-    await client.send({"type": "enter", "room": "info"})
-    assert (await client.next("error"))["code"] == "unavailable"
+    await client.send({"type": "ask", "text": "Noch da?", "client_msg_id": "s1"})
+    error = await client.next("error")
+    assert error["code"] == "unavailable" and error["ref"] == "s1"
     await client.send({"type": "ping", "t": 2.0})
     assert (await client.next("pong"))["t"] == 2.0
     late = await h.client()
