@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
 import logging
 import random
 import secrets
@@ -25,7 +24,6 @@ from aiohttp import web
 from hubs_bridge.auth import Principal
 from hubs_bridge.broker.base import Broker, PresenceEntry
 from hubs_bridge.calendar_service import CalendarService
-from hubs_bridge.core import qa
 from hubs_bridge.core.attendance import count, retention_cutoff
 from hubs_bridge.core.calendar import Event
 from hubs_bridge.core.ratelimit import TokenBucket
@@ -45,6 +43,7 @@ from hubs_bridge.realtime.hub import (
 )
 from hubs_bridge.realtime.presence import PresenceKeeper
 from hubs_bridge.realtime.session import Session
+from hubs_bridge.realtime.snapshots import copy_state, public_event, snapshot_for
 from hubs_bridge.realtime.wire import PING_FRAME, text_frame
 from hubs_bridge.settings import Settings
 from hubs_bridge.store.base import Store
@@ -59,14 +58,6 @@ class TooManySessions(RateLimited):
 
 HOUSEKEEPING_S = 5.0
 RETENTION_EVERY_S = 3600.0
-
-
-def public_event(event: Event) -> dict[str, Any]:
-    """The event as a visitor may see it: no Hubs links (those go out through /go)."""
-    data = event.model_dump(mode="json", exclude={"version"})
-    for room in data["rooms"]:
-        room.pop("hubs", None)
-    return data
 
 
 class RealtimeService:
@@ -204,38 +195,6 @@ class RealtimeService:
             announcements=announcements[-ANNOUNCEMENTS_KEPT:],
         )
 
-    def snapshot(
-        self, event: Event, state: HubState, session: Session, voted: set[str]
-    ) -> dict[str, Any]:
-        """What one page sees: the event, attendance, and the questions this viewer may see."""
-        moderator = session.principal.may_moderate(event.slug)
-        views = []
-        for question in state.questions.values():
-            viewer = qa.viewer_of(question, moderator=moderator, visitor=session.visitor)
-            if qa.visible_to(question, viewer):
-                views.append(qa.public_view(question, state.votes.get(question.id, 0), viewer))
-        return {
-            "event": public_event(event),
-            "phase": event.phase(self.calendar.now()),
-            "attendance": state.attendance,
-            "qa": {
-                "questions": views,
-                "voted": sorted(voted & state.questions.keys()),
-                "rejected": qa.rejected_counts(state.questions.values()),
-                "announcements": list(state.announcements),
-                "settings": event.qa.model_dump(),
-            },
-        }
-
-    @staticmethod
-    def _copy(state: HubState) -> HubState:
-        return HubState(
-            attendance=copy.deepcopy(state.attendance),
-            questions=dict(state.questions),
-            votes=dict(state.votes),
-            announcements=list(state.announcements),
-        )
-
     async def _send_snapshots(self, hub: EventHub) -> None:
         event = await self.calendar.get(hub.event)
         sessions = tuple(hub.sessions)
@@ -246,13 +205,15 @@ class RealtimeService:
         # State and position are taken together, after the last await: every frame
         # queued until now is in the snapshot, every later one follows it.
         epoch, seq = hub.epoch, hub.seq
-        state = self._copy(hub.state)
+        state = copy_state(hub.state)
         for session in sessions:
             frame = {
                 "type": "snapshot",
                 "epoch": epoch,
                 "seq": seq,
-                "snapshot": self.snapshot(event, state, session, voted[session.visitor]),
+                "snapshot": snapshot_for(
+                    event, state, session, voted[session.visitor], self.calendar.now()
+                ),
             }
             session.replace_pending(text_frame(encode(frame)))
 
@@ -320,7 +281,7 @@ class RealtimeService:
         voted: set[str],
     ) -> None:
         epoch, seq = hub.epoch, hub.seq
-        state = self._copy(hub.state)
+        state = copy_state(hub.state)
         missed, recovered, position = await self._missed(hello, event.slug, epoch, seq, session)
         if not recovered and (hub.epoch, hub.seq) != (epoch, seq):
             # Frames came while the resume was tried: the page starts from a snapshot
@@ -328,7 +289,7 @@ class RealtimeService:
             session.skip_through = 0
             session.drop_pending()
             epoch, seq = hub.epoch, hub.seq
-            state = self._copy(hub.state)
+            state = copy_state(hub.state)
             position = seq
         welcome = {
             "type": "welcome",
@@ -338,7 +299,7 @@ class RealtimeService:
             "epoch": epoch,
             "seq": position,
             "recovered": recovered,
-            "snapshot": self.snapshot(event, state, session, voted),
+            "snapshot": snapshot_for(event, state, session, voted, self.calendar.now()),
         }
         session.send(encode(welcome))
         for frame in missed:

@@ -1,0 +1,54 @@
+"""What a page sees when it says hello (or after a loss of continuity): built per viewer."""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime
+from typing import Any
+
+from hubs_bridge.core import qa
+from hubs_bridge.core.calendar import Event
+from hubs_bridge.realtime.hub import HubState
+from hubs_bridge.realtime.session import Session
+
+
+def public_event(event: Event) -> dict[str, Any]:
+    """The event as a visitor may see it: no Hubs links (those go out through /go)."""
+    data = event.model_dump(mode="json", exclude={"version"})
+    for room in data["rooms"]:
+        room.pop("hubs", None)
+    return data
+
+
+def copy_state(state: HubState) -> HubState:
+    """A copy taken together with the stream position, so later frames cannot change it."""
+    return HubState(
+        attendance=copy.deepcopy(state.attendance),
+        questions=dict(state.questions),
+        votes=dict(state.votes),
+        announcements=list(state.announcements),
+    )
+
+
+def snapshot_for(
+    event: Event, state: HubState, session: Session, voted: set[str], now: datetime
+) -> dict[str, Any]:
+    """The event, attendance, and the questions this viewer may see (never visitor ids)."""
+    moderator = session.principal.may_moderate(event.slug)
+    views = []
+    for question in state.questions.values():
+        viewer = qa.viewer_of(question, moderator=moderator, visitor=session.visitor)
+        if qa.visible_to(question, viewer):
+            views.append(qa.public_view(question, state.votes.get(question.id, 0), viewer))
+    return {
+        "event": public_event(event),
+        "phase": event.phase(now),
+        "attendance": state.attendance,
+        "qa": {
+            "questions": views,
+            "voted": sorted(voted & state.questions.keys()),
+            "rejected": qa.rejected_counts(state.questions.values()),
+            "announcements": list(state.announcements),
+            "settings": event.qa.model_dump(),
+        },
+    }
