@@ -12,6 +12,7 @@ from aiohttp import web
 from hubs_bridge.auth import Authenticator
 from hubs_bridge.broker import open_broker
 from hubs_bridge.calendar_service import CalendarService
+from hubs_bridge.hubs.bridge import HubsBridge
 from hubs_bridge.identity import VisitorIds, resolve_secret
 from hubs_bridge.metrics import CONTENT_TYPE, Metrics
 from hubs_bridge.qa_service import QaService, load_word_filter
@@ -29,6 +30,7 @@ from hubs_bridge.web.keys import (
     AUTH,
     BROKER,
     CALENDAR,
+    HUBS,
     METRICS,
     QA,
     REALTIME,
@@ -99,6 +101,18 @@ async def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_backends_closed_at_exit)
     app.cleanup_ctx.append(_realtime)
     app.cleanup_ctx.append(_vote_flusher)
+    if settings.hubs.url is not None:
+        app[HUBS] = HubsBridge(
+            settings.hubs,
+            store=store,
+            broker=broker,
+            ids=ids,
+            qa=qa_service,
+            stale_rooms=realtime.leader.stale_rooms,
+            presence_ttl_s=settings.realtime.presence_ttl_s,
+            now=calendar.now,
+        )
+        app.cleanup_ctx.append(_hubs_bridge)
     app.on_cleanup.append(lambda _app: close_limiter())
     app.on_shutdown.append(_say_bye)
     return app
@@ -121,6 +135,12 @@ async def _vote_flusher(app: web.Application) -> AsyncIterator[None]:
     with contextlib.suppress(asyncio.CancelledError):
         await task
     await app[QA].flush_votes()
+
+
+async def _hubs_bridge(app: web.Application) -> AsyncIterator[None]:
+    await app[HUBS].start()
+    yield
+    await app[HUBS].close()
 
 
 async def _say_bye(app: web.Application) -> None:

@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from hubs_bridge.auth import Authenticator
     from hubs_bridge.broker.base import Broker
     from hubs_bridge.calendar_service import CalendarService
+    from hubs_bridge.hubs.bridge import HubsBridge
     from hubs_bridge.metrics import Metrics
     from hubs_bridge.qa_service import QaService
     from hubs_bridge.realtime.service import RealtimeService
@@ -26,3 +27,4 @@ CALENDAR: web.AppKey[CalendarService] = web.AppKey("calendar")
 REALTIME: web.AppKey[RealtimeService] = web.AppKey("realtime")
 METRICS: web.AppKey[Metrics] = web.AppKey("metrics")
 QA: web.AppKey[QaService] = web.AppKey("qa")
+HUBS: web.AppKey[HubsBridge] = web.AppKey("hubs")

@@ -1,0 +1,269 @@
+"""The Hubs bridge end to end: simulator rooms -> presence, attendance and Q&A of the app."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp.test_utils import TestServer
+
+from hubs_bridge.core.calendar import Event, HubsRoomLink
+from hubs_bridge.core.event_commands import set_room_hubs_link
+from hubs_bridge.hubs.bridge import HubsBridge, question_text, reply_text
+from hubs_bridge.hubs.frames import PhxMessage
+from hubs_bridge.hubs.sim_state import SimHub
+from hubs_bridge.hubs.simulator import HubsSimulator
+from hubs_bridge.web.app import create_app
+from hubs_bridge.web.keys import BROKER, CALENDAR, HUBS, QA, REALTIME, SETTINGS, STORE
+from tests.conftest import make_settings
+from tests.ws_client import WsClient
+
+STAFF = "staff-token-for-hubs-bridge-tests-0123"
+
+
+async def wait_for(check: Callable[[], bool], timeout: float = 8.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.02)
+
+
+class ChatRecorder:
+    """Listens to a simulator room's broadcasts like a joined channel would."""
+
+    def __init__(self) -> None:
+        self.bodies: list[str] = []
+
+    def deliver(self, frame: PhxMessage) -> None:
+        if frame.event == "message" and frame.payload.get("type") == "chat":
+            self.bodies.append(str(frame.payload.get("body")))
+
+
+@dataclass
+class Rig:
+    sim: HubsSimulator
+    hub: SimHub
+    server: TestServer
+    http: aiohttp.ClientSession
+    bridge: HubsBridge
+
+    def url(self, path: str) -> str:
+        return str(self.server.make_url(path))
+
+    async def get(self, path: str) -> Any:
+        async with self.http.get(self.url(path)) as resp:
+            assert resp.status == 200, await resp.text()
+            return await resp.json()
+
+
+@asynccontextmanager
+async def make_rig(tmp_path: Path) -> AsyncIterator[Rig]:
+    sim = HubsSimulator()
+    await sim.start()
+    try:
+        hub = sim.create_hub("Offene Daten")
+        settings = make_settings(
+            tmp_path,
+            staff_token=STAFF,
+            realtime={"attendance_interval_s": 0.2},
+            hubs={"url": sim.base_url},
+        )
+        app = await create_app(settings)
+        # The app's own bridge, but with a slow reconnect so that the stale window is seen.
+        realtime = app[REALTIME]
+        app[HUBS] = HubsBridge(
+            app[SETTINGS].hubs,
+            store=app[STORE],
+            broker=app[BROKER],
+            ids=realtime.ids,
+            qa=app[QA],
+            stale_rooms=realtime.leader.stale_rooms,
+            presence_ttl_s=settings.realtime.presence_ttl_s,
+            now=app[CALENDAR].now,
+            sync_interval_s=0.5,
+            client_options={"backoff_scale": 100.0},
+        )
+        server = TestServer(app)
+        await server.start_server()
+        try:
+            async with aiohttp.ClientSession() as http:
+                now = datetime.now(UTC)
+                event = {
+                    "slug": "kirmes",
+                    "title": "Digitale Kirmes",
+                    "starts_at": (now - timedelta(hours=1)).isoformat(),
+                    "ends_at": (now + timedelta(hours=1)).isoformat(),
+                    "rooms": [
+                        {"slug": "info", "title": "Info", "scene": "foyer"},
+                        {"slug": "daten", "title": "Offene Daten", "scene": "kirmes-stand"},
+                    ],
+                }
+                resp = await http.post(
+                    server.make_url("/api/events"),
+                    json=event,
+                    headers={"Authorization": f"Bearer {STAFF}"},
+                )
+                assert resp.status == 201, await resp.text()
+                link = HubsRoomLink(
+                    hub_id=hub.hub_id, url=f"{sim.base_url}/{hub.hub_id}", provisioned_at=now
+                )
+
+                def linked(e: Event, at: datetime) -> Event:
+                    return set_room_hubs_link(e, "daten", link, now=at)
+
+                await app[CALENDAR].change("kirmes", linked)
+                yield Rig(sim, hub, server, http, app[HUBS])
+        finally:
+            await server.close()
+    finally:
+        await sim.stop()
+
+
+class Attendance:
+    """The attendance frames of one page, merged into the current counts per room."""
+
+    def __init__(self, client: WsClient) -> None:
+        self.client = client
+        assert client.welcome is not None
+        self.rooms: dict[str, dict[str, Any]] = dict(
+            client.welcome["snapshot"]["attendance"]["rooms"]
+        )
+
+    async def until(self, room: str, check: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+        deadline = time.monotonic() + 8.0
+        while not check(self.rooms.get(room, {})):
+            left = deadline - time.monotonic()
+            assert left > 0, f"attendance of {room} never matched: {self.rooms.get(room)}"
+            frame = await self.client.next("attendance", timeout=left)
+            if frame.get("full"):
+                self.rooms = dict(frame["rooms"])
+            else:
+                self.rooms.update(frame["rooms"])
+        return self.rooms[room]
+
+
+def test_question_text_and_replies() -> None:
+    assert question_text("/frage Wann kommt das?") == "Wann kommt das?"
+    assert question_text("/QUESTION  When? ") == "When?"
+    assert question_text("/frage ") is None
+    assert question_text("Hallo /frage x") is None
+    assert question_text("/fragen x") is None
+    assert "3 Fragen" in reply_text(3, []) and "3 questions" in reply_text(3, [])
+    assert reply_text(0, ["nein / no"]) == "nein / no"
+
+
+async def test_presence_questions_and_stale_rooms(tmp_path: Path) -> None:
+    async with make_rig(tmp_path) as rig:
+        sim, hub, bridge = rig.sim, rig.hub, rig.bridge
+        await wait_for(lambda: hub.hub_id in bridge.rooms and bridge.client.connected)
+
+        def fresh_presence() -> bool:
+            presence = bridge.client.presence(hub.hub_id)
+            return presence is not None and not presence.stale
+
+        await wait_for(fresh_presence)
+        page = await WsClient.connect(rig.http, rig.url("/ws"))
+        try:
+            await page.hello("kirmes")
+            attendance = Attendance(page)
+
+            anna = sim.add_avatar(hub.hub_id, "Anna", device="vr")
+            bernd = sim.add_avatar(hub.hub_id, "Bernd", device="mobile")
+            sim.add_avatar(hub.hub_id, "Clara")
+            anna.enter()
+            anna.raise_hand()
+            bernd.enter()
+            counts = await attendance.until(
+                "daten", lambda r: r.get("hubs_room") == 2 and r.get("hands") == 1
+            )
+            assert counts["hubs_lobby"] == 1 and counts["vr"] == 1 and counts["mobile"] == 1
+            assert not counts.get("stale")
+            live = await rig.get("/api/events/kirmes/live")
+            assert live["rooms"]["daten"]["hubs"] == 3
+            assert live["rooms"]["daten"]["occupancy"] == 2
+            assert live["rooms"]["info"]["hubs"] == 0
+            # Pseudonymous: no Hubs session id and no display name in shared presence.
+            entries = await rig.server.app[BROKER].presence_list("kirmes")
+            hubs_entries = [e for e in entries if e.source == "hubs"]
+            assert len(hubs_entries) == 3
+            for entry in hubs_entries:
+                assert entry.name is None and entry.room == "daten"
+                assert entry.session == "hubs:" + entry.visitor
+                assert anna.session_id not in entry.session
+
+            # Questions from the chat, confirmed in the room (coalesced, at most every 2 s).
+            chat = ChatRecorder()
+            sim.room(hub.hub_id).subscribers["test-recorder"] = chat
+            anna.say("/frage Wann kommt das offene Datenportal?")
+            await wait_for(lambda: any("Danke" in b for b in chat.bodies))
+            assert chat.bodies[-1].startswith("Danke! Deine Frage ist angekommen.")
+            sent = len(chat.bodies)
+            bernd.say("/Question When will the slides be online?")
+            anna.say("Hallo zusammen!")  # ordinary chat: ignored
+            anna.say("/frage Gibt es die Folien als PDF?")
+            await wait_for(lambda: any("2 Fragen" in b for b in chat.bodies[sent:]))
+            listing = await rig.get("/api/events/kirmes/questions?sort=new")
+            questions = listing["questions"]
+            assert len(questions) == 3
+            assert all(q["source"] == "hubs" and q["room"] == "daten" for q in questions)
+            by_text = {q["text"]: q for q in questions}
+            assert by_text["Wann kommt das offene Datenportal?"]["authors"] == ["Anna"]
+            assert by_text["When will the slides be online?"]["authors"] == ["Bernd"]
+            assert "Hallo zusammen!" not in by_text
+
+            # The rate limit (3 per minute) turns into a short reply, not into a question.
+            for n in range(3):
+                anna.say(f"/frage Noch eine Frage Nummer {n}?")
+            await wait_for(lambda: any("langsamer" in b for b in chat.bodies))
+            listing = await rig.get("/api/events/kirmes/questions")
+            assert len(listing["questions"]) == 4
+
+            # Socket lost: counts are marked stale (kept), then fresh after the rejoin.
+            dora = sim.add_avatar(hub.hub_id, "Dora")
+            await attendance.until("daten", lambda r: r.get("hubs_lobby") == 2)
+            await sim.drop_all_sockets()
+            dora.leave()
+            stale = await attendance.until("daten", lambda r: r.get("stale") is True)
+            assert stale["hubs_room"] == 2
+            fresh = await attendance.until(
+                "daten", lambda r: not r.get("stale") and r.get("hubs_lobby") == 1
+            )
+            assert fresh["hubs_room"] == 2 and fresh["hands"] == 1
+            assert "kirmes" not in bridge.stale_rooms
+
+            # People leave: their entries go.
+            anna.leave()
+            await attendance.until("daten", lambda r: r.get("hubs_room") == 1)
+        finally:
+            await page.close()
+
+
+async def test_rooms_are_left_when_the_link_goes(tmp_path: Path) -> None:
+    async with make_rig(tmp_path) as rig:
+        sim, hub, bridge = rig.sim, rig.hub, rig.bridge
+        await wait_for(lambda: hub.hub_id in bridge.client.rooms)
+        sim.add_avatar(hub.hub_id, "Anna")
+        broker = rig.server.app[BROKER]
+
+        async def hubs_entries() -> int:
+            return sum(e.source == "hubs" for e in await broker.presence_list("kirmes"))
+
+        deadline = time.monotonic() + 8.0
+        while await hubs_entries() != 1:
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.05)
+
+        def unlinked(e: Event, at: datetime) -> Event:
+            return set_room_hubs_link(e, "daten", None, now=at)
+
+        await rig.server.app[CALENDAR].change("kirmes", unlinked)
+        await bridge.sync()
+        assert hub.hub_id not in bridge.client.rooms and not bridge.rooms
+        assert await hubs_entries() == 0
