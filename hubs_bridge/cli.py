@@ -42,6 +42,11 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--avatars", type=int, default=0, help="simulated people coming and going")
     sim.add_argument("--seed", type=int, default=None, help="make the crowd repeatable")
 
+    provision = commands.add_parser(
+        "provision", help="create an event's rooms on the Hubs server (HUBS_BRIDGE_HUBS__URL)"
+    )
+    provision.add_argument("event", help="event slug")
+
     token = commands.add_parser("token", help="manage staff and moderator tokens")
     token_commands = token.add_subparsers(dest="token_command", required=True)
     create = token_commands.add_parser("create", help="create a token and print it once")
@@ -65,6 +70,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
         if args.command == "simulate-hubs":
             return _simulate(settings, args)
+        if args.command == "provision":
+            return asyncio.run(_provision(settings, args.event))
         if args.command == "scenes":
             from hubs_bridge.scenes.report import run_check
 
@@ -104,6 +111,33 @@ def _serve(settings: Settings) -> int:
         shutdown_timeout=8.0,
     )
     return 0
+
+
+async def _provision(settings: Settings, event: str) -> int:
+    """Create the event's missing Hubs rooms, one line of progress per room."""
+    from hubs_bridge.calendar_service import CalendarService
+    from hubs_bridge.hubs.provision import provision_event
+    from hubs_bridge.scenes.library import load_library
+    from hubs_bridge.store import open_store
+
+    library = await asyncio.to_thread(
+        load_library, settings.scenes_dir, max_bytes=settings.limits.max_scene_bytes
+    )
+    store = await open_store(settings)
+    try:
+        calendar = CalendarService(store, lambda: library.scenes.keys(), settings.limits)
+        results = await provision_event(
+            calendar,
+            library,
+            settings,
+            event,
+            progress=lambda room, state, message: print(f"{room}: {state} {message}", flush=True),
+        )
+    finally:
+        await store.close()
+    failed = [r for r in results if r.state == "failed"]
+    print(f"{len(results) - len(failed)} of {len(results)} rooms ready", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def _simulate(settings: Settings, args: argparse.Namespace) -> int:

@@ -1,0 +1,281 @@
+"""Provisioning Hubs rooms over HTTP against the simulator, and the /go doors."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp.test_utils import TestServer
+
+from hubs_bridge.hubs.provision import provision_event
+from hubs_bridge.hubs.simulator import HubsSimulator
+from hubs_bridge.web.app import create_app
+from hubs_bridge.web.keys import CALENDAR, SCENES, SETTINGS
+from hubs_bridge.web.scenes import glb_url
+from tests.conftest import free_port, make_settings
+
+STAFF = "staff-token-for-provision-tests-0123"
+AUTH = {"Authorization": f"Bearer {STAFF}"}
+PUBLIC = "http://127.0.0.1:9"
+TIMEOUT = aiohttp.ClientTimeout(total=20)
+
+
+def _event(slug: str, starts: datetime, ends: datetime) -> dict[str, Any]:
+    return {
+        "slug": slug,
+        "title": "Digitale Kirmes",
+        "starts_at": starts.isoformat(),
+        "ends_at": ends.isoformat(),
+        "rooms": [
+            {"slug": "info", "title": "Info", "scene": "foyer", "capacity": 20},
+            {"slug": "daten", "title": "Offene Daten", "scene": "kirmes-stand"},
+        ],
+    }
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+OPEN = ("open", _now() + timedelta(minutes=5), _now() + timedelta(hours=3))
+LATER = ("later", _now() + timedelta(days=2), _now() + timedelta(days=2, hours=3))
+PAST = ("past", _now() - timedelta(hours=3), _now() - timedelta(hours=1))
+
+
+class Harness:
+    def __init__(self, server: TestServer, http: aiohttp.ClientSession) -> None:
+        self.server = server
+        self.http = http
+
+    def url(self, path: str) -> str:
+        return str(self.server.make_url(path))
+
+    async def provision(self, slug: str) -> list[dict[str, Any]]:
+        resp = await self.http.post(self.url(f"/api/events/{slug}/provision"), headers=AUTH)
+        assert resp.status == 200, await resp.text()
+        body = await resp.json()
+        assert body["event"] == slug
+        rooms: list[dict[str, Any]] = body["rooms"]
+        return rooms
+
+    async def go(self, slug: str, room: str) -> aiohttp.ClientResponse:
+        return await self.http.get(self.url(f"/go/{slug}/{room}"), allow_redirects=False)
+
+
+@asynccontextmanager
+async def harness(tmp_path: Path, hubs_url: str) -> AsyncIterator[Harness]:
+    settings = make_settings(
+        tmp_path,
+        staff_token=STAFF,
+        public_url=PUBLIC,
+        hubs={"url": hubs_url, "create_interval_s": 0.05},
+    )
+    app = await create_app(settings)
+    server = TestServer(app)
+    await server.start_server()
+    try:
+        async with aiohttp.ClientSession(timeout=TIMEOUT) as http:
+            for slug, starts, ends in (OPEN, LATER, PAST):
+                resp = await http.post(
+                    server.make_url("/api/events"), json=_event(slug, starts, ends), headers=AUTH
+                )
+                assert resp.status == 201, await resp.text()
+            yield Harness(server, http)
+    finally:
+        await asyncio.wait_for(server.close(), 10)
+
+
+@asynccontextmanager
+async def simulator(create_interval_s: float = 0.01) -> AsyncIterator[HubsSimulator]:
+    sim = HubsSimulator(create_interval_s=create_interval_s)
+    await sim.start()
+    try:
+        yield sim
+    finally:
+        await asyncio.wait_for(sim.stop(), 10)
+
+
+async def test_provision_creates_one_hub_per_room_once(tmp_path: Path) -> None:
+    async with simulator() as sim, harness(tmp_path, sim.base_url) as h:
+        rooms = await asyncio.wait_for(h.provision("open"), 15)
+        assert [(r["room"], r["state"]) for r in rooms] == [
+            ("info", "created"),
+            ("daten", "created"),
+        ]
+        assert len(sim.hubs) == 2
+        library = h.server.app[SCENES]
+        by_name = {hub.name: hub for hub in sim.hubs.values()}
+        info = by_name["Digitale Kirmes – Info"]
+        assert info.scene_url == glb_url(PUBLIC, library.scenes["foyer"])
+        assert info.room_size == 20
+        daten = by_name["Digitale Kirmes – Offene Daten"]
+        assert daten.scene_url == glb_url(PUBLIC, library.scenes["kirmes-stand"])
+        assert daten.scene_url.startswith(f"{PUBLIC}/scenes/")
+
+        event = await h.server.app[CALENDAR].get("open")
+        links = {room.slug: room.hubs for room in event.rooms}
+        assert links["info"] is not None and links["info"].hub_id == info.hub_id
+        assert links["info"].url == rooms[0]["url"]
+
+        again = await asyncio.wait_for(h.provision("open"), 15)
+        assert [r["state"] for r in again] == ["exists", "exists"]
+        assert [r["hub_id"] for r in again] == [r["hub_id"] for r in rooms]
+        assert len(sim.hubs) == 2
+
+
+async def test_provision_needs_staff(tmp_path: Path) -> None:
+    async with simulator() as sim, harness(tmp_path, sim.base_url) as h:
+        resp = await h.http.post(h.url("/api/events/open/provision"))
+        assert resp.status == 401
+        resp = await h.http.post(h.url("/api/events/nope/provision"), headers=AUTH)
+        assert resp.status == 404
+        assert len(sim.hubs) == 0
+
+
+async def test_rate_limit_is_retried(tmp_path: Path) -> None:
+    # The simulator allows one creation per 0.3 s; the bridge asks every 0.05 s.
+    async with simulator(create_interval_s=0.3) as sim, harness(tmp_path, sim.base_url) as h:
+        rooms = await asyncio.wait_for(h.provision("open"), 15)
+        assert [r["state"] for r in rooms] == ["created", "created"]
+        assert len(sim.hubs) == 2
+
+
+async def test_rate_limit_that_persists_fails_that_room_only(tmp_path: Path) -> None:
+    async with simulator(create_interval_s=60) as sim, harness(tmp_path, sim.base_url) as h:
+        app = h.server.app
+        seen: list[tuple[str, str, str]] = []
+        rooms = await asyncio.wait_for(
+            provision_event(
+                app[CALENDAR],
+                app[SCENES],
+                app[SETTINGS],
+                "open",
+                progress=lambda *args: seen.append(args),
+                http=h.http,
+            ),
+            15,
+        )
+        assert [r.state for r in rooms] == ["created", "failed"]
+        assert "rate limited" in rooms[1].message
+        assert [(room, state) for room, state, _ in seen] == [
+            ("info", "created"),
+            ("daten", "failed"),
+        ]
+        assert len(sim.hubs) == 1
+        event = await app[CALENDAR].get("open")
+        assert event.rooms[1].hubs is None
+
+
+async def test_hubs_down_is_a_clear_error_per_room(tmp_path: Path) -> None:
+    down = f"http://127.0.0.1:{free_port()}"
+    async with harness(tmp_path, down) as h:
+        rooms = await asyncio.wait_for(h.provision("open"), 15)
+        assert [r["state"] for r in rooms] == ["failed", "failed"]
+        for room in rooms:
+            assert "unreachable" in room["message"] and down in room["message"]
+        resp = await h.go("open", "info")
+        assert resp.status == 409
+        assert (await resp.json())["code"] == "not_provisioned"
+
+
+async def test_doors(tmp_path: Path) -> None:
+    async with simulator() as sim, harness(tmp_path, sim.base_url) as h:
+        resp = await h.go("open", "info")
+        assert resp.status == 409 and (await resp.json())["code"] == "not_provisioned"
+
+        rooms = {r["room"]: r for r in await asyncio.wait_for(h.provision("open"), 15)}
+        resp = await h.go("open", "info")
+        assert resp.status == 302
+        assert resp.headers["Location"] == rooms["info"]["url"]
+        assert rooms["info"]["url"].startswith(sim.base_url)
+
+        await asyncio.wait_for(h.provision("later"), 15)
+        resp = await h.go("later", "info")
+        assert resp.status == 409
+        body = await resp.json()
+        assert body["code"] == "doors_closed"
+        opens_at = datetime.fromisoformat(body["details"]["opens_at"])
+        assert opens_at == LATER[1] - timedelta(minutes=15)
+
+        await asyncio.wait_for(h.provision("past"), 15)
+        resp = await h.go("past", "info")
+        assert resp.status == 410 and (await resp.json())["code"] == "event_ended"
+
+        resp = await h.go("open", "nope")
+        assert resp.status == 404
+        resp = await h.go("nope", "info")
+        assert resp.status == 404
+
+
+async def test_public_url_is_required(tmp_path: Path) -> None:
+    async with simulator() as sim:
+        settings = make_settings(tmp_path, staff_token=STAFF, hubs={"url": sim.base_url})
+        app = await create_app(settings)
+        server = TestServer(app)
+        await server.start_server()
+        try:
+            async with aiohttp.ClientSession(timeout=TIMEOUT) as http:
+                await http.post(server.make_url("/api/events"), json=_event(*OPEN), headers=AUTH)
+                resp = await http.post(server.make_url("/api/events/open/provision"), headers=AUTH)
+                assert resp.status == 409
+                assert (await resp.json())["code"] == "public_url_not_configured"
+        finally:
+            await asyncio.wait_for(server.close(), 10)
+        assert len(sim.hubs) == 0
+
+
+async def test_provision_command_shows_progress(tmp_path: Path) -> None:
+    import sys
+
+    from hubs_bridge.hubs.simulator import HubsSimulator
+    from tests.conftest import REPO
+    from tests.server_process import server_env
+
+    sim = HubsSimulator(create_interval_s=0.0)
+    await sim.start()
+    try:
+        env = server_env(
+            tmp_path / "cli-data",
+            HUBS_BRIDGE_HUBS__URL=sim.base_url,
+            HUBS_BRIDGE_PUBLIC_URL="http://127.0.0.1:9",
+            HUBS_BRIDGE_HUBS__CREATE_INTERVAL_S="0.05",
+        )
+        # The example events, as a first `hubs-bridge serve` would have seeded them.
+        from hubs_bridge.calendar_service import CalendarService
+        from hubs_bridge.scenes.library import load_library
+        from hubs_bridge.seed import seed_events
+        from hubs_bridge.settings import LimitSettings, Settings
+        from hubs_bridge.store import open_store
+
+        seeded = Settings(data_dir=tmp_path / "cli-data", seed_dir=REPO / "config" / "events")
+        store = await open_store(seeded)
+        library = load_library(REPO / "room_scenes", max_bytes=LimitSettings().max_scene_bytes)
+        await seed_events(
+            CalendarService(store, lambda: library.scenes.keys(), LimitSettings()),
+            REPO / "config" / "events",
+        )
+        await store.close()
+        for expected in ("created", "exists"):
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "hubs_bridge",
+                "provision",
+                "offene-sprechstunde",
+                env=env,
+                cwd=REPO,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            out, err = await asyncio.wait_for(proc.communicate(), 60)
+            assert proc.returncode == 0, err.decode()
+            assert out.decode().startswith(f"sprechstunde: {expected}")
+            assert "1 of 1 rooms ready" in err.decode()
+        assert len(sim.hubs) == 1
+    finally:
+        await sim.stop()
