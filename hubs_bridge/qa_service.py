@@ -21,7 +21,7 @@ from hubs_bridge.auth import Principal
 from hubs_bridge.core import qa
 from hubs_bridge.core.calendar import Event
 from hubs_bridge.core.qa_text import WordFilter, clean_text
-from hubs_bridge.errors import Conflict, HubsBridgeError, NotFound, ValidationFailed
+from hubs_bridge.errors import Conflict, HubsBridgeError, ValidationFailed
 from hubs_bridge.ratelimits import Limiter, check
 from hubs_bridge.settings import QaLimits
 from hubs_bridge.store.base import Store
@@ -378,7 +378,3 @@ class QaService:
 def _ack(acknowledge: Acknowledge | None, result: Any) -> None:
     if acknowledge is not None:
         acknowledge(result)
-
-
-def qa_not_found(question_id: str) -> HubsBridgeError:
-    return NotFound(f"no question {question_id!r}", code="question_not_found")

@@ -11,7 +11,7 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from hubs_bridge.broker.base import PresenceEntry
@@ -139,6 +139,20 @@ class AttendanceMark:
     source: Literal["web", "hubs"]
     kind: Literal["join", "leave"]
     at: datetime
+
+    @classmethod
+    def stored(
+        cls, event: str, room: str, visitor: str, source: str, kind: str, at: float
+    ) -> AttendanceMark:
+        """A mark as a store keeps it (strings and a UNIX time)."""
+        return cls(
+            event=event,
+            room=room,
+            visitor=visitor,
+            source="hubs" if source == "hubs" else "web",
+            kind="leave" if kind == "leave" else "join",
+            at=datetime.fromtimestamp(at, UTC),
+        )
 
 
 @dataclass(frozen=True, slots=True)

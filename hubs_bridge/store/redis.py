@@ -254,13 +254,8 @@ class RedisStore(RedisQa):
     async def attendance_marks(self, event: str) -> list[AttendanceMark]:
         entries = await self._call(self._r.xrange(event_key(self._p, event, "att:marks")))
         marks = [
-            AttendanceMark(
-                event=event,
-                room=f["room"],
-                visitor=f["visitor"],
-                source="hubs" if f["source"] == "hubs" else "web",
-                kind="leave" if f["kind"] == "leave" else "join",
-                at=datetime.fromtimestamp(float(f["at"]), UTC),
+            AttendanceMark.stored(
+                event, f["room"], f["visitor"], f["source"], f["kind"], float(f["at"])
             )
             for _id, f in entries
         ]

@@ -379,14 +379,7 @@ class SqliteStore(SqliteQa):
         ) as cur:
             rows = await cur.fetchall()
         return [
-            AttendanceMark(
-                event=event,
-                room=str(room),
-                visitor=str(visitor),
-                source="hubs" if source == "hubs" else "web",
-                kind="leave" if kind == "leave" else "join",
-                at=datetime.fromtimestamp(float(at), UTC),
-            )
+            AttendanceMark.stored(event, str(room), str(visitor), str(source), str(kind), float(at))
             for room, visitor, source, kind, at in rows
         ]
 

@@ -26,7 +26,8 @@ import aiosqlite
 import orjson
 
 from hubs_bridge.core.qa import ModerationEntry, Question, question_from_dict, question_to_dict
-from hubs_bridge.errors import Conflict, NotFound, StoreUnavailable, ValidationFailed
+from hubs_bridge.core.qa import check_votable as qa_check_votable
+from hubs_bridge.errors import Conflict, NotFound, StoreUnavailable
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -36,8 +37,7 @@ def check_votable(question_id: str, question: Question | None) -> None:
     """Why a vote was not taken, if not because it was there already."""
     if question is None:
         raise NotFound(f"no question {question_id!r}", code="question_not_found")
-    if not question.visible:
-        raise ValidationFailed("only visible questions take votes", code="question_not_votable")
+    qa_check_votable(question)
 
 
 def _guarded(method: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, Coroutine[Any, Any, R]]:
