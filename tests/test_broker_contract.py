@@ -271,6 +271,29 @@ async def test_renewing_keeps_the_lead_past_its_first_ttl(broker: Broker) -> Non
     assert not await broker.lead("kirmes", "p2", ttl_s=0.3)
 
 
+# Shared values
+
+
+async def test_value_put_get_replace_and_per_key(broker: Broker) -> None:
+    assert await broker.value_get("job:kirmes") is None
+    await broker.value_put("job:kirmes", b'{"n": 1}', ttl_s=30)
+    await broker.value_put("job:other", b"x", ttl_s=30)
+    assert await broker.value_get("job:kirmes") == b'{"n": 1}'
+    await broker.value_put("job:kirmes", b'{"n": 2}', ttl_s=30)
+    assert await broker.value_get("job:kirmes") == b'{"n": 2}'
+    assert await broker.value_get("job:other") == b"x"
+
+
+async def test_value_expires(broker: Broker) -> None:
+    await broker.value_put("job:kirmes", b"soon gone", ttl_s=0.2)
+    deadline = time.monotonic() + 3
+    while await broker.value_get("job:kirmes") is not None:
+        assert time.monotonic() < deadline, "value did not expire"
+        await asyncio.sleep(0.05)
+    await broker.value_put("job:kirmes", b"back", ttl_s=30)
+    assert await broker.value_get("job:kirmes") == b"back"
+
+
 # Lifetime
 
 
@@ -304,6 +327,8 @@ async def test_two_processes_share_one_stream(redis_prefix: str) -> None:
         assert await a.lead("kirmes", "a", 5) and not await b.lead("kirmes", "b", 5)
         await a.presence_put("kirmes", [entry("s1")], 30)
         assert await b.presence_list("kirmes") == [entry("s1")]
+        await a.value_put("job:kirmes", b"running", 30)
+        assert await b.value_get("job:kirmes") == b"running"
     finally:
         await a.close()
         await b.close()

@@ -131,5 +131,14 @@ class Broker(Protocol):
         """Take or keep the lead of an event's periodic work for ``ttl_s``; ``True`` if
         ``owner`` leads now. One leader per event across all processes."""
 
+    # Small shared values (e.g. the status of a background job, readable from
+    # every process). Not durable: they go with a Redis that restarts empty.
+
+    async def value_put(self, key: str, value: bytes, ttl_s: float) -> None:
+        """Keep ``value`` under ``key`` for ``ttl_s``, replacing what was there."""
+
+    async def value_get(self, key: str) -> bytes | None:
+        """The value under ``key``, or ``None`` if there is none or it expired."""
+
 
 BrokerState = Literal["connected", "disconnected"]

@@ -56,6 +56,7 @@ class MemoryBroker:
         self._listener: FrameListener | None = None
         self._presence: dict[str, _Presence] = {}
         self._leads: dict[str, _Lead] = {}
+        self._values: dict[str, tuple[bytes, float]] = {}
 
     # Lifetime
 
@@ -165,3 +166,15 @@ class MemoryBroker:
             self._leads[event] = _Lead(owner, now + ttl_s)
             return True
         return False
+
+    async def value_put(self, key: str, value: bytes, ttl_s: float) -> None:
+        now = self._clock()
+        # Forget expired values on the way, so the dict holds only live ones.
+        self._values = {k: v for k, v in self._values.items() if v[1] > now}
+        self._values[key] = (value, now + ttl_s)
+
+    async def value_get(self, key: str) -> bytes | None:
+        held = self._values.get(key)
+        if held is None or held[1] <= self._clock():
+            return None
+        return held[0]

@@ -407,3 +407,13 @@ class RedisBroker:
 
     async def lead(self, event: str, owner: str, ttl_s: float) -> bool:
         return await self._call(self._lua.lead(self._keys(event), owner, ttl_s))
+
+    def _value_key(self, key: str) -> str:
+        return f"{self.prefix}:{{{key}}}:value"
+
+    async def value_put(self, key: str, value: bytes, ttl_s: float) -> None:
+        await self._call(self._r.set(self._value_key(key), value, px=lua.ttl_ms(ttl_s)))
+
+    async def value_get(self, key: str) -> bytes | None:
+        value = await self._call(self._r.get(self._value_key(key)))
+        return None if value is None else bytes(value)
