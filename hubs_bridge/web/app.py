@@ -39,6 +39,8 @@ from hubs_bridge.web.keys import (
     STORE,
 )
 from hubs_bridge.web.openapi import openapi_handler
+from hubs_bridge.web.pages import routes as pages
+from hubs_bridge.web.pages.security import security_headers
 from hubs_bridge.web.ws import ws_handler
 
 log = logging.getLogger("hubs_bridge.app")
@@ -79,7 +81,7 @@ async def create_app(settings: Settings) -> web.Application:
 
     app = web.Application(
         client_max_size=settings.limits.max_body_bytes,
-        middlewares=[access_log_middleware, error_middleware],
+        middlewares=[access_log_middleware, security_headers, error_middleware],
     )
     app[SETTINGS] = settings
     app[SCENES] = library
@@ -94,6 +96,7 @@ async def create_app(settings: Settings) -> web.Application:
     for module in API_MODULES:
         module.api.add_routes(app)
     scenes.add_routes(app)
+    pages.add_routes(app)
     app.router.add_get("/api/openapi.json", openapi_handler(operations()))
     app.router.add_get("/ws", ws_handler)
     app.router.add_get("/metrics", _metrics)
