@@ -416,4 +416,6 @@ class RedisBroker:
 
     async def value_get(self, key: str) -> bytes | None:
         value = await self._call(self._r.get(self._value_key(key)))
-        return None if value is None else bytes(value)
+        if value is None:
+            return None
+        return value.encode() if isinstance(value, str) else bytes(value)
