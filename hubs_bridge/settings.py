@@ -40,6 +40,11 @@ class HubsSettings(BaseModel):
     bot_name: str = Field(default="StadtLABOR", min_length=1, max_length=64)
     # Reticulum allows one room creation per second per IP.
     create_interval_s: float = Field(default=1.1, ge=0)
+    # How often one process looks for ended events whose rooms are still open.
+    close_interval_s: float = Field(default=30.0, gt=0)
+    # Redirects /go handed out count as arrivals in flight for this long
+    # (until the bridge sees the people in Hubs).
+    arrival_window_s: float = Field(default=30.0, ge=0)
 
     _url = field_validator("url", mode="before")(lambda v: _base_url(v))
 
