@@ -68,14 +68,11 @@ def _flatten(data: Mapping[str, object], prefix: str = "") -> list[tuple[str, ob
     return out
 
 
-def choose_lang(cookie: str | None, accept_language: str | None) -> Lang:
-    """The remembered choice first; German unless the browser prefers English."""
-    if cookie in LANGS:
-        return "de" if cookie == "de" else "en"
-    for part in (accept_language or "").split(","):
-        tag = part.split(";")[0].strip().lower()
-        if tag.startswith("de"):
-            return "de"
-        if tag.startswith("en"):
-            return "en"
-    return DEFAULT_LANG
+def choose_lang(cookie: str | None) -> Lang:
+    """German unless the person chose English with the switch (remembered in a cookie).
+
+    The browser's Accept-Language is deliberately not consulted: the pages are
+    German first, and a visitor on a borrowed or English-set device should see
+    the same page as everyone else in the room.
+    """
+    return "en" if cookie == "en" else DEFAULT_LANG

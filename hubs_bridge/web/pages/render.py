@@ -37,7 +37,7 @@ def json_block(value: object) -> Markup:
 
 
 def request_lang(request: web.Request) -> Lang:
-    return choose_lang(request.cookies.get(LANG_COOKIE), request.headers.get("Accept-Language"))
+    return choose_lang(request.cookies.get(LANG_COOKIE))
 
 
 def render_page(
@@ -80,5 +80,5 @@ def render_page(
         status=status,
         content_type="text/html",
         charset="utf-8",
-        headers={"Cache-Control": "no-store", "Vary": "Cookie, Accept-Language"},
+        headers={"Cache-Control": "no-store", "Vary": "Cookie"},
     )
