@@ -2,7 +2,7 @@
 // the connection indicator and the screen-reader announcer.
 //
 // Rule of the house: text from people (questions, names, announcements) only ever
-// becomes a Text node or textContent. Nothing here or in the pages assigns innerHTML.
+// becomes a Text node or textContent; no page ever parses a string as HTML.
 
 const TZ = "Europe/Berlin";
 const LANG_COOKIE = "hb_lang";
