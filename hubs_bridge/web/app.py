@@ -22,7 +22,16 @@ from hubs_bridge.scenes.library import load_library
 from hubs_bridge.seed import seed_events
 from hubs_bridge.settings import Settings
 from hubs_bridge.store import open_store
-from hubs_bridge.web import attendance, doors, events, health, questions, scenes, tokens
+from hubs_bridge.web import (
+    attendance,
+    charts,
+    doors,
+    events,
+    health,
+    questions,
+    scenes,
+    tokens,
+)
 from hubs_bridge.web.access_log import access_log_middleware
 from hubs_bridge.web.api import Operation
 from hubs_bridge.web.errors import error_middleware
@@ -45,7 +54,7 @@ from hubs_bridge.web.ws import ws_handler
 
 log = logging.getLogger("hubs_bridge.app")
 
-API_MODULES = (health, events, tokens, attendance, questions, doors)
+API_MODULES = (health, events, tokens, attendance, questions, doors, charts)
 
 
 def operations() -> list[Operation]:
