@@ -89,10 +89,21 @@ class RoomFields(_Model):
 
 
 class Room(RoomFields):
-    """A room of an event: one Hubs room (plus overflow twins) with one scene."""
+    """A room of an event: one Hubs room (plus overflow twins) with one scene.
+
+    ``twins`` are the overflow rooms provisioned on demand, in the order they
+    were made (the n-th is titled "<title> (n + 1)"). Closed twins stay listed
+    for the record; they count no more towards ``overflow_max_twins``.
+    """
 
     slug: Slug
     hubs: HubsRoomLink | None = None
+    twins: tuple[HubsRoomLink, ...] = ()
+
+    def hubs_links(self) -> list[HubsRoomLink]:
+        """Every open Hubs room of this room: its own first, then its open twins."""
+        own = [self.hubs] if self.hubs is not None and not self.hubs.closed else []
+        return own + [twin for twin in self.twins if not twin.closed]
 
 
 class RoomCreate(RoomFields):
