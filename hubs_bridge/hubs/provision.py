@@ -1,19 +1,24 @@
-"""Provisioning: one Hubs room per room of an event, over Reticulum's HTTP API (§5).
+"""Provisioning: one Hubs room per room of an event (PROTOCOL.md §5).
 
-``POST /api/v1/hubs`` creates a room whose scene is the library's
-content-addressed GLB URL. Reticulum allows one creation per second per
-address, so creations are spaced by ``hubs.create_interval_s`` and a 429 is
-retried after a growing wait. Each new room's link is stored right after its
-creation, so provisioning again creates nothing twice: rooms with an open link
-are skipped (``exists``). One room failing does not stop the others.
+Each room is created with its scene set to the library's content-addressed
+GLB URL, over ``POST /api/v1/hubs`` or, with an API token, the token GraphQL
+API (``rooms_api.py``). Creations are spaced by ``hubs.create_interval_s``
+because Reticulum allows one per second per address (a 429 is retried after a
+growing wait). Each new room's link is stored right after its creation, so
+provisioning again creates nothing twice: rooms with an open link are skipped
+(``exists``); a room whose link was closed gets a fresh Hubs room, because
+Hubs cannot reopen a closed one. One room failing does not stop the others.
+
+Overflow twins (``overflow.py``) are created here too (:func:`provision_twin`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
-from typing import Any, Literal
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Literal
 
 import aiohttp
 from pydantic import BaseModel
@@ -21,7 +26,9 @@ from pydantic import BaseModel
 from hubs_bridge.calendar_service import CalendarService
 from hubs_bridge.core.calendar import Event, HubsRoomLink, Room
 from hubs_bridge.core.event_commands import set_room_hubs_link
+from hubs_bridge.core.room_links import add_twin
 from hubs_bridge.errors import ConfigError
+from hubs_bridge.hubs.rooms_api import HubSpec, HubsRequestFailed, create_hub, new_session
 from hubs_bridge.scenes.library import SceneLibrary
 from hubs_bridge.settings import Settings
 from hubs_bridge.web.scenes import glb_url
@@ -30,9 +37,7 @@ log = logging.getLogger(__name__)
 
 RoomState = Literal["created", "exists", "failed"]
 Progress = Callable[[str, str, str], None]
-RATE_LIMIT_RETRIES = 4
-MAX_RETRY_AFTER_S = 30.0
-REQUEST_TIMEOUT_S = 15.0
+OnResult = Callable[["RoomResult"], Awaitable[None]]
 
 
 class RoomResult(BaseModel):
@@ -52,17 +57,13 @@ class ProvisionResults(BaseModel):
     rooms: list[RoomResult]
 
 
-class _RoomFailed(Exception):
-    """Creating one room failed; the message is for people."""
-
-
-def _hubs_url(settings: Settings) -> str:
+def hubs_url(settings: Settings) -> str:
     if settings.hubs.url is None:
         raise ConfigError("hubs.url", "no Hubs server is configured (HUBS_BRIDGE_HUBS__URL)")
     return settings.hubs.url
 
 
-def _public_url(settings: Settings) -> str:
+def public_url(settings: Settings) -> str:
     if settings.public_url is None:
         raise ConfigError(
             "public_url",
@@ -79,13 +80,17 @@ async def provision_event(
     *,
     progress: Progress | None,
     http: aiohttp.ClientSession | None = None,
+    on_result: OnResult | None = None,
 ) -> list[RoomResult]:
-    """Create the missing Hubs rooms of an event; one result per room, in event order."""
-    hubs_url = _hubs_url(settings)
-    public_url = _public_url(settings)
+    """Create the missing Hubs rooms of an event; one result per room, in event order.
+
+    ``progress`` (a line per room, for the command) and ``on_result`` (for
+    background jobs) hear of each room as soon as it is done.
+    """
+    hubs_url(settings)
+    public_url(settings)
     event = await calendar.get(event_slug)
-    own_session = http is None
-    session = http or aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S))
+    session = http or new_session()
     results: list[RoomResult] = []
     created_any = False
     try:
@@ -102,16 +107,23 @@ async def provision_event(
                 if created_any:
                     await asyncio.sleep(settings.hubs.create_interval_s)
                 created_any = True
-                result = await _provision_room(
-                    calendar, library, settings, session, hubs_url, public_url, event, room
-                )
+                result = await _provision_room(calendar, library, settings, session, event, room)
             results.append(result)
             if progress is not None:
                 progress(result.room, result.state, result.message)
+            if on_result is not None:
+                await on_result(result)
     finally:
-        if own_session:
+        if http is None:
             await session.close()
     return results
+
+
+def _spec(library: SceneLibrary, settings: Settings, name: str, room: Room) -> HubSpec:
+    scene = library.scenes.get(room.scene)
+    if scene is None:
+        raise HubsRequestFailed(f"scene {room.scene!r} is not in the library")
+    return HubSpec(name, glb_url(public_url(settings), scene), room.capacity)
 
 
 async def _provision_room(
@@ -119,81 +131,54 @@ async def _provision_room(
     library: SceneLibrary,
     settings: Settings,
     session: aiohttp.ClientSession,
-    hubs_url: str,
-    public_url: str,
     event: Event,
     room: Room,
 ) -> RoomResult:
-    scene = library.scenes.get(room.scene)
-    if scene is None:
-        return RoomResult(
-            room=room.slug, state="failed", message=f"scene {room.scene!r} is not in the library"
-        )
-    body = {
-        "hub": {
-            "name": f"{event.title} – {room.title}",
-            "default_environment_gltf_bundle_url": glb_url(public_url, scene),
-            "room_size": room.capacity,
-        }
-    }
     try:
-        hub_id, url = await _create_hub(session, hubs_url, body, settings.hubs.create_interval_s)
-    except _RoomFailed as exc:
+        spec = _spec(library, settings, f"{event.title} – {room.title}", room)
+        new = await create_hub(session, hubs_url(settings), settings.hubs, spec)
+    except HubsRequestFailed as exc:
         log.warning("provisioning %s/%s failed: %s", event.slug, room.slug, exc)
         return RoomResult(room=room.slug, state="failed", message=str(exc))
 
-    def store_link(current: Event, now: Any) -> Event:
-        link = HubsRoomLink(hub_id=hub_id, url=url, provisioned_at=now)
+    def store_link(current: Event, now: datetime) -> Event:
+        link = HubsRoomLink(hub_id=new.hub_id, url=new.url, provisioned_at=now)
         return set_room_hubs_link(current, room.slug, link, now=now)
 
     await calendar.change(event.slug, store_link)
-    log.info("provisioned %s/%s as Hubs room %s", event.slug, room.slug, hub_id)
+    log.info("provisioned %s/%s as Hubs room %s", event.slug, room.slug, new.hub_id)
     return RoomResult(
-        room=room.slug, state="created", message="Hubs room created", hub_id=hub_id, url=url
+        room=room.slug,
+        state="created",
+        message="Hubs room created",
+        hub_id=new.hub_id,
+        url=new.url,
     )
 
 
-async def _create_hub(
-    session: aiohttp.ClientSession, hubs_url: str, body: dict[str, Any], interval_s: float
-) -> tuple[str, str]:
-    """POST one room, retrying 429s; the new room's hub id and URL."""
-    endpoint = f"{hubs_url}/api/v1/hubs"
-    for attempt in range(RATE_LIMIT_RETRIES + 1):
-        try:
-            async with session.post(endpoint, json=body) as resp:
-                if resp.status == 429:
-                    if attempt == RATE_LIMIT_RETRIES:
-                        raise _RoomFailed(
-                            f"rate limited by the Hubs server (429) after {attempt + 1} tries"
-                        )
-                    await asyncio.sleep(_retry_wait(resp, interval_s, attempt))
-                    continue
-                if resp.status >= 300:
-                    detail = (await resp.text())[:200]
-                    raise _RoomFailed(
-                        f"the Hubs server refused with status {resp.status}: {detail}"
-                    )
-                try:
-                    data = await resp.json(content_type=None)
-                except ValueError:
-                    raise _RoomFailed("the Hubs server answered with something not JSON") from None
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise _RoomFailed(
-                f"the Hubs server at {hubs_url} is unreachable: {exc or type(exc).__name__}"
-            ) from None
-        hub_id = data.get("hub_id") if isinstance(data, dict) else None
-        url = data.get("url") if isinstance(data, dict) else None
-        if not isinstance(hub_id, str) or not hub_id or not isinstance(url, str) or not url:
-            raise _RoomFailed("the Hubs server's answer has no hub_id and url")
-        return hub_id, url
-    raise AssertionError("unreachable")
+def twin_name(event: Event, room: Room, number: int) -> str:
+    """``"<event> – <room title> (2)"``: the room's own name with the twin's number."""
+    return f"{event.title} – {room.title} ({number})"
 
 
-def _retry_wait(resp: aiohttp.ClientResponse, interval_s: float, attempt: int) -> float:
-    header = resp.headers.get("Retry-After")
-    if header is not None:
-        try:
-            return min(max(float(header), 0.0), MAX_RETRY_AFTER_S)
-        except ValueError:
-            pass
-    return float(min(max(interval_s, 0.05) * 2 ** (attempt + 1), MAX_RETRY_AFTER_S))
+async def provision_twin(
+    calendar: CalendarService,
+    library: SceneLibrary,
+    settings: Settings,
+    session: aiohttp.ClientSession,
+    event: Event,
+    room: Room,
+) -> HubsRoomLink:
+    """Create one more overflow twin of ``room`` (same scene and size) and store it.
+
+    The caller makes sure only one process does this at a time (``overflow.py``).
+    Raises :class:`HubsRequestFailed`.
+    """
+    spec = _spec(library, settings, twin_name(event, room, len(room.twins) + 2), room)
+    new = await create_hub(session, hubs_url(settings), settings.hubs, spec)
+    link = HubsRoomLink(hub_id=new.hub_id, url=new.url, provisioned_at=calendar.now())
+    await calendar.change(
+        event.slug, lambda current, now: add_twin(current, room.slug, link, now=now)
+    )
+    log.info("provisioned twin of %s/%s as Hubs room %s", event.slug, room.slug, new.hub_id)
+    return link

@@ -8,6 +8,7 @@
   entry mode deny silently (a closed room cannot be reopened).
 
 Authentication of ``POST``/``PATCH`` (bearer account tokens) is not simulated.
+The token GraphQL API (``/api/v2_alpha``) is in ``sim_graphql.py``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from hubs_bridge.hubs.sim_graphql import add_graphql_routes
 from hubs_bridge.hubs.sim_state import MAX_ROOM_SIZE, SimScene
 
 if TYPE_CHECKING:
@@ -147,3 +149,4 @@ def add_http_routes(app: web.Application, sim: HubsSimulator) -> None:
     app.router.add_post("/api/v1/hubs", _create)
     app.router.add_patch("/api/v1/hubs/{hub_id}", _patch)
     app.router.add_delete("/api/v1/hubs/{hub_id}", _delete)
+    add_graphql_routes(app)
