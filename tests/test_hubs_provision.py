@@ -55,12 +55,34 @@ class Harness:
     def url(self, path: str) -> str:
         return str(self.server.make_url(path))
 
-    async def provision(self, slug: str) -> list[dict[str, Any]]:
+    async def start(self, slug: str) -> dict[str, Any]:
         resp = await self.http.post(self.url(f"/api/events/{slug}/provision"), headers=AUTH)
-        assert resp.status == 200, await resp.text()
-        body = await resp.json()
+        assert resp.status == 202, await resp.text()
+        body: dict[str, Any] = await resp.json()
         assert body["event"] == slug
-        rooms: list[dict[str, Any]] = body["rooms"]
+        return body
+
+    async def job(self, slug: str) -> dict[str, Any]:
+        resp = await self.http.get(self.url(f"/api/events/{slug}/provision"), headers=AUTH)
+        assert resp.status == 200, await resp.text()
+        body: dict[str, Any] = await resp.json()
+        return body
+
+    async def finished(self, slug: str) -> dict[str, Any]:
+        """Wait for the event's latest job to end; its status."""
+        while True:
+            status = await self.job(slug)
+            if status["state"] != "running":
+                return status
+            await asyncio.sleep(0.02)
+
+    async def provision(self, slug: str) -> list[dict[str, Any]]:
+        """Start a job and wait for it: the per-room results."""
+        started = await self.start(slug)
+        status = await self.finished(slug)
+        assert status["job"] == started["job"]
+        assert status["done"] == status["total"] == len(status["rooms"])
+        rooms: list[dict[str, Any]] = status["rooms"]
         return rooms
 
     async def go(self, slug: str, room: str) -> aiohttp.ClientResponse:
@@ -68,22 +90,31 @@ class Harness:
 
 
 @asynccontextmanager
-async def harness(tmp_path: Path, hubs_url: str) -> AsyncIterator[Harness]:
+async def harness(
+    tmp_path: Path,
+    hubs_url: str,
+    *,
+    rooms: list[dict[str, Any]] | None = None,
+    extra: dict[str, Any] | None = None,
+    **hubs: Any,
+) -> AsyncIterator[Harness]:
+    """A hubs-bridge on the simulator with three events (open, later, past)."""
     settings = make_settings(
         tmp_path,
         staff_token=STAFF,
         public_url=PUBLIC,
-        hubs={"url": hubs_url, "create_interval_s": 0.05},
+        hubs={"url": hubs_url, "create_interval_s": 0.05, **hubs},
+        **(extra or {}),
     )
-    app = await create_app(settings)
-    server = TestServer(app)
+    server = TestServer(await create_app(settings))
     await server.start_server()
     try:
         async with aiohttp.ClientSession(timeout=TIMEOUT) as http:
             for slug, starts, ends in (OPEN, LATER, PAST):
-                resp = await http.post(
-                    server.make_url("/api/events"), json=_event(slug, starts, ends), headers=AUTH
-                )
+                event = _event(slug, starts, ends)
+                if rooms is not None:
+                    event["rooms"] = rooms
+                resp = await http.post(server.make_url("/api/events"), json=event, headers=AUTH)
                 assert resp.status == 201, await resp.text()
             yield Harness(server, http)
     finally:

@@ -28,6 +28,7 @@ from hubs_bridge.web import (
     doors,
     events,
     health,
+    hubs_services,
     questions,
     scenes,
     tokens,
@@ -113,6 +114,7 @@ async def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_backends_closed_at_exit)
     app.cleanup_ctx.append(_realtime)
     app.cleanup_ctx.append(_vote_flusher)
+    hubs_services.install(app)  # provisioning jobs, overflow twins, closing at the end
     if settings.hubs.url is not None:
         app[HUBS] = HubsBridge(
             settings.hubs,

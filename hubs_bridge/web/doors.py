@@ -1,10 +1,15 @@
-"""Doors: ``/go/{event}/{room}`` sends visitors into the Hubs room while the event is open.
+"""Doors: ``/go/{event}/{room}`` sends visitors into a Hubs room while the event is open.
 
-- ``GET /go/{event}/{room}``: 302 to the room's Hubs URL between doors-open and
-  the end; 409 ``doors_closed`` (with ``opens_at``) before, 410 ``event_ended``
-  after, 409 ``not_provisioned`` while the room has no open Hubs link.
-- ``POST /api/events/{event}/provision`` (staff): creates the missing Hubs rooms
-  and answers the per-room results.
+- ``GET /go/{event}/{room}``: 302 to a Hubs room between doors-open and the
+  end: the room's own, or, once it is full, its least full overflow twin,
+  made on demand (``hubs/overflow.py``). 409 ``doors_closed`` (with
+  ``opens_at``) before, 410 ``event_ended`` after, 409 ``not_provisioned``
+  while the room has no open Hubs link, 409 ``room_full`` when the room and
+  every twin it may have are full.
+- ``POST /api/events/{event}/provision`` (staff): starts provisioning in the
+  background (``hubs/jobs.py``) and answers 202 with the job's status; while
+  a job runs, it answers that job instead of starting another.
+- ``GET /api/events/{event}/provision`` (staff): the latest job's status.
 """
 
 from __future__ import annotations
@@ -15,12 +20,18 @@ from aiohttp import web
 
 from hubs_bridge.auth import Principal
 from hubs_bridge.errors import Conflict, NotFound
-from hubs_bridge.hubs.provision import ProvisionResults, provision_event
+from hubs_bridge.hubs.jobs import JobStatus
 from hubs_bridge.web.api import Api, json_response
-from hubs_bridge.web.keys import CALENDAR, SCENES, SETTINGS
+from hubs_bridge.web.hubs_services import DOORMAN, PROVISION_JOBS
+from hubs_bridge.web.keys import CALENDAR, SETTINGS
 
 api = Api()
 TAG = "doors"
+# German first, English second, as on every page; the page may show it as is.
+ROOM_FULL = (
+    "Dieser Raum ist voll, bitte versuche es gleich noch einmal. / "
+    "This room is full, please try again in a moment."
+)
 
 
 def _refusal(status: int, code: str, message: str, details: dict[str, Any]) -> web.Response:
@@ -30,7 +41,7 @@ def _refusal(status: int, code: str, message: str, details: dict[str, Any]) -> w
 @api.operation(
     "GET",
     "/go/{event}/{room}",
-    summary="Enter a room: redirect to its Hubs room while the doors are open",
+    summary="Enter a room: redirect to its Hubs room (or a twin) while the doors are open",
     tag=TAG,
     errors=(404, 409, 410),
 )
@@ -49,22 +60,16 @@ async def go(request: web.Request) -> web.StreamResponse:
         return _refusal(409, "doors_closed", "the doors are not open yet", times)
     if phase == "ended":
         return _refusal(410, "event_ended", "the event has ended", times)
-    if room.hubs is None or room.hubs.closed:
+    door = await request.app[DOORMAN].door(event, room.slug)
+    if door.kind == "full":
+        details = {**times, "capacity": door.capacity, "rooms": door.rooms}
+        return _refusal(409, "room_full", ROOM_FULL, details)
+    if door.link is None:
         return _refusal(409, "not_provisioned", "this room has no Hubs room yet", times)
-    raise web.HTTPFound(room.hubs.url, headers={"Cache-Control": "no-store"})
+    raise web.HTTPFound(door.link.url, headers={"Cache-Control": "no-store"})
 
 
-@api.operation(
-    "POST",
-    "/api/events/{event}/provision",
-    summary="Create the missing Hubs rooms of an event",
-    tag=TAG,
-    response=ProvisionResults,
-    auth="staff",
-    errors=(401, 403, 404, 409),
-)
-async def provision(request: web.Request, principal: Principal) -> ProvisionResults:
-    principal.require_staff()
+def _check_configured(request: web.Request) -> None:
     settings = request.app[SETTINGS]
     if settings.hubs.url is None:
         raise Conflict("no Hubs server is configured", code="hubs_not_configured")
@@ -73,8 +78,39 @@ async def provision(request: web.Request, principal: Principal) -> ProvisionResu
             "public_url must be set to give Hubs absolute scene URLs",
             code="public_url_not_configured",
         )
-    slug = request.match_info["event"]
-    results = await provision_event(
-        request.app[CALENDAR], request.app[SCENES], settings, slug, progress=None
-    )
-    return ProvisionResults(event=slug, rooms=results)
+
+
+@api.operation(
+    "POST",
+    "/api/events/{event}/provision",
+    summary="Start creating the missing Hubs rooms of an event (in the background)",
+    tag=TAG,
+    response=JobStatus,
+    status=202,
+    auth="staff",
+    errors=(401, 403, 404, 409),
+)
+async def start_provisioning(request: web.Request, principal: Principal) -> JobStatus:
+    principal.require_staff()
+    _check_configured(request)
+    event = await request.app[CALENDAR].get(request.match_info["event"])
+    status, _ = await request.app[PROVISION_JOBS].start(event.slug, len(event.rooms))
+    return status
+
+
+@api.operation(
+    "GET",
+    "/api/events/{event}/provision",
+    summary="The progress of the event's latest provisioning job",
+    tag=TAG,
+    response=JobStatus,
+    auth="staff",
+    errors=(401, 403, 404),
+)
+async def provisioning_status(request: web.Request, principal: Principal) -> JobStatus:
+    principal.require_staff()
+    event = await request.app[CALENDAR].get(request.match_info["event"])
+    status = await request.app[PROVISION_JOBS].status(event.slug)
+    if status is None:
+        raise NotFound("this event has not been provisioned yet", code="job_not_found")
+    return status

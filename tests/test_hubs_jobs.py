@@ -1,0 +1,87 @@
+"""Provisioning in the background: progress while it runs, one job at a time, any process."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import aiohttp
+from aiohttp.test_utils import TestServer
+
+from hubs_bridge.web.app import create_app
+from hubs_bridge.web.keys import SETTINGS
+from tests.conftest import REDIS_URL
+from tests.test_hubs_provision import AUTH, TIMEOUT, harness, simulator
+
+
+async def test_progress_while_running_and_a_second_post_joins_the_job(tmp_path: Path) -> None:
+    # Rooms are created 0.4 s apart, so the job is seen half done.
+    async with (
+        simulator(create_interval_s=0.0) as sim,
+        harness(tmp_path, sim.base_url, create_interval_s=0.4) as h,
+    ):
+        resp = await h.http.get(h.url("/api/events/open/provision"), headers=AUTH)
+        assert resp.status == 404 and (await resp.json())["code"] == "job_not_found"
+
+        started = await h.start("open")
+        assert started["state"] == "running"
+        assert (started["total"], started["done"], started["rooms"]) == (2, 0, [])
+        assert started["finished_at"] is None
+        again = await h.start("open")
+        assert again["job"] == started["job"]
+
+        seen: list[tuple[str, int]] = []
+        while (status := await h.job("open"))["state"] == "running":
+            seen.append((status["state"], status["done"]))
+            await asyncio.sleep(0.02)
+        assert ("running", 1) in seen
+        assert status["job"] == started["job"]
+        assert status["state"] == "done" and status["done"] == 2
+        assert [r["state"] for r in status["rooms"]] == ["created", "created"]
+        assert all(r["hub_id"] in sim.hubs and r["url"] for r in status["rooms"])
+        assert status["finished_at"] is not None and status["message"] == "2 of 2 rooms ready"
+        assert len(sim.hubs) == 2
+
+        third = await h.start("open")
+        assert third["job"] != started["job"]
+        final = await h.finished("open")
+        assert [r["state"] for r in final["rooms"]] == ["exists", "exists"]
+        assert len(sim.hubs) == 2
+
+
+async def test_a_failed_room_fails_the_job_with_a_clear_message(tmp_path: Path) -> None:
+    async with simulator(create_interval_s=60) as sim, harness(tmp_path, sim.base_url) as h:
+        rooms = await asyncio.wait_for(h.provision("open"), 15)
+        status = await h.job("open")
+        assert status["state"] == "failed"
+        assert status["message"] == "1 of 2 rooms ready; 1 failed"
+        assert [r["state"] for r in rooms] == ["created", "failed"]
+        assert "rate limited" in rooms[1]["message"]
+
+
+async def test_status_is_shared_by_two_processes(tmp_path: Path, redis_prefix: str) -> None:
+    shared = {"redis_url": REDIS_URL, "redis_prefix": redis_prefix}
+    async with (
+        simulator(create_interval_s=0.0) as sim,
+        harness(tmp_path, sim.base_url, extra=shared, create_interval_s=0.3) as h,
+    ):
+        other = TestServer(await create_app(h.server.app[SETTINGS]))
+        await other.start_server()
+        try:
+            async with aiohttp.ClientSession(timeout=TIMEOUT) as http:
+                started = await h.start("open")
+                resp = await http.post(other.make_url("/api/events/open/provision"), headers=AUTH)
+                assert resp.status == 202
+                assert (await resp.json())["job"] == started["job"]  # no second job
+                while True:
+                    resp = await http.get(
+                        other.make_url("/api/events/open/provision"), headers=AUTH
+                    )
+                    status = await resp.json()
+                    if status["state"] != "running":
+                        break
+                    await asyncio.sleep(0.02)
+                assert status["job"] == started["job"] and status["state"] == "done"
+                assert len(sim.hubs) == 2
+        finally:
+            await asyncio.wait_for(other.close(), 10)

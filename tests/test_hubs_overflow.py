@@ -1,0 +1,143 @@
+"""Overflow twins: /go into a twin once a room is full, twins made once and up to the limit."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from hubs_bridge.broker.base import PresenceEntry
+from hubs_bridge.core.calendar import HubsRoomLink, Room
+from hubs_bridge.core.overflow import choose, occupancy
+from hubs_bridge.core.room_links import close_links, open_hub_ids
+from hubs_bridge.web.keys import BROKER, CALENDAR
+from tests.test_hubs_provision import Harness, harness, simulator
+
+NOW = datetime(2026, 5, 1, tzinfo=UTC)
+
+
+def _room(**fields: Any) -> dict[str, Any]:
+    return {"slug": "saal", "title": "Saal", "scene": "foyer", "capacity": 2, **fields}
+
+
+def _person(n: int, where: str, hub: str | None = None) -> PresenceEntry:
+    details = (("presence", where),) + ((("hub", hub),) if hub else ())
+    return PresenceEntry(f"hubs:{n}", f"v{n}", "saal", source="hubs", details=details)
+
+
+async def _fill(h: Harness, *people: PresenceEntry) -> None:
+    await h.server.app[BROKER].presence_put("open", list(people), 60)
+
+
+async def _location(h: Harness) -> str:
+    resp = await h.go("open", "saal")
+    assert resp.status == 302, await resp.text()
+    return resp.headers["Location"]
+
+
+async def test_full_room_sends_to_one_twin_made_once(tmp_path: Path) -> None:
+    rooms = [_room(overflow_allowed=True, overflow_max_twins=1)]
+    async with (
+        simulator(create_interval_s=0.0) as sim,
+        harness(tmp_path, sim.base_url, rooms=rooms, arrival_window_s=0) as h,
+    ):
+        [own] = await h.provision("open")
+        assert await _location(h) == own["url"]
+        # Two people take the room (in it, entering); the lobby takes no place.
+        await _fill(h, _person(1, "room"), _person(2, "entering"), _person(3, "lobby"))
+
+        answers = await asyncio.gather(*(h.go("open", "saal") for _ in range(6)))
+        assert [a.status for a in answers] == [302] * 6
+        targets = {a.headers["Location"] for a in answers}
+        assert len(targets) == 1 and own["url"] not in targets
+        assert len(sim.hubs) == 2  # the room and one twin, however many asked at once
+        event = await h.server.app[CALENDAR].store.get_event("open")
+        assert event is not None
+        [twin] = event.rooms[0].twins
+        assert targets == {twin.url}
+        assert sim.hubs[twin.hub_id].name == "Digitale Kirmes – Saal (2)"
+        assert sim.hubs[twin.hub_id].scene_url == sim.hubs[own["hub_id"]].scene_url
+
+        # The twin fills up too; the limit is one twin: full.
+        await _fill(h, _person(4, "room", twin.hub_id), _person(5, "room", twin.hub_id))
+        resp = await h.go("open", "saal")
+        assert resp.status == 409
+        body = await resp.json()
+        assert body["code"] == "room_full" and "voll" in body["message"]
+        assert "full" in body["message"] and body["details"]["capacity"] == 2
+        assert len(sim.hubs) == 2
+
+        # Someone leaves the room: newcomers go there again.
+        await h.server.app[BROKER].presence_remove("open", ["hubs:1"])
+        assert await _location(h) == own["url"]
+
+
+async def test_arrivals_in_flight_count(tmp_path: Path) -> None:
+    rooms = [_room(overflow_allowed=True)]
+    async with (
+        simulator(create_interval_s=0.0) as sim,
+        harness(tmp_path, sim.base_url, rooms=rooms, arrival_window_s=30) as h,
+    ):
+        [own] = await h.provision("open")
+        # Nobody is seen in Hubs yet, but two were sent in: the third goes elsewhere.
+        assert [await _location(h) for _ in range(2)] == [own["url"]] * 2
+        third = await _location(h)
+        assert third != own["url"] and third.startswith(sim.base_url)
+        assert len(sim.hubs) == 2
+
+
+async def test_without_overflow_a_full_room_still_lets_people_try(tmp_path: Path) -> None:
+    async with (
+        simulator(create_interval_s=0.0) as sim,
+        harness(tmp_path, sim.base_url, rooms=[_room()], arrival_window_s=0) as h,
+    ):
+        [own] = await h.provision("open")
+        await _fill(h, _person(1, "room"), _person(2, "room"), _person(3, "room"))
+        assert await _location(h) == own["url"]
+        assert len(sim.hubs) == 1
+
+
+def _link(hub_id: str, closed: bool = False) -> HubsRoomLink:
+    return HubsRoomLink(
+        hub_id=hub_id, url=f"https://hubs/{hub_id}", provisioned_at=NOW, closed=closed
+    )
+
+
+def test_choice_rules() -> None:
+    room = Room.model_validate(
+        {
+            **_room(overflow_allowed=True, overflow_max_twins=2),
+            "hubs": _link("own"),
+            "twins": (_link("old", closed=True), _link("t1")),
+        }
+    )
+    assert [link.hub_id for link in room.hubs_links()] == ["own", "t1"]
+    assert choose(room, {}).link == _link("own")
+    assert choose(room, {"own": 2, "t1": 1}).link == _link("t1")
+    # The closed twin does not count towards the limit of two.
+    assert choose(room, {"own": 2, "t1": 2}).kind == "new_twin"
+    counts = occupancy(room, [_person(1, "room", "t1"), _person(2, "entering")], [])
+    assert counts == {"t1": 1, "own": 1}
+    closed = Room.model_validate({**room.model_dump(), "hubs": _link("own", closed=True)})
+    assert choose(closed, {}).kind == "not_provisioned"
+
+
+def test_close_links_closes_rooms_and_twins() -> None:
+    from hubs_bridge.core.calendar import Event
+
+    event = Event.model_validate(
+        {
+            "slug": "e",
+            "title": "E",
+            "starts_at": NOW,
+            "ends_at": NOW.replace(hour=3),
+            "created_at": NOW,
+            "updated_at": NOW,
+            "rooms": [{**_room(), "hubs": _link("own"), "twins": [_link("t1")]}],
+        }
+    )
+    assert open_hub_ids(event) == ["own", "t1"]
+    closed = close_links(event, {"own", "t1"}, now=NOW)
+    assert open_hub_ids(closed) == [] and closed.version == event.version + 1
+    assert closed.rooms[0].twins[0].closed
