@@ -20,6 +20,7 @@ from hubs_bridge.broker.base import Broker, StreamFrame
 from hubs_bridge.core import qa
 from hubs_bridge.metrics import Metrics
 from hubs_bridge.realtime.session import Session
+from hubs_bridge.realtime.watchers import FrameObserver, StreamWatchers
 from hubs_bridge.realtime.wire import text_frame
 
 log = logging.getLogger("hubs_bridge.hub")
@@ -192,6 +193,8 @@ class HubRegistry:
         self._load_state = load_state
         self._reset_handler = on_reset
         self.hubs: dict[str, EventHub] = {}
+        # Observers of streams besides the pages (the Hubs bridge): see watchers.py.
+        self.watchers = StreamWatchers()
         self._opening: dict[str, asyncio.Future[EventHub]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -232,12 +235,30 @@ class HubRegistry:
         finally:
             del self._opening[event]
 
+    async def watch(self, event: str, observer: FrameObserver) -> HubState:
+        """Call ``observer`` with every later frame of ``event``; the event's state as of now.
+
+        The event stays subscribed while it is watched, with or without pages.
+        """
+        self.watchers.add(event, observer)
+        try:
+            return (await self.hub_for(event)).state
+        except BaseException:
+            self.watchers.discard(event, observer)
+            raise
+
+    def unwatch(self, event: str, observer: FrameObserver) -> None:
+        self.watchers.discard(event, observer)
+
     # FrameListener
 
     def on_frame(self, event: str, frame: StreamFrame) -> None:
         hub = self.hubs.get(event)
         if hub is not None:
+            fresh = frame.epoch != hub.epoch or frame.seq > hub.seq
             hub.deliver(frame, self._metrics)
+            if fresh:
+                self.watchers.notify(event, frame)
 
     def on_reset(self, event: str, epoch: str, seq: int) -> None:
         hub = self.hubs.get(event)
@@ -281,7 +302,11 @@ class HubRegistry:
         """Unsubscribe events that have had no local session for a while."""
         now = time.monotonic()
         for event, hub in list(self.hubs.items()):
-            if hub.empty_since is not None and now - hub.empty_since > UNSUBSCRIBE_AFTER_S:
+            if (
+                hub.empty_since is not None
+                and now - hub.empty_since > UNSUBSCRIBE_AFTER_S
+                and not self.watchers.watched(event)
+            ):
                 del self.hubs[event]
                 await self._broker.unsubscribe(event)
 
