@@ -1,22 +1,26 @@
-"""The bridge service: Hubs rooms of open events into shared presence and Q&A.
+"""The bridge service: Hubs rooms of open events into shared presence and Q&A, and back.
 
 While an event is open (doors open .. end), the process that holds the
 event's Hubs lease (``broker.lead`` under a key of its own, so it never
 competes with the attendance leader) joins every room with a Hubs link that
 is not closed, as a quiet bot (:class:`~hubs_bridge.hubs.client.ReticulumClient`).
 
-- Presence: the people of a room become ``source="hubs"`` presence entries,
-  session ids hashed per event (``VisitorIds.record_hash``), no display names,
-  put again every ``ttl / 3`` while they stay. ``RoomLost`` marks the room's
+- Presence: the people of a room become ``source="hubs"`` presence entries
+  (:mod:`~hubs_bridge.hubs.presence_mirror`). ``RoomLost`` marks the room's
   counts stale (``AttendanceLeader.stale_rooms``); the next presence state
   clears the mark and brings the entries up to date.
-- Chat: lines starting with ``/frage `` or ``/question `` become questions
-  (``QaService.ask(source="hubs")``); every other line is ignored and kept
-  nowhere. Confirmations (and refusals) go back into the room chat at most
-  once per room every :data:`CHAT_INTERVAL_S`, coalesced into one message,
-  and only for rooms with ``chat_bridge`` on.
+- Chat in: ``/frage`` and ``/question`` lines become questions
+  (:mod:`~hubs_bridge.hubs.chat_in`); every other line is kept nowhere.
+- Chat out: confirmations of those questions, and what the event's stream
+  tells (a new pin, an answer, an announcement: :mod:`~hubs_bridge.hubs.notices`),
+  go through one paced queue per room (:mod:`~hubs_bridge.hubs.chat_out`),
+  only for rooms with ``chat_bridge`` on. The stream is watched through the
+  process's hub registry (:mod:`~hubs_bridge.realtime.watchers`) by the lease
+  holder only, so each notice is said once however many processes run.
+  When the event ends, each room gets a closing notice (whatever
+  ``chat_bridge`` says: it is no one's chat) before the bridge leaves it.
 
-The client calls :meth:`HubsBridge._on_event` synchronously from its task;
+The client and the registry call the bridge synchronously from their tasks;
 the bridge copies what it needs and queues it for one worker task, so the
 broker and the store see the room events in the order they happened.
 """
@@ -26,18 +30,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import hashlib
 import logging
 import secrets
-import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from hubs_bridge.broker.base import Broker, PresenceEntry
+from hubs_bridge.broker.base import Broker
 from hubs_bridge.core.calendar import Event
-from hubs_bridge.errors import ClientError, HubsBridgeError, RateLimited
+from hubs_bridge.errors import HubsBridgeError
+from hubs_bridge.hubs.chat_in import ChatQuestion, ask_from_chat, question_text
+from hubs_bridge.hubs.chat_out import CHAT_INTERVAL_S, ChatOutbox, refusal_text
 from hubs_bridge.hubs.client import NotJoined, ReticulumClient
 from hubs_bridge.hubs.client_events import (
     ChatReceived,
@@ -46,35 +50,27 @@ from hubs_bridge.hubs.client_events import (
     RoomFailed,
     RoomLost,
 )
+from hubs_bridge.hubs.notices import CLOSING, StreamNotices
 from hubs_bridge.hubs.presence import HubsPerson
+from hubs_bridge.hubs.presence_mirror import PresenceMirror
 from hubs_bridge.identity import VisitorIds
 from hubs_bridge.qa_service import QaService
+from hubs_bridge.realtime.watchers import EventStreams
 from hubs_bridge.settings import HubsSettings
 from hubs_bridge.store.base import Store
 
 log = logging.getLogger("hubs_bridge.hubs.bridge")
 
 SYNC_INTERVAL_S = 5.0
-CHAT_INTERVAL_S = 2.0
-QUESTION_PREFIXES = ("/frage ", "/question ")
 LEAD_PREFIX = "hubs-bridge:"  # the Hubs lease of an event, apart from the attendance lease
-SESSION_PREFIX = "hubs:"
+# Stream frames that can call for a notice; the others (attendance every second) are not queued.
+NOTICE_FRAMES = frozenset({"question", "announcement"})
 
 
 @dataclass(frozen=True, slots=True)
 class RoomRef:
     event: str
     room: str
-
-
-@dataclass(slots=True)
-class _Replies:
-    """What one room's chat still has to be told, and when it last was."""
-
-    accepted: int = 0
-    refused: list[str] = field(default_factory=list)
-    last_sent: float = float("-inf")
-    task: asyncio.Task[None] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,49 +80,12 @@ class _Presence:
 
 
 @dataclass(frozen=True, slots=True)
-class _Question:
-    hub_sid: str
-    session_id: str
-    display_name: str | None
-    body: str
-    text: str
-    number: int
+class _Frame:
+    event: str
+    body: Mapping[str, Any]
 
 
-def question_text(body: str) -> str | None:
-    """The question in a chat line starting with ``/frage `` or ``/question ``, else ``None``."""
-    lowered = body.lower()
-    for prefix in QUESTION_PREFIXES:
-        if lowered.startswith(prefix):
-            text = body[len(prefix) :].strip()
-            return text or None
-    return None
-
-
-def reply_text(accepted: int, refused: list[str]) -> str:
-    """One coalesced confirmation, German then English."""
-    parts: list[str] = []
-    if accepted == 1:
-        parts.append("Danke! Deine Frage ist angekommen. / Thanks! Your question was received.")
-    elif accepted > 1:
-        parts.append(
-            f"Danke! {accepted} Fragen sind angekommen. / Thanks! {accepted} questions received."
-        )
-    if refused:
-        parts.append(refused[-1] if len(refused) == 1 else f"{refused[-1]} (x{len(refused)})")
-    return " ".join(parts)
-
-
-def refusal_text(exc: ClientError) -> str:
-    if isinstance(exc, RateLimited):
-        return (
-            "Bitte etwas langsamer, die Frage wurde nicht angenommen. / "
-            "Please slow down, the question was not accepted."
-        )
-    return (
-        f"Die Frage wurde nicht angenommen ({exc.code}). / "
-        f"The question was not accepted ({exc.code})."
-    )
+_Work = _Presence | ChatQuestion | RoomLost | RoomFailed | _Frame
 
 
 class HubsBridge:
@@ -143,22 +102,22 @@ class HubsBridge:
         stale_rooms: dict[str, set[str]],
         presence_ttl_s: float,
         now: Callable[[], datetime],
+        streams: EventStreams | None = None,
         sync_interval_s: float = SYNC_INTERVAL_S,
         chat_interval_s: float = CHAT_INTERVAL_S,
         client_options: Mapping[str, Any] | None = None,
     ) -> None:
         if settings.url is None:
             raise ValueError("the Hubs bridge needs settings.hubs.url")
-        self._settings = settings
         self._store = store
         self._broker = broker
         self._ids = ids
         self._qa = qa
+        self._streams = streams
         self.stale_rooms = stale_rooms
         self._ttl = presence_ttl_s
         self._now = now
         self._sync_interval = sync_interval_s
-        self._chat_interval = chat_interval_s
         self.owner = "hubs-bridge-" + secrets.token_hex(8)
         key = settings.bot_access_key
         self.client = ReticulumClient(
@@ -170,11 +129,12 @@ class HubsBridge:
         )
         self.rooms: dict[str, RoomRef] = {}  # hub_id -> (event, room) being bridged
         self._failed: set[str] = set()
-        self._entries: dict[str, dict[str, PresenceEntry]] = {}  # hub_id -> session -> entry
         self._events: dict[str, Event] = {}
+        self._notices: dict[str, StreamNotices] = {}  # events whose stream is watched
         self._chat_numbers: dict[str, int] = {}
-        self._replies: dict[str, _Replies] = {}
-        self._queue: asyncio.Queue[_Presence | _Question | RoomLost | RoomFailed] = asyncio.Queue()
+        self._mirror = PresenceMirror(broker, ids, presence_ttl_s)
+        self._outbox = ChatOutbox(self._send_chat, interval_s=chat_interval_s)
+        self._queue: asyncio.Queue[_Work] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
         self._sync_lock = asyncio.Lock()
 
@@ -189,17 +149,18 @@ class HubsBridge:
                 self._every(self._sync_interval, self.sync), name="hubs bridge sync"
             ),
             asyncio.create_task(
-                self._every(self._ttl / 3, self.refresh), name="hubs bridge refresh"
+                self._every(self._ttl / 3, self._mirror.refresh), name="hubs bridge refresh"
             ),
         ]
 
     async def close(self) -> None:
-        tasks = self._tasks + [r.task for r in self._replies.values() if r.task is not None]
-        self._tasks = []
+        tasks, self._tasks = self._tasks, []
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self._outbox.close()
         await self.client.close()
+        self._unwatch(set(self._notices))
         for hub_sid in list(self.rooms):
             await self._safely(functools.partial(self._forget, hub_sid))
 
@@ -225,24 +186,30 @@ class HubsBridge:
             now = self._now()
             wanted: dict[str, RoomRef] = {}
             events: dict[str, Event] = {}
+            ended: set[str] = set()
             for event in await self._store.list_events():
-                if event.phase(now) != "open":
+                phase = event.phase(now)
+                if phase == "ended":
+                    ended.add(event.slug)
+                if phase != "open":
                     continue
-                linked = [r for r in event.rooms if r.hubs is not None and not r.hubs.closed]
+                # A room's own Hubs room and its open overflow twins, bridged alike.
+                linked = [(room, link) for room in event.rooms for link in room.hubs_links()]
                 if not linked:
                     continue
                 ttl = max(3 * self._sync_interval, 2.0)
                 if not await self._broker.lead(LEAD_PREFIX + event.slug, self.owner, ttl):
                     continue
                 events[event.slug] = event
-                for room in linked:
-                    assert room.hubs is not None
-                    wanted[room.hubs.hub_id] = RoomRef(event.slug, room.slug)
+                for room, link in linked:
+                    wanted[link.hub_id] = RoomRef(event.slug, room.slug)
             self._events = events
-            for hub_sid, ref in list(self.rooms.items()):
-                if wanted.get(hub_sid) != ref:
-                    self.client.leave_room(hub_sid)
-                    await self._forget(hub_sid)
+            await self._watch(events)
+            leaving = [h for h, ref in self.rooms.items() if wanted.get(h) != ref]
+            await self._say_goodbye([h for h in leaving if self.rooms[h].event in ended])
+            for hub_sid in leaving:
+                self.client.leave_room(hub_sid)
+                await self._forget(hub_sid)
             self._failed &= set(wanted)  # a link removed and set again is tried again
             for hub_sid, ref in wanted.items():
                 if hub_sid in self._failed or hub_sid in self.rooms:
@@ -250,19 +217,20 @@ class HubsBridge:
                 self.rooms[hub_sid] = ref
                 self.client.join_room(hub_sid)
 
+    async def _say_goodbye(self, hub_sids: list[str]) -> None:
+        """The closing notice in each room, sent (at its turn in the queue) before leaving."""
+        for hub_sid in hub_sids:
+            self._outbox.post(hub_sid, CLOSING)
+        await asyncio.gather(*(self._outbox.flush(h) for h in hub_sids))
+
     async def _forget(self, hub_sid: str) -> None:
-        """Stop bridging a room: its entries leave presence, its stale mark goes."""
+        """Stop bridging a room: its entries leave presence, its stale mark and queue go."""
         ref = self.rooms.pop(hub_sid, None)
-        entries = self._entries.pop(hub_sid, {})
-        replies = self._replies.pop(hub_sid, None)
-        if replies is not None and replies.task is not None:
-            replies.task.cancel()
+        self._outbox.forget(hub_sid)
         self._chat_numbers.pop(hub_sid, None)
-        if ref is None:
-            return
-        self._set_stale(ref, False)
-        if entries:
-            await self._broker.presence_remove(ref.event, list(entries))
+        if ref is not None:
+            self._set_stale(ref, False)
+        await self._mirror.forget(hub_sid)
 
     def _set_stale(self, ref: RoomRef, stale: bool) -> None:
         rooms = self.stale_rooms.setdefault(ref.event, set())
@@ -272,6 +240,73 @@ class HubsBridge:
             rooms.discard(ref.room)
             if not rooms:
                 self.stale_rooms.pop(ref.event, None)
+
+    # --- the events' streams ------------------------------------------------
+
+    async def _watch(self, events: Mapping[str, Event]) -> None:
+        """Watch the streams of the events led here, and only those."""
+        self._unwatch(set(self._notices) - set(events))
+        if self._streams is None:
+            return
+        for slug in events:
+            if slug in self._notices:
+                continue
+            # In place before watching: frames that come while the state loads
+            # are told, and the baseline then skips what they already told.
+            notices = self._notices[slug] = StreamNotices()
+            try:
+                state = await self._streams.watch(slug, self._on_frame)
+            except HubsBridgeError as exc:
+                del self._notices[slug]
+                log.warning("stream of %s not watched yet: %s", slug, exc)
+                continue
+            notices.baseline(state.questions.values(), state.announcements)
+
+    def _unwatch(self, slugs: set[str]) -> None:
+        for slug in slugs:
+            self._notices.pop(slug, None)
+            if self._streams is not None:
+                self._streams.unwatch(slug, self._on_frame)
+
+    def _on_frame(self, event: str, body: Mapping[str, Any]) -> None:
+        if body.get("type") in NOTICE_FRAMES:
+            self._queue.put_nowait(_Frame(event, body))
+
+    def _tell(self, item: _Frame) -> None:
+        notices = self._notices.get(item.event)
+        event = self._events.get(item.event)
+        if notices is None or event is None:
+            return  # no longer led here
+        for notice in notices.on_frame(item.body):
+            for hub_sid, ref in self.rooms.items():
+                if ref.event != item.event:
+                    continue
+                if notice.rooms is not None and ref.room not in notice.rooms:
+                    continue
+                room = event.room(ref.room)
+                if room is not None and room.chat_bridge:  # off: a privacy switch
+                    self._outbox.post(hub_sid, notice.text)
+
+    # --- chat out -----------------------------------------------------------
+
+    def say(self, event_slug: str, room_slug: str, text: str) -> bool:
+        """Queue ``text`` for the room's chat; ``False`` unless this process bridges the room.
+
+        It goes through the room's paced queue like every notice. ``chat_bridge``
+        is not checked here: the caller says things (a closing notice) that
+        every room needs to hear.
+        """
+        wanted = RoomRef(event_slug, room_slug)
+        hub_sids = [h for h, ref in self.rooms.items() if ref == wanted]
+        for hub_sid in hub_sids:
+            self._outbox.post(hub_sid, text)
+        return bool(hub_sids)
+
+    def _send_chat(self, hub_sid: str, body: str) -> None:
+        with contextlib.suppress(NotJoined):
+            self.client.send_chat(hub_sid, body)
+            return
+        log.info("chat message for hubs room %s dropped: not joined", hub_sid)
 
     # --- events from the client (synchronous, in its task) --------------------
 
@@ -287,7 +322,7 @@ class HubsBridge:
             number = self._chat_numbers.get(event.hub_sid, 0) + 1
             self._chat_numbers[event.hub_sid] = number
             self._queue.put_nowait(
-                _Question(
+                ChatQuestion(
                     event.hub_sid, event.session_id, event.display_name, event.body, text, number
                 )
             )
@@ -297,12 +332,16 @@ class HubsBridge:
             item = await self._queue.get()
             await self._safely(functools.partial(self._handle, item))
 
-    async def _handle(self, item: _Presence | _Question | RoomLost | RoomFailed) -> None:
+    async def _handle(self, item: _Work) -> None:
+        if isinstance(item, _Frame):
+            self._tell(item)
+            return
         ref = self.rooms.get(item.hub_sid)
         if ref is None:
             return  # left meanwhile
         if isinstance(item, _Presence):
-            await self._presence(item.hub_sid, ref, item.people)
+            await self._mirror.update(item.hub_sid, ref.event, ref.room, item.people)
+            self._set_stale(ref, False)
         elif isinstance(item, RoomLost):
             self._set_stale(ref, True)
         elif isinstance(item, RoomFailed):
@@ -319,90 +358,15 @@ class HubsBridge:
         else:
             await self._question(ref, item)
 
-    # --- presence -----------------------------------------------------------
-
-    def _entry(self, event: str, room: str, person: HubsPerson) -> PresenceEntry:
-        hashed = self._ids.record_hash(event, person.session_id)
-        return PresenceEntry(
-            session=SESSION_PREFIX + hashed,
-            visitor=hashed,
-            room=room,
-            source="hubs",
-            details=(
-                ("presence", person.where),
-                ("device", person.device),
-                ("hand_raised", "1" if person.hand_raised else "0"),
-            ),
-        )
-
-    async def _presence(self, hub_sid: str, ref: RoomRef, people: tuple[HubsPerson, ...]) -> None:
-        entries = {e.session: e for e in (self._entry(ref.event, ref.room, p) for p in people)}
-        before = self._entries.get(hub_sid, {})
-        gone = [session for session in before if session not in entries]
-        self._entries[hub_sid] = entries
-        if entries:
-            await self._broker.presence_put(ref.event, list(entries.values()), self._ttl)
-        if gone:
-            await self._broker.presence_remove(ref.event, gone)
-        self._set_stale(ref, False)
-
-    async def refresh(self) -> None:
-        """Put every entry again so that people who stay do not expire."""
-        by_event: dict[str, list[PresenceEntry]] = {}
-        for hub_sid, entries in self._entries.items():
-            ref = self.rooms.get(hub_sid)
-            if ref is not None:
-                by_event.setdefault(ref.event, []).extend(entries.values())
-        for event, batch in by_event.items():
-            if batch:
-                await self._broker.presence_put(event, batch, self._ttl)
-
-    # --- questions from the chat ----------------------------------------------
-
-    async def _question(self, ref: RoomRef, item: _Question) -> None:
+    async def _question(self, ref: RoomRef, item: ChatQuestion) -> None:
         event = self._events.get(ref.event)
         if event is None:
             return
+        refusal = await ask_from_chat(self._qa, self._ids, event, ref.room, item)
+        if refusal is not None:
+            log.info("question from hubs room %s refused: %s", item.hub_sid, refusal.code)
         room = event.room(ref.room)
-        digest = hashlib.sha256(
-            f"{item.hub_sid}\n{item.session_id}\n{item.number}\n{item.body}".encode()
-        ).hexdigest()
-        try:
-            await self._qa.ask(
-                event=event,
-                visitor=self._ids.record_hash(event.slug, item.session_id),
-                text=item.text,
-                client_msg_id="hubs-" + digest[:32],
-                room=ref.room,
-                name=item.display_name,
-                source="hubs",
-            )
-        except ClientError as exc:
-            log.info("question from hubs room %s refused: %s", item.hub_sid, exc.code)
-            if room is not None and room.chat_bridge:
-                self._reply(item.hub_sid, refused=refusal_text(exc))
-            return
         if room is not None and room.chat_bridge:
-            self._reply(item.hub_sid)
-
-    def _reply(self, hub_sid: str, *, refused: str | None = None) -> None:
-        replies = self._replies.setdefault(hub_sid, _Replies())
-        if refused is None:
-            replies.accepted += 1
-        else:
-            replies.refused.append(refused)
-        if replies.task is None or replies.task.done():
-            replies.task = asyncio.create_task(self._send_reply(hub_sid, replies))
-
-    async def _send_reply(self, hub_sid: str, replies: _Replies) -> None:
-        delay = replies.last_sent + self._chat_interval - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        body = reply_text(replies.accepted, replies.refused)
-        replies.accepted = 0
-        replies.refused = []
-        replies.last_sent = time.monotonic()
-        with contextlib.suppress(NotJoined):
-            self.client.send_chat(hub_sid, body)
-            return
-        log.info("confirmation for hubs room %s dropped: not joined", hub_sid)
+            self._outbox.confirm(
+                item.hub_sid, refused=None if refusal is None else refusal_text(refusal)
+            )

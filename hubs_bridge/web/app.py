@@ -125,6 +125,7 @@ async def create_app(settings: Settings) -> web.Application:
             stale_rooms=realtime.leader.stale_rooms,
             presence_ttl_s=settings.realtime.presence_ttl_s,
             now=calendar.now,
+            streams=realtime.registry,
         )
         app.cleanup_ctx.append(_hubs_bridge)
     app.on_cleanup.append(lambda _app: close_limiter())

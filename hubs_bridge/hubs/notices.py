@@ -1,0 +1,133 @@
+"""What an event's stream means for the chat of its Hubs rooms. Pure: frames in, notices out.
+
+Three things are told in the rooms (issue 5): the pinned question when it
+changes, that a question was answered (with the written answer), and
+announcements. :class:`StreamNotices` follows one event's ``question`` and
+``announcement`` frames and remembers what it has already told, so a pin is
+told once per change (votes, edits or a republished record of the pinned
+question tell nothing new) and an announcement once. It starts from the
+state the stream stood at (:meth:`StreamNotices.baseline`), which it tells
+nothing about: a process taking over an event's rooms does not repeat what
+its predecessor already said.
+
+Question texts in frames are plain text, as is the Hubs chat; line breaks are
+folded so that one notice stays one line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from hubs_bridge.core import qa
+
+PINNED = "📌 Angepinnte Frage / Pinned question: "
+ANSWERED = "✅ Beantwortet / Answered: "
+ANSWER = " — Antwort/Answer: "
+ANNOUNCEMENT = "📣 Durchsage / Announcement: "
+CLOSING = (
+    "Die Veranstaltung ist beendet. Danke fürs Kommen! / The event has ended. Thanks for coming!"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A text for the chat of ``rooms`` (room slugs), or of every room when ``None``."""
+
+    rooms: tuple[str, ...] | None
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Seen:
+    version: int
+    answered: bool
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def pinned_text(question: qa.Question) -> str:
+    return PINNED + one_line(question.text)
+
+
+def answered_text(question: qa.Question) -> str:
+    text = ANSWERED + one_line(question.text)
+    if question.answered == "written" and question.answer:
+        text += ANSWER + one_line(question.answer)
+    return text
+
+
+def announcement_text(text: str) -> str:
+    return ANNOUNCEMENT + one_line(text)
+
+
+def _rooms_of(question: qa.Question) -> tuple[str, ...] | None:
+    # A question asked to the whole event is pinned (and answered) for every room.
+    return None if question.room is None else (question.room,)
+
+
+class StreamNotices:
+    """Notices for one event's rooms, from the frames of its stream."""
+
+    def __init__(self) -> None:
+        self._questions: dict[str, _Seen] = {}
+        self._pinned: dict[str, str] = {}  # pin slot (room, or "" for the event) -> question id
+        self._announced: set[str] = set()
+
+    def baseline(
+        self, questions: Iterable[qa.Question], announcements: Iterable[Mapping[str, Any]]
+    ) -> None:
+        """Take the stream's state as told already (records newer than it stay as they are)."""
+        for question in questions:
+            known = self._questions.get(question.id)
+            if known is not None and known.version >= question.version:
+                continue
+            self._remember(question)
+            if question.pinned and question.visible:
+                self._pinned[question.slot] = question.id
+            elif self._pinned.get(question.slot) == question.id:
+                del self._pinned[question.slot]
+        self._announced.update(str(a.get("id")) for a in announcements)
+
+    def on_frame(self, body: Mapping[str, Any]) -> list[Notice]:
+        """The notices one stream frame calls for (most frames call for none)."""
+        kind = body.get("type")
+        if kind == "question" and isinstance(body.get("record"), Mapping):
+            return self._question(qa.question_from_dict(body["record"]))
+        if kind == "announcement" and isinstance(body.get("announcement"), Mapping):
+            return self._announcement(body["announcement"])
+        return []
+
+    def _remember(self, question: qa.Question) -> None:
+        self._questions[question.id] = _Seen(question.version, question.answered is not None)
+
+    def _question(self, question: qa.Question) -> list[Notice]:
+        known = self._questions.get(question.id)
+        if known is not None and known.version >= question.version:
+            return []  # a republished or late record: nothing new
+        self._remember(question)
+        notices: list[Notice] = []
+        slot = question.slot
+        if question.pinned and question.visible:
+            if self._pinned.get(slot) != question.id:
+                self._pinned[slot] = question.id
+                notices.append(Notice(_rooms_of(question), pinned_text(question)))
+        elif self._pinned.get(slot) == question.id:
+            del self._pinned[slot]  # unpinned: pinning it again is a change worth telling
+        newly_answered = question.answered is not None and (known is None or not known.answered)
+        if newly_answered and question.visible:
+            notices.append(Notice(_rooms_of(question), answered_text(question)))
+        return notices
+
+    def _announcement(self, announcement: Mapping[str, Any]) -> list[Notice]:
+        key = str(announcement.get("id"))
+        text = str(announcement.get("text") or "")
+        if key in self._announced or not text.strip():
+            return []
+        self._announced.add(key)
+        rooms = announcement.get("rooms")
+        targets = tuple(str(r) for r in rooms) if rooms else None
+        return [Notice(targets, announcement_text(text))]
