@@ -198,3 +198,45 @@ async def live(request: web.Request) -> LiveCounts:
     )
     cache[slug] = (time.monotonic(), result)
     return result
+
+
+class RaisedHand(BaseModel):
+    room: str
+    name: str | None
+    device: str  # "desktop", "mobile" or "vr"
+    where: str  # "room", "lobby" or "entering"
+
+
+class RaisedHands(BaseModel):
+    event: str
+    hands: list[RaisedHand]
+
+
+@api.operation(
+    "GET",
+    "/api/events/{event}/hands",
+    summary="Raised hands in the event's Hubs rooms, by room then name (moderator console)",
+    tag=TAG,
+    response=RaisedHands,
+    auth="moderator",
+    errors=(404, 503),
+)
+async def hands(request: web.Request, principal: Principal) -> RaisedHands:
+    event = await _event_for(request, principal)
+    # Shared presence, so every process answers alike whichever one bridges the rooms.
+    # Unlike the public counts, a moderator is told (503) when the broker is away.
+    entries = await request.app[BROKER].presence_list(event.slug)
+    raised = [
+        RaisedHand(
+            room=entry.room,
+            name=entry.name,
+            device=details.get("device", "desktop"),
+            where=details.get("presence", "room"),
+        )
+        for entry in entries
+        if entry.source == "hubs" and entry.room is not None
+        for details in (dict(entry.details),)
+        if details.get("hand_raised") == "1"
+    ]
+    raised.sort(key=lambda h: (h.room, h.name is None, (h.name or "").casefold()))
+    return RaisedHands(event=event.slug, hands=raised)
