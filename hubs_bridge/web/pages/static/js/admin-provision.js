@@ -1,0 +1,118 @@
+// Provisioning an event's rooms on the Hubs server: start the job, poll its status every
+// second while it runs, show a <progress> with a text equivalent and a per-room table.
+
+import { clear, el, errorText, t } from "./common.js";
+import { selectedEvent, reloadEvents, staff } from "./admin-state.js";
+
+const button = document.getElementById("provision-start");
+const errorBox = document.getElementById("provision-error");
+const statusBox = document.getElementById("provision-status");
+const progress = document.getElementById("provision-progress");
+const text = document.getElementById("provision-text");
+const tbody = document.querySelector("#provision-results tbody");
+let timer = null;
+let last = null; // the last status shown, re-rendered on a language change
+let polling = null; // slug of the event being polled
+
+export function stopProvision() {
+  clearTimeout(timer);
+  timer = null;
+  polling = null;
+  last = null;
+  statusBox.hidden = true;
+  errorBox.hidden = true;
+}
+
+function showError(err) {
+  errorBox.textContent = errorText(err);
+  errorBox.hidden = false;
+}
+
+// Old and new answers alike: a job status, or plain {event, rooms} results.
+function normalise(status) {
+  const rooms = status.rooms || [];
+  const total = status.total ?? rooms.length;
+  return {
+    state: status.state || "done",
+    total,
+    done: status.done ?? rooms.length,
+    rooms,
+    message: status.message || null,
+  };
+}
+
+export function renderStatus(status = last) {
+  if (!status) return;
+  last = status;
+  const s = normalise(status);
+  statusBox.hidden = false;
+  progress.max = Math.max(1, s.total);
+  progress.value = Math.min(s.done, progress.max);
+  const count = t("admin.provision.count", { done: s.done, total: s.total });
+  const summary = s.state === "running" ? t("admin.provision.running") : s.state === "failed" ? t("admin.provision.failed") : t("admin.provision.done");
+  progress.setAttribute("aria-valuetext", count);
+  text.textContent = `${count}. ${summary}${s.message ? ` (${s.message})` : ""}`;
+  clear(tbody);
+  for (const room of s.rooms) {
+    const stateKey = `admin.provision.state.${room.state}`;
+    const badge = room.state === "failed" ? "badge-danger" : room.state === "created" ? "badge-ok" : "badge-info";
+    tbody.append(
+      el(
+        "tr",
+        { dataset: { room: room.room } },
+        el("td", {}, room.room),
+        el("td", {}, el("span", { class: `badge ${badge}` }, t(stateKey) === stateKey ? room.state : t(stateKey))),
+        el("td", { class: "user-text" }, room.message || ""),
+        el("td", {}, room.url ? el("a", { href: room.url, target: "_blank", rel: "noopener", "aria-label": t("admin.provision.open_room", { room: room.room }) }, room.hub_id || room.url) : ""),
+      ),
+    );
+  }
+}
+
+async function poll(slug) {
+  if (polling !== slug) return;
+  try {
+    const status = await staff("GET", `/api/events/${encodeURIComponent(slug)}/provision`);
+    if (polling !== slug) return;
+    renderStatus(status);
+    if (status.state === "running") {
+      timer = setTimeout(() => poll(slug), 1000);
+      return;
+    }
+    await reloadEvents();
+  } catch (err) {
+    if (polling !== slug) return;
+    if (err.status === 404 || err.status === 405) {
+      // No status route (yet): what the start answered is all there is.
+      text.textContent = `${text.textContent} ${t("admin.provision.no_status")}`;
+    } else {
+      showError(err);
+    }
+  }
+  polling = null;
+  button.disabled = false;
+}
+
+async function start() {
+  const event = selectedEvent();
+  if (!event) return;
+  stopProvision();
+  button.disabled = true;
+  try {
+    const status = await staff("POST", `/api/events/${encodeURIComponent(event.slug)}/provision`);
+    renderStatus(status);
+    if (status && status.state === "running") {
+      polling = event.slug;
+      timer = setTimeout(() => poll(event.slug), 1000);
+      return;
+    }
+    await reloadEvents();
+  } catch (err) {
+    showError(err);
+  }
+  button.disabled = false;
+}
+
+export function setupProvision() {
+  button.addEventListener("click", start);
+}

@@ -1,0 +1,209 @@
+"""The staff dashboard /admin: sign in, events and rooms, scenes, provisioning, attendance."""
+
+from __future__ import annotations
+
+import secrets
+import urllib.error
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import (
+    STAFF,
+    assert_accessible,
+    call,
+    moderator_token,
+    new_page,
+    screenshot,
+)
+from tests.server_process import ServerProcess
+
+
+def signed_in(browser: Any, server: ServerProcess, **options: Any) -> Any:
+    page = new_page(browser, **options)
+    page.goto(server.url + "/admin")
+    page.locator("#signin-token").fill(STAFF)
+    page.locator("#signin-submit").click()
+    page.locator("#dashboard").wait_for()
+    return page
+
+
+def open_event(page: Any, slug: str) -> None:
+    page.locator(f'li[data-event="{slug}"] .event-open').click()
+    page.locator("#event-detail").wait_for()
+
+
+def test_sign_in_refuses_bad_and_moderator_tokens(
+    browser: Any, server: ServerProcess, event: str
+) -> None:
+    page = new_page(browser)
+    page.goto(server.url + "/admin")
+    assert_accessible(page)
+    page.locator("#signin-token").fill("not-a-real-token")
+    page.locator("#signin-submit").click()
+    page.locator("#signin-error", has_text="Dieser Schlüssel gilt nicht.").wait_for()
+    assert page.locator("#dashboard").is_hidden()
+
+    page.locator("#signin-token").fill(moderator_token(server, event))
+    page.locator("#signin-submit").click()
+    page.locator("#signin-error", has_text="Moderations-Schlüssel").wait_for()
+    assert page.locator("#dashboard").is_hidden()
+
+    page.locator("#signin-token").fill(STAFF)
+    page.locator("#signin-submit").click()
+    page.locator(f'li[data-event="{event}"]').wait_for()
+    assert STAFF not in page.url and "token" not in page.url
+    assert page.evaluate("sessionStorage.getItem('hb_token_staff')") == STAFF
+    # A reload keeps the session (this tab only); signing out forgets it.
+    page.reload()
+    page.locator(f'li[data-event="{event}"]').wait_for()
+    page.locator("#signout").click()
+    page.locator("#signin-section").wait_for()
+    assert page.evaluate("sessionStorage.getItem('hb_token_staff')") is None
+    assert page.js_errors == []
+    page.context.close()
+
+
+def test_create_edit_and_delete_event_and_rooms(browser: Any, server: ServerProcess) -> None:
+    page = signed_in(browser, server)
+    slug = "adm-" + secrets.token_hex(3)
+    page.locator("#event-new").click()
+    page.locator("#ev-slug").fill(slug)
+    page.locator("#ev-title").fill("Bürgerdialog <Test> & mehr")
+    page.locator("#ev-starts").fill("2026-07-10T18:00")
+    page.locator("#ev-ends").fill("2026-07-10T17:00")  # ends before it starts
+    page.locator("#event-save").click()
+    error = page.locator("#ev-ends-error")
+    error.wait_for()
+    assert "Ende muss nach dem Beginn" in error.inner_text()
+    assert page.locator("#ev-ends").get_attribute("aria-invalid") == "true"
+    assert "ev-ends-error" in (page.locator("#ev-ends").get_attribute("aria-describedby") or "")
+    assert page.evaluate("document.activeElement.id") == "ev-ends"
+    with pytest.raises(urllib.error.HTTPError):
+        call(server, "GET", f"/api/events/{slug}")
+
+    page.locator("#ev-ends").fill("2026-07-10T20:00")
+    page.locator("#event-save").click()
+    page.locator(f'li[data-event="{slug}"]').wait_for()
+    assert page.locator("#ev-ends-error").count() == 0
+    stored = call(server, "GET", f"/api/events/{slug}")
+    # Summer time in Berlin: 18:00 is 16:00 UTC.
+    assert stored["starts_at"] == "2026-07-10T18:00:00+02:00"
+    assert stored["title"] == "Bürgerdialog <Test> & mehr"
+    assert "Bürgerdialog <Test> & mehr" in page.locator(f'li[data-event="{slug}"]').inner_text()
+
+    # The new event is open: add a room with a bad slug, then a good one.
+    page.locator("#room-new").click()
+    page.locator("#room-slug").fill("Bad Slug")
+    page.locator("#room-title").fill("Werkstatt")
+    page.locator("#room-scene").select_option("foyer")
+    page.locator("#room-save").click()
+    page.locator("#room-slug-error", has_text="Kleinbuchstaben").wait_for()
+    page.locator("#room-slug").fill("werkstatt")
+    page.locator("#room-save").click()
+    page.locator('#rooms li[data-room="werkstatt"]').wait_for()
+
+    page.locator('#rooms li[data-room="werkstatt"] .room-edit').click()
+    page.locator("#room-capacity").fill("40")
+    page.locator("#room-save").click()
+    page.locator('#rooms li[data-room="werkstatt"]', has_text="40").wait_for()
+    assert call(server, "GET", f"/api/events/{slug}/rooms/werkstatt")["capacity"] == 40
+
+    # Edit the event: the form holds Berlin times.
+    page.locator(f'li[data-event="{slug}"] .event-edit').click()
+    assert page.locator("#ev-starts").input_value() == "2026-07-10T18:00"
+    page.locator("#ev-title").fill("Bürgerdialog")
+    page.locator("#event-save").click()
+    page.locator(f'li[data-event="{slug}"]', has_text="Bürgerdialog").wait_for()
+
+    # Delete the room: the dialog names it; cancel keeps it, confirm removes it.
+    page.locator('#rooms li[data-room="werkstatt"] .room-delete').click()
+    dialog = page.locator("#confirm-dialog")
+    dialog.wait_for()
+    assert "Werkstatt" in dialog.inner_text()
+    page.locator("#confirm-cancel").click()
+    assert page.locator('#rooms li[data-room="werkstatt"]').count() == 1
+    page.locator('#rooms li[data-room="werkstatt"] .room-delete').click()
+    page.locator("#confirm-ok").click()
+    page.locator('#rooms li[data-room="werkstatt"]').wait_for(state="detached")
+
+    page.locator(f'li[data-event="{slug}"] .event-delete').click()
+    assert "Bürgerdialog" in page.locator("#confirm-text").inner_text()
+    page.locator("#confirm-ok").click()
+    page.locator(f'li[data-event="{slug}"]').wait_for(state="detached")
+    with pytest.raises(urllib.error.HTTPError):
+        call(server, "GET", f"/api/events/{slug}")
+    assert page.js_errors == []
+    page.context.close()
+
+
+def test_scenes_provisioning_links_and_attendance(
+    browser: Any, server: ServerProcess, event: str
+) -> None:
+    # A visitor in room "info" makes some attendance (the server samples every 0.3 s).
+    visitor = new_page(browser)
+    visitor.goto(server.url + f"/e/{event}")
+    visitor.evaluate(
+        """([event]) => new Promise((resolve) => {
+            const ws = new WebSocket(`ws://${location.host}/ws`);
+            ws.onopen = () => ws.send(JSON.stringify({type: "hello", event, room: "info"}));
+            ws.onmessage = (m) => { if (JSON.parse(m.data).type === "welcome") resolve(true); };
+            window.keep = ws;
+        })""",
+        [event],
+    )
+    page = signed_in(browser, server)
+
+    cards = page.locator("#scenes li.scene-card")
+    cards.nth(3).wait_for()
+    assert cards.count() == 4
+    page.wait_for_function(
+        "[...document.querySelectorAll('#scenes img')].length === 4 && "
+        "[...document.querySelectorAll('#scenes img')].every(i => i.complete && i.naturalWidth > 0)"
+    )
+    assert all(cards.nth(i).locator("img").get_attribute("alt") for i in range(4))
+
+    open_event(page, event)
+    visitor_link = page.locator('#links li[data-link="visitor"] input')
+    assert visitor_link.input_value() == f"{server.url}/e/{event}"
+    assert page.locator('#links li[data-link="stage-daten"] input').input_value() == (
+        f"{server.url}/stage/{event}/daten"
+    )
+    page.locator("#modtoken-create").click()
+    page.locator("#modtoken-result").wait_for()
+    secret = page.locator("#modtoken-secret").input_value()
+    assert secret and call(server, "GET", f"/api/events/{event}/attendance", token=secret)
+
+    page.locator("#provision-start").click()
+    page.locator("#provision-error", has_text="kein Hubs-Server").wait_for()
+
+    page.wait_for_function(
+        "(c => c.complete && c.naturalWidth > 0)(document.querySelector('#chart'))"
+    )
+    assert "Anwesenheit" in (page.locator("#chart").get_attribute("alt") or "")
+    page.locator('#stats-table tbody tr[data-room="info"]').wait_for()
+    page.locator("#stats-refresh").click()
+    page.wait_for_function("document.querySelector('#chart').naturalWidth > 0")
+
+    with page.expect_download() as download_info:
+        page.locator('[data-download="attendance.csv"]').click()
+    download = download_info.value
+    assert download.suggested_filename == f"{event}-attendance.csv"
+    with open(download.path(), encoding="utf-8") as fh:
+        assert fh.readline().startswith("room,title,current,peak")
+
+    screenshot(page, "admin")
+    assert_accessible(page)
+
+    page.locator("#lang-switch").click()
+    page.locator("#stats-heading", has_text="Attendance").wait_for()
+    page.wait_for_function("document.querySelector('#chart').alt.includes('Chart of attendance')")
+
+    page.set_viewport_size({"width": 320, "height": 800})
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0
+    assert page.js_errors == []
+    page.context.close()
+    visitor.context.close()
