@@ -39,8 +39,10 @@ def _browser_problem() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Chromium for one test module: sync Playwright keeps an event loop running while it
+    is open, which pytest-asyncio's tests in later modules must not find."""
     need_service("Chromium", _browser_problem())
     from playwright.sync_api import sync_playwright
 
