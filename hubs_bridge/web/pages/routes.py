@@ -74,6 +74,7 @@ async def visitor_page(request: web.Request) -> web.Response:
         script="visitor.js",
         page={"event": event.slug},
         event=event,
+        page_url=f"{public_base(request)}/e/{event.slug}",
     )
 
 

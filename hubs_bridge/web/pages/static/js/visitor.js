@@ -1,1 +1,344 @@
-import "./common.js";
+// The visitor event page /e/{event}: the event and its rooms with live attendance,
+// entering a room (through /go, in a new tab), the Q&A and the announcements.
+// Everything live comes over /ws (live.js); people's text only becomes text nodes.
+
+import { announce, connectionIndicator, el, errorText, localized, onLangChange, page, t } from "./common.js";
+import { Live } from "./live.js";
+import { phaseOf, renderHead, renderHere, renderPhase, renderRooms, updateCounts } from "./visitor-rooms.js";
+import { renderOutbox, renderQuestions, renderTransparency, resetQuestions, showListError } from "./visitor-questions.js";
+
+const NAME_KEY = "hb_name";
+
+const state = {
+  event: null,
+  phase: null,
+  attendance: {},
+  questions: new Map(),
+  voted: new Set(),
+  voting: new Set(),
+  rejected: {},
+  announcements: [],
+  dismissed: null,
+  settings: { premoderation: false, max_question_chars: 500, allow_names: true },
+  sort: "top",
+  here: null,
+};
+
+const $ = (id) => document.getElementById(id);
+const indicator = connectionIndicator();
+let fatal = null;
+
+const live = new Live({
+  event: page.event,
+  onWelcome,
+  onFrame,
+  onState(value) {
+    indicator(value);
+    renderOutbox(live.outbox(), live.connected);
+  },
+  onFatal,
+  onError(frame) {
+    showListError(frame);
+  },
+  onOutbox(frames) {
+    renderOutbox(frames, live.connected);
+  },
+});
+window.__hbLive = live; // for the browser tests (cutting the socket on purpose)
+
+function store() {
+  try {
+    return window.localStorage;
+  } catch (_) {
+    return null;
+  }
+}
+
+// --- state from the server -------------------------------------------------------
+
+function onWelcome(snapshot, info) {
+  state.event = snapshot.event;
+  state.settings = snapshot.qa.settings;
+  if (!info.recovered) {
+    state.attendance = { ...snapshot.attendance.rooms };
+    state.questions = new Map(snapshot.qa.questions.map((q) => [q.id, q]));
+    state.voted = new Set(snapshot.qa.voted);
+    state.rejected = snapshot.qa.rejected;
+    state.announcements = snapshot.qa.announcements;
+  }
+  if (state.here && !state.event.rooms.some((r) => r.slug === state.here)) state.here = null;
+  renderAll();
+}
+
+function onFrame(frame) {
+  switch (frame.type) {
+    case "attendance":
+      if (frame.full) state.attendance = {};
+      for (const slug of frame.removed || []) delete state.attendance[slug];
+      Object.assign(state.attendance, frame.rooms);
+      return updateCounts(state);
+    case "event":
+      state.event = frame.event;
+      state.settings = frame.event.qa;
+      return renderAll();
+    case "question":
+      return applyQuestion(frame.question, true);
+    case "votes":
+      return applyVotes(voteCounts(frame));
+    case "announcement":
+      state.announcements = [...state.announcements, frame.announcement].slice(-5);
+      state.dismissed = null;
+      return renderAnnouncement(true);
+    case "transparency":
+      state.rejected = frame.rejected;
+      return renderTransparency(state);
+    default:
+      return;
+  }
+}
+
+// `counts: {id: n}` (hubs_bridge/protocol.py); `question` + `votes` as docs/protocol.md has it.
+export function voteCounts(frame) {
+  if (frame.counts) return frame.counts;
+  return frame.question !== undefined ? { [frame.question]: frame.votes } : {};
+}
+
+function applyVotes(counts) {
+  let changed = false;
+  for (const [id, votes] of Object.entries(counts)) {
+    const q = state.questions.get(id);
+    if (q && !state.voting.has(id) && q.votes !== votes) {
+      q.votes = votes;
+      changed = true;
+    }
+  }
+  if (changed) renderQuestions(state, vote);
+}
+
+function applyQuestion(q, fromStream) {
+  if (q.hidden) {
+    state.questions.delete(q.id);
+  } else {
+    const before = state.questions.get(q.id);
+    if (before && before.version > q.version) return;
+    state.questions.set(q.id, q);
+    if (!before && fromStream && q.status === "approved" && !q.mine) announce(t("visitor.q.new", { text: q.text }));
+  }
+  renderQuestions(state, vote);
+}
+
+function onFatal(code) {
+  if (code === "bad_token") return;
+  fatal = code;
+  const box = $("fatal");
+  box.textContent = code === "unknown_event" ? t("common.conn.gone") : t("common.conn.too_many");
+  box.hidden = false;
+  $("ask-submit").disabled = true;
+}
+
+// --- rendering -------------------------------------------------------------------
+
+function renderAll() {
+  if (!state.event) return;
+  renderHead(state);
+  state.phase = phaseOf(state.event);
+  renderRooms(state, enterRoom);
+  renderForm();
+  renderQuestions(state, vote);
+  renderTransparency(state);
+  renderAnnouncement(false);
+  renderOutbox(live.outbox(), live.connected);
+}
+
+function relevant(a) {
+  return !a.rooms || a.rooms.length === 0 || (state.here !== null && a.rooms.includes(state.here));
+}
+
+function renderAnnouncement(isNew) {
+  const box = $("announcement");
+  const latest = [...state.announcements].reverse().find(relevant);
+  const show = latest && latest.id !== state.dismissed;
+  box.hidden = !show;
+  const text = box.querySelector(".announcement-text");
+  if (!show) {
+    text.textContent = "";
+    return;
+  }
+  if (isNew || text.textContent !== latest.text) text.textContent = latest.text;
+}
+
+function renderForm() {
+  const max = state.settings.max_question_chars;
+  $("ask-rules").textContent = t(state.settings.premoderation ? "visitor.ask.rules_premod" : "visitor.ask.rules_open", { max });
+  $("ask-names").hidden = !state.settings.allow_names;
+  $("ask-name").disabled = $("ask-anonymous").checked;
+  const select = $("ask-room");
+  const chosen = select.value;
+  select.replaceChildren(
+    el("option", { value: "" }, t("visitor.ask.room_event")),
+    ...state.event.rooms.map((r) => el("option", { value: r.slug }, localized(r, "title"))),
+  );
+  select.value = state.event.rooms.some((r) => r.slug === chosen) ? chosen : "";
+  renderCounter();
+}
+
+function codePoints(text) {
+  return [...text].length;
+}
+
+function renderCounter() {
+  const max = state.settings.max_question_chars;
+  const n = codePoints($("ask-text").value.trim());
+  const counter = $("ask-counter");
+  counter.textContent = t("visitor.ask.counter", { n, max });
+  counter.classList.toggle("over", n > max);
+}
+
+// --- actions ---------------------------------------------------------------------
+
+function enterRoom(slug) {
+  live.enter(slug);
+  state.here = slug;
+  const select = $("ask-room");
+  if (!select.value) select.value = slug;
+  renderRooms(state, enterRoom);
+  renderAnnouncement(false);
+}
+
+function leaveRoom() {
+  if (!state.here) return;
+  const select = $("ask-room");
+  if (select.value === state.here) select.value = "";
+  live.leave(state.here);
+  state.here = null;
+  renderRooms(state, enterRoom);
+  renderAnnouncement(false);
+  announce(t("visitor.here.left"));
+  $("rooms-title").focus();
+}
+
+function vote(id) {
+  const q = state.questions.get(id);
+  if (!q || state.voting.has(id)) return;
+  const up = !state.voted.has(id);
+  const before = { votes: q.votes, voted: !up };
+  // Shown at once; the ack brings the exact count.
+  state.voting.add(id);
+  if (up) state.voted.add(id);
+  else state.voted.delete(id);
+  q.votes = Math.max(0, q.votes + (up ? 1 : -1));
+  showListError(null);
+  renderQuestions(state, vote);
+  live
+    .vote(id, up)
+    .then((ack) => {
+      state.voting.delete(id);
+      if (ack.voted) state.voted.add(id);
+      else state.voted.delete(id);
+      const current = state.questions.get(id);
+      if (current) current.votes = ack.votes;
+    })
+    .catch((err) => {
+      state.voting.delete(id);
+      if (before.voted) state.voted.add(id);
+      else state.voted.delete(id);
+      const current = state.questions.get(id);
+      if (current) current.votes = before.votes;
+      showListError(err);
+    })
+    .finally(() => renderQuestions(state, vote));
+}
+
+function submitQuestion(event) {
+  event.preventDefault();
+  if (fatal) return;
+  const textarea = $("ask-text");
+  const text = textarea.value.trim();
+  const max = state.settings.max_question_chars;
+  const error = $("ask-error");
+  error.textContent = "";
+  if (!text) {
+    error.textContent = errorText({ code: "text_empty" });
+    textarea.focus();
+    return;
+  }
+  if (codePoints(text) > max) {
+    error.textContent = errorText({ code: "text_too_long", details: [{ max }] });
+    textarea.focus();
+    return;
+  }
+  const anonymous = state.settings.allow_names && $("ask-anonymous").checked;
+  const name = state.settings.allow_names && !anonymous ? $("ask-name").value.trim() || null : null;
+  const room = $("ask-room").value || null;
+  const status = $("ask-status");
+  status.textContent = live.connected ? t("visitor.ask.sending") : t("visitor.ask.queued");
+  textarea.value = "";
+  renderCounter();
+  live
+    .ask(text, { room, anonymous, name })
+    .then((ack) => {
+      if (ack.question) applyQuestion(ack.question, false);
+      const pending = ack.question && ack.question.status === "pending";
+      status.textContent = t(pending ? "visitor.ask.sent_pending" : "visitor.ask.sent");
+    })
+    .catch((err) => {
+      status.textContent = "";
+      error.textContent = errorText(err);
+      if (!textarea.value) {
+        textarea.value = text;
+        renderCounter();
+      }
+    });
+}
+
+function setSort(sort) {
+  state.sort = sort;
+  $("sort-top").setAttribute("aria-pressed", String(sort === "top"));
+  $("sort-new").setAttribute("aria-pressed", String(sort === "new"));
+  renderQuestions(state, vote);
+}
+
+function setup() {
+  $("ask-form").addEventListener("submit", submitQuestion);
+  $("ask-text").addEventListener("input", renderCounter);
+  $("sort-top").addEventListener("click", () => setSort("top"));
+  $("sort-new").addEventListener("click", () => setSort("new"));
+  $("here-leave").addEventListener("click", leaveRoom);
+  $("rooms-title").tabIndex = -1;
+  $("announcement-close").addEventListener("click", () => {
+    const latest = [...state.announcements].reverse().find(relevant);
+    if (latest) state.dismissed = latest.id;
+    renderAnnouncement(false);
+  });
+  const nameField = $("ask-name");
+  const saved = store() && store().getItem(NAME_KEY);
+  if (saved) nameField.value = saved;
+  nameField.addEventListener("input", () => {
+    const s = store();
+    if (!s) return;
+    if (nameField.value.trim()) s.setItem(NAME_KEY, nameField.value.trim());
+    else s.removeItem(NAME_KEY);
+  });
+  $("ask-anonymous").addEventListener("change", () => {
+    nameField.disabled = $("ask-anonymous").checked;
+  });
+  onLangChange(() => {
+    resetQuestions();
+    renderAll();
+    renderHere(state);
+  });
+  // The phase and the countdowns tick; the rooms change when the doors open or close.
+  setInterval(() => {
+    if (!state.event) return;
+    const phase = renderPhase(state);
+    if (phase !== state.phase) {
+      state.phase = phase;
+      renderRooms(state, enterRoom);
+    }
+  }, 1000);
+  renderOutbox(live.outbox(), false);
+  renderCounter();
+  live.start();
+}
+
+setup();

@@ -1,0 +1,142 @@
+// The event head of the visitor page: phase, schedule, rooms with live attendance,
+// the "enter room" buttons and the "you are in room X" line.
+//
+// The phase is computed here from the event's times every second (no frame announces
+// it), so the enter buttons open at the doors and close at the end by themselves.
+
+import { el, fmtCountdown, fmtDateTime, fmtNumber, fmtTime, localized, t } from "./common.js";
+
+export function phaseOf(event, now = Date.now()) {
+  const starts = Date.parse(event.starts_at);
+  const doors = starts - (event.doors_open_minutes || 0) * 60000;
+  if (now < doors) return "scheduled";
+  if (now < Date.parse(event.ends_at)) return "open";
+  return "ended";
+}
+
+export function doorsOpenAt(event) {
+  return new Date(Date.parse(event.starts_at) - (event.doors_open_minutes || 0) * 60000).toISOString();
+}
+
+export function renderHead(state) {
+  const event = state.event;
+  document.getElementById("event-title").textContent = localized(event, "title");
+  document.getElementById("event-description").textContent = localized(event, "description");
+  const schedule = document.getElementById("schedule");
+  const rows = [
+    ["visitor.schedule.doors", doorsOpenAt(event)],
+    ["visitor.schedule.starts", event.starts_at],
+    ["visitor.schedule.ends", event.ends_at],
+  ];
+  schedule.replaceChildren(
+    ...rows.map(([key, iso]) =>
+      el("div", { class: "schedule-row" }, el("dt", {}, t(key)), el("dd", {}, el("time", { datetime: iso }, fmtDateTime(iso)))),
+    ),
+  );
+  renderPhase(state);
+}
+
+// The phase line; called every second (the countdown ticks).
+export function renderPhase(state) {
+  const event = state.event;
+  const phase = phaseOf(event);
+  const box = document.getElementById("phase");
+  box.dataset.phase = phase;
+  let text;
+  if (phase === "scheduled") {
+    text = t("visitor.phase.scheduled_text", { time: fmtTime(doorsOpenAt(event)), countdown: fmtCountdown(doorsOpenAt(event)) });
+  } else if (phase === "open") {
+    text = t("visitor.phase.open_text", { time: fmtTime(event.ends_at) });
+  } else {
+    text = t("visitor.phase.ended_text");
+  }
+  box.replaceChildren(el("span", { class: `badge phase-badge phase-${phase}` }, t(`common.phase.${phase}`)), " ", el("span", { class: "phase-text" }, text));
+  for (const node of document.querySelectorAll(".room-countdown")) {
+    node.textContent = phase === "scheduled" ? t("visitor.room.opens_in", { countdown: fmtCountdown(doorsOpenAt(event)) }) : phase === "ended" ? t("visitor.room.closed") : "";
+  }
+  return phase;
+}
+
+function count(counts, key) {
+  return (counts && counts[key]) || 0;
+}
+
+function countItem(key, cls, value) {
+  return el("div", { class: "room-count" }, el("dt", {}, t(key)), el("dd", { class: cls }, value));
+}
+
+function roomItem(state, room, phase, onEnter) {
+  const title = localized(room, "title");
+  const here = state.here === room.slug;
+  const countdownId = `countdown-${room.slug}`;
+  let enter;
+  if (phase === "open") {
+    enter = el(
+      "a",
+      {
+        class: "btn btn-primary room-enter",
+        href: `/go/${encodeURIComponent(state.event.slug)}/${encodeURIComponent(room.slug)}`,
+        target: "_blank",
+        rel: "noopener",
+        "aria-label": t("visitor.room.enter_label", { room: title }),
+      },
+      t("visitor.room.enter"),
+    );
+    enter.addEventListener("click", () => onEnter(room.slug));
+  } else {
+    enter = el("button", { type: "button", class: "btn room-enter", disabled: true, "aria-describedby": countdownId }, t("visitor.room.enter"));
+  }
+  return el(
+    "li",
+    { class: here ? "room card room-here" : "room card", dataset: { room: room.slug } },
+    el("h3", { class: "room-title" }, title, here ? el("span", { class: "badge badge-ok room-here-badge" }, t("visitor.room.here")) : null),
+    el(
+      "dl",
+      { class: "room-counts" },
+      countItem("visitor.room.web", "room-web", "0"),
+      countItem("visitor.room.hubs", "room-hubs", "0"),
+      countItem("visitor.room.lobby", "room-lobby", "0"),
+      countItem("visitor.room.capacity", "room-capacity", fmtNumber(room.capacity)),
+    ),
+    el("p", { class: "room-full badge badge-warn", hidden: true }, t("visitor.room.full")),
+    el("p", { class: "room-stale field-help", hidden: true }, t("visitor.room.stale")),
+    el("p", { class: "room-actions" }, enter, " ", el("span", { class: "room-countdown", id: countdownId })),
+  );
+}
+
+// Counts in place (attendance frames come several times a second; focus stays put).
+export function updateCounts(state) {
+  for (const room of state.event.rooms) {
+    const li = document.querySelector(`#rooms li.room[data-room="${CSS.escape(room.slug)}"]`);
+    if (!li) continue;
+    const counts = state.attendance[room.slug];
+    const hubs = count(counts, "hubs_room") + count(counts, "hubs_entering");
+    li.querySelector(".room-web").textContent = String(count(counts, "web"));
+    li.querySelector(".room-hubs").textContent = String(hubs);
+    li.querySelector(".room-lobby").textContent = String(count(counts, "hubs_lobby"));
+    li.querySelector(".room-full").hidden = hubs < room.capacity;
+    li.querySelector(".room-stale").hidden = !(counts && counts.stale);
+  }
+}
+
+export function renderRooms(state, onEnter) {
+  const phase = phaseOf(state.event);
+  const list = document.getElementById("rooms");
+  const focused = document.activeElement && document.activeElement.closest && document.activeElement.closest("li.room");
+  const focusRoom = focused ? focused.dataset.room : null;
+  list.replaceChildren(...state.event.rooms.map((room) => roomItem(state, room, phase, onEnter)));
+  updateCounts(state);
+  renderPhase(state);
+  renderHere(state);
+  if (focusRoom) {
+    const again = list.querySelector(`li.room[data-room="${CSS.escape(focusRoom)}"] .room-enter`);
+    if (again) again.focus();
+  }
+}
+
+export function renderHere(state) {
+  const box = document.getElementById("here");
+  const room = state.here && state.event.rooms.find((r) => r.slug === state.here);
+  box.hidden = !room;
+  document.getElementById("here-text").textContent = room ? t("visitor.here.text", { room: localized(room, "title") }) : "";
+}

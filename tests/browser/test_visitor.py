@@ -1,0 +1,260 @@
+"""The visitor event page /e/{event}: event, rooms, attendance, Q&A, offline outbox, languages."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import (
+    assert_accessible,
+    make_event,
+    new_page,
+    screenshot,
+)
+from tests.server_process import ServerProcess
+
+
+def open_event(browser: Any, server: ServerProcess, event: str, **options: Any) -> Any:
+    page = new_page(browser, **options)
+    page.goto(server.url + f"/e/{event}")
+    expect(page.locator("#conn")).to_have_attribute("data-state", "open")
+    return page
+
+
+def ask(page: Any, text: str) -> None:
+    page.locator("#ask-text").fill(text)
+    page.locator("#ask-submit").click()
+
+
+def question(page: Any, text: str) -> Any:
+    return page.locator("#questions li.question", has=page.locator(".question-text", has_text=text))
+
+
+def test_shows_event_rooms_and_schedule(browser: Any, server: ServerProcess, event: str) -> None:
+    page = open_event(browser, server, event)
+    expect(page.locator("h1")).to_have_text("Digitale Kirmes Test")
+    expect(page.locator("#event-description")).to_have_text(
+        "Eine Veranstaltung für die Browser-Tests."
+    )
+    expect(page.locator("#phase")).to_contain_text("Läuft")
+    expect(page.locator("#schedule dt")).to_have_count(3)
+    expect(page.locator("#rooms li.room")).to_have_count(2)
+    info = page.locator('#rooms li.room[data-room="info"]')
+    expect(info).to_contain_text("Info-Foyer")
+    expect(info.locator(".room-web")).to_have_text("0")
+    enter = info.locator("a.room-enter")
+    expect(enter).to_have_attribute("href", f"/go/{event}/info")
+    expect(enter).to_have_attribute("target", "_blank")
+    expect(page.locator("#announcement")).to_be_hidden()
+    expect(page.locator(".qr img")).to_have_attribute("src", f"/e/{event}/qr.svg")
+    screenshot(page, "visitor")
+    assert_accessible(page)
+    assert page.js_errors == []
+    page.context.close()
+
+    narrow = open_event(browser, server, event, viewport={"width": 320, "height": 640})
+    ask(narrow, "Eine recht lange Frage ohne Leerzeichen: " + "x" * 80)
+    expect(narrow.locator("#questions li.question")).to_have_count(1)
+    width = narrow.evaluate("document.documentElement.scrollWidth")
+    assert width <= 320, f"the page is {width} px wide at 320 px"
+    assert_accessible(narrow)
+    narrow.context.close()
+
+
+def test_ask_vote_and_a_second_visitor_sees_it(
+    browser: Any, server: ServerProcess, event: str
+) -> None:
+    anna = open_event(browser, server, event)
+    ben = open_event(browser, server, event)
+    expect(anna.locator("#ask-counter")).to_contain_text("0 von 500")
+    anna.locator("#ask-text").fill("Wann kommt Glasfaser? 🚀")
+    expect(anna.locator("#ask-counter")).to_contain_text("23 von 500")
+    anna.locator("#ask-submit").click()
+    mine = question(anna, "Wann kommt Glasfaser?")
+    expect(mine).to_have_attribute("data-status", "approved")
+    expect(mine.locator(".question-text")).to_have_text("Wann kommt Glasfaser? 🚀")
+    expect(anna.locator("#ask-text")).to_have_value("")
+
+    theirs = question(ben, "Wann kommt Glasfaser?")
+    expect(theirs.locator(".question-votes")).to_have_text("0")
+    mine.locator("button.question-vote").click()
+    expect(mine.locator("button.question-vote")).to_have_attribute("aria-pressed", "true")
+    expect(mine.locator(".question-votes")).to_have_text("1")
+    expect(theirs.locator(".question-votes")).to_have_text("1")
+    theirs.locator("button.question-vote").click()
+    expect(theirs.locator(".question-votes")).to_have_text("2")
+    expect(mine.locator(".question-votes")).to_have_text("2")
+    # A vote is a toggle.
+    mine.locator("button.question-vote").click()
+    expect(mine.locator("button.question-vote")).to_have_attribute("aria-pressed", "false")
+    expect(mine.locator(".question-votes")).to_have_text("1")
+    expect(theirs.locator(".question-votes")).to_have_text("1")
+
+    # Newest first, with the toggle buttons.
+    ask(ben, "Zweite Frage")
+    expect(anna.locator("#questions li.question")).to_have_count(2)
+    anna.locator("#sort-new").click()
+    expect(anna.locator("#sort-new")).to_have_attribute("aria-pressed", "true")
+    expect(anna.locator("#questions li.question").first.locator(".question-text")).to_have_text(
+        "Zweite Frage"
+    )
+    anna.locator("#sort-top").click()
+    expect(anna.locator("#questions li.question").first.locator(".question-text")).to_have_text(
+        "Wann kommt Glasfaser? 🚀"
+    )
+    assert anna.js_errors == [] and ben.js_errors == []
+    anna.context.close()
+    ben.context.close()
+
+
+def test_premoderated_question_is_pending_for_its_author_only(
+    browser: Any, server: ServerProcess
+) -> None:
+    event = make_event(server, premoderation=True)
+    anna = open_event(browser, server, event)
+    ben = open_event(browser, server, event)
+    expect(anna.locator("#ask-rules")).to_contain_text("freigegeben")
+    ask(anna, "Eine Frage zur Freigabe")
+    mine = question(anna, "Eine Frage zur Freigabe")
+    expect(mine).to_have_attribute("data-status", "pending")
+    expect(mine).to_contain_text("Wartet auf Freigabe")
+    expect(mine.locator("button.question-vote")).to_have_count(0)
+    # Ben gets nothing; a question of his own shows that his page is up to date.
+    ask(ben, "Bens Frage")
+    expect(question(ben, "Bens Frage")).to_have_count(1)
+    expect(ben.locator("#questions li.question")).to_have_count(1)
+    anna.context.close()
+    ben.context.close()
+
+
+def test_markup_in_a_question_is_text(browser: Any, server: ServerProcess, event: str) -> None:
+    dialogs: list[str] = []
+    anna = open_event(browser, server, event)
+    ben = open_event(browser, server, event)
+    for page in (anna, ben):
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    text = "<img src=x onerror=alert(1)>"
+    ask(anna, text)
+    for page in (anna, ben):
+        node = page.locator("#questions li.question .question-text")
+        expect(node).to_have_count(1)
+        assert node.evaluate("n => n.textContent") == text
+        assert page.locator("#questions img").count() == 0
+    anna.wait_for_timeout(300)
+    assert dialogs == []
+    anna.context.close()
+    ben.context.close()
+
+
+def test_language_switch_and_it_is_remembered(
+    browser: Any, server: ServerProcess, event: str
+) -> None:
+    page = open_event(browser, server, event)
+    page.locator("#lang-switch").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator("#rooms-title")).to_have_text("Rooms")
+    expect(page.locator("h1")).to_have_text("Digital fair test")
+    expect(page.locator("#phase")).to_contain_text("Live now")
+    expect(page.locator('li.room[data-room="info"] .room-enter')).to_have_text("Enter room")
+    page.reload()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator("#rooms-title")).to_have_text("Rooms")
+    expect(page.locator("#qa-title")).to_have_text("Questions & answers")
+    page.locator("#lang-switch").click()
+    expect(page.locator("html")).to_have_attribute("lang", "de")
+    expect(page.locator("#rooms-title")).to_have_text("Räume")
+    expect(page.locator("h1")).to_have_text("Digitale Kirmes Test")
+    assert page.js_errors == []
+    page.context.close()
+
+
+def test_entering_a_room_shows_in_the_attendance_of_others(
+    browser: Any, server: ServerProcess, event: str
+) -> None:
+    anna = open_event(browser, server, event)
+    ben = open_event(browser, server, event)
+    expect(ben.locator('li.room[data-room="daten"] .room-web')).to_have_text("0")
+    # The attendance leader picks up a new event within its refresh (10 s): wait for its
+    # first frame, so what follows measures the change and not the start.
+    ben.wait_for_function("() => window.__hbLive.seq > 0", timeout=15_000)
+    with anna.context.expect_page() as opened:
+        anna.locator('li.room[data-room="daten"] a.room-enter').click()
+    opened.value.close()  # no Hubs server here: /go answers 409 JSON
+    expect(ben.locator('li.room[data-room="daten"] .room-web')).to_have_text("1")
+    expect(anna.locator("#here")).to_contain_text("Offene Daten")
+    expect(anna.locator('li.room[data-room="daten"]')).to_contain_text("Sie sind hier")
+    anna.locator("#here button").click()
+    expect(ben.locator('li.room[data-room="daten"] .room-web')).to_have_text("0")
+    expect(anna.locator("#here")).to_be_hidden()
+    anna.context.close()
+    ben.context.close()
+
+
+def test_question_typed_offline_arrives_once(
+    browser: Any, server: ServerProcess, event: str
+) -> None:
+    anna = open_event(browser, server, event)
+    ben = open_event(browser, server, event)
+    text = "Frage ohne Netz"
+    anna.context.set_offline(True)
+    anna.evaluate("window.__hbLive.ws && window.__hbLive.ws.close()")
+    expect(anna.locator("#conn")).not_to_have_attribute("data-state", "open")
+    ask(anna, text)
+    expect(anna.locator("#outbox")).to_be_visible()
+    expect(anna.locator("#outbox")).to_contain_text(text)
+    expect(anna.locator("#outbox")).to_contain_text("sobald die Verbindung zurück ist")
+    anna.context.set_offline(False)
+    expect(anna.locator("#conn")).to_have_attribute("data-state", "open", timeout=15_000)
+    expect(question(anna, text)).to_have_count(1)
+    expect(anna.locator("#outbox")).to_be_hidden()
+    expect(question(ben, text)).to_have_count(1)
+    anna.reload()
+    expect(anna.locator("#conn")).to_have_attribute("data-state", "open")
+    expect(question(anna, text)).to_have_count(1)
+    expect(question(ben, text)).to_have_count(1)
+    ask(ben, "Noch eine")
+    expect(question(anna, "Noch eine")).to_have_count(1)
+    expect(question(anna, text)).to_have_count(1)
+    anna.context.close()
+    ben.context.close()
+
+
+def test_doors_closed_and_event_ended(browser: Any, server: ServerProcess) -> None:
+    now = datetime.now(UTC)
+    later = make_event(
+        server,
+        starts_at=(now + timedelta(hours=2)).isoformat(),
+        ends_at=(now + timedelta(hours=4)).isoformat(),
+    )
+    page = open_event(browser, server, later)
+    enter = page.locator('li.room[data-room="info"] .room-enter')
+    expect(enter).to_be_disabled()
+    countdown = page.locator('li.room[data-room="info"] .room-countdown')
+    expect(countdown).to_contain_text("Öffnet in 01:")
+    before = countdown.inner_text()
+    expect(countdown).not_to_have_text(before)  # it ticks
+    expect(page.locator("#phase")).to_contain_text("Demnächst")
+    page.context.close()
+
+    ended = make_event(
+        server,
+        starts_at=(now - timedelta(hours=4)).isoformat(),
+        ends_at=(now - timedelta(hours=2)).isoformat(),
+    )
+    page = open_event(browser, server, ended)
+    expect(page.locator("#phase")).to_contain_text("Diese Veranstaltung ist beendet")
+    expect(page.locator('li.room[data-room="info"] .room-enter')).to_be_disabled()
+    page.context.close()
+
+
+def test_unknown_event_over_the_socket(browser: Any, server: ServerProcess, event: str) -> None:
+    page = open_event(browser, server, event)
+    # The event is deleted while the page is open: the next hello says so.
+    from tests.browser.conftest import call
+
+    call(server, "DELETE", f"/api/events/{event}")
+    page.evaluate("window.__hbLive.ws && window.__hbLive.ws.close()")
+    expect(page.locator("#fatal")).to_contain_text("gibt es nicht")
+    page.context.close()
