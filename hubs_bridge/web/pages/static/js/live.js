@@ -41,7 +41,8 @@ export class Live {
     this.pending = new Map(); // ref -> {frame, resolve, reject, persistent}
     this.role = null;
     this.outboxKey = `hb_outbox_${options.event}`;
-    this.loadOutbox();
+    // Read-only pages (the stage view) pass outbox: false: they never send a visitor's questions.
+    if (options.outbox !== false) this.loadOutbox();
   }
 
   get connected() {

@@ -1,1 +1,123 @@
-import "./common.js";
+// The stage view /stage/{event}/{room}: the pinned question of the room (or, when the
+// room has none, the one pinned for the whole event) in large type for a projector.
+// Read-only: it connects without a room (it counts in no room) and sends no Q&A frames.
+
+import { connectionIndicator, el, fmtTime, localized, onLangChange, page, t } from "./common.js";
+import { Live } from "./live.js";
+
+const $ = (id) => document.getElementById(id);
+let event = null;
+let questions = new Map();
+let shown = null; // [id, text] on screen, so the live region speaks only when it changes
+
+// Longer texts get smaller type (classes, since the CSP forbids inline styles).
+export function sizeClass(text) {
+  const n = [...text].length;
+  if (n <= 60) return "len-s";
+  if (n <= 140) return "len-m";
+  if (n <= 300) return "len-l";
+  if (n <= 700) return "len-xl";
+  return "len-xxl";
+}
+
+// The room's pinned question, else the event's (asked to the whole event), else null.
+export function pinnedFor(all, room) {
+  const pinned = [...all].filter((q) => q.pinned && q.status === "approved" && !q.hidden);
+  return pinned.find((q) => q.room === room) || pinned.find((q) => q.room === null) || null;
+}
+
+function render() {
+  if (event) {
+    $("stage-event").textContent = localized(event, "title");
+    const room = event.rooms.find((r) => r.slug === page.room);
+    $("stage-room").textContent = room ? localized(room, "title") : t("stage.room.gone");
+  }
+  const q = pinnedFor(questions.values(), page.room);
+  const box = $("pinned");
+  const text = $("pinned-text");
+  box.dataset.state = q ? "pinned" : "empty";
+  $("pinned-empty-help").hidden = Boolean(q);
+  $("pinned-meta").hidden = !q;
+  const answer = $("pinned-answer");
+  if (!q) {
+    if (shown !== null || text.textContent !== t("stage.empty")) text.textContent = t("stage.empty");
+    text.className = "stage-text user-text empty";
+    shown = null;
+    $("pinned-badges").replaceChildren();
+    $("pinned-votes").textContent = "";
+    $("pinned-votes-label").textContent = "";
+    answer.hidden = true;
+    answer.replaceChildren();
+    return;
+  }
+  if (!shown || shown[0] !== q.id || shown[1] !== q.text) {
+    text.textContent = q.text;
+    shown = [q.id, q.text];
+  }
+  text.className = `stage-text user-text ${sizeClass(q.text)}`;
+  const badges = [];
+  if (q.room === null && page.room) badges.push(el("span", { class: "stage-badge" }, t("stage.scope.event")));
+  if (q.answered) {
+    badges.push(el("span", { class: "stage-badge stage-badge-ok" }, t(q.answered === "written" ? "stage.answered.written" : "stage.answered.live")));
+  }
+  $("pinned-badges").replaceChildren(...badges);
+  $("pinned-votes").textContent = String(q.votes);
+  $("pinned-votes-label").textContent = q.votes === 1 ? t("stage.vote") : t("stage.votes");
+  $("pinned-authors").textContent = q.authors && q.authors.length ? `· ${q.authors.join(", ")}` : `· ${t("stage.anonymous")}`;
+  answer.hidden = !q.answer;
+  answer.replaceChildren(...(q.answer ? [el("strong", {}, t("stage.answer")), " ", q.answer] : []));
+}
+
+function onWelcome(snapshot, info) {
+  event = snapshot.event;
+  if (!info.recovered) questions = new Map(snapshot.qa.questions.map((q) => [q.id, q]));
+  render();
+}
+
+function onFrame(frame) {
+  if (frame.type === "question") {
+    const q = frame.question;
+    if (q.hidden) questions.delete(q.id);
+    else {
+      const before = questions.get(q.id);
+      if (before && before.version > q.version) return;
+      questions.set(q.id, q);
+    }
+    render();
+  } else if (frame.type === "votes") {
+    const counts = frame.counts || (frame.question !== undefined ? { [frame.question]: frame.votes } : {});
+    for (const [id, votes] of Object.entries(counts)) {
+      const q = questions.get(id);
+      if (q) q.votes = votes;
+    }
+    render();
+  } else if (frame.type === "event") {
+    event = frame.event;
+    render();
+  }
+}
+
+function onFatal(code) {
+  if (code === "bad_token") return;
+  const box = $("fatal");
+  box.textContent = code === "unknown_event" ? t("common.conn.gone") : t("common.conn.too_many");
+  box.hidden = false;
+}
+
+function tick() {
+  const now = new Date().toISOString();
+  const clock = $("clock");
+  clock.dateTime = now;
+  clock.textContent = fmtTime(now);
+}
+
+const live = new Live({ event: page.event, room: null, outbox: false, onWelcome, onFrame, onState: connectionIndicator(), onFatal });
+window.__hbLive = live; // for the browser tests
+onLangChange(() => {
+  shown = null;
+  render();
+  tick();
+});
+tick();
+setInterval(tick, 1000);
+live.start();

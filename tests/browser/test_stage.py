@@ -1,0 +1,99 @@
+"""The stage view /stage/{event}/{room}: the pinned question, live, read-only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import assert_accessible, call, new_page, screenshot
+from tests.browser.test_visitor import open_event, question
+from tests.server_process import ServerProcess
+
+EMPTY = "Noch keine Frage ausgewählt"
+
+
+def ask_in(page: Any, text: str, room: str) -> str:
+    """Ask through the visitor page (room "" = the whole event); the question's id."""
+    page.locator("#ask-room").select_option(room)
+    page.locator("#ask-text").fill(text)
+    page.locator("#ask-submit").click()
+    item = question(page, text)
+    expect(item).to_have_attribute("data-status", "approved")
+    return str(item.get_attribute("data-id"))
+
+
+def moderate(server: ServerProcess, event: str, question_id: str, action: str) -> None:
+    call(
+        server,
+        "POST",
+        f"/api/events/{event}/questions/{question_id}/moderate",
+        {"action": action},
+    )
+
+
+def test_stage_shows_the_pinned_question_live(
+    browser: Any, server: ServerProcess, event: str
+) -> None:
+    stage = new_page(browser, viewport={"width": 1280, "height": 720})
+    sent: list[str] = []
+    stage.on("websocket", lambda ws: ws.on("framesent", lambda f: sent.append(str(f))))
+    stage.goto(server.url + f"/stage/{event}/info")
+    expect(stage.locator("#conn")).to_have_attribute("data-state", "open")
+    expect(stage.locator("#pinned-text")).to_have_text(EMPTY)
+    expect(stage.locator(".stage-title")).to_contain_text("Info-Foyer")
+    expect(stage.locator("#clock")).not_to_be_empty()
+
+    visitor = open_event(browser, server, event)
+    in_room = ask_in(visitor, "Wie wird der Platz im Info-Foyer künftig genutzt?", "info")
+    for_all = ask_in(visitor, "Wann gibt es die nächste Kirmes?", "")
+    other_room = ask_in(visitor, "Eine Frage im anderen Raum", "daten")
+
+    # The event's pin shows while the room has none; a pin in another room does not.
+    moderate(server, event, other_room, "pin")
+    moderate(server, event, for_all, "pin")
+    expect(stage.locator("#pinned-text")).to_have_text("Wann gibt es die nächste Kirmes?")
+    # The room's own pin wins, live.
+    moderate(server, event, in_room, "pin")
+    expect(stage.locator("#pinned-text")).to_have_text(
+        "Wie wird der Platz im Info-Foyer künftig genutzt?"
+    )
+    expect(stage.locator("#pinned-votes")).to_have_text("0")
+    question(visitor, "Info-Foyer").locator("button.question-vote").click()
+    expect(stage.locator("#pinned-votes")).to_have_text("1")
+    expect(question(visitor, "Info-Foyer").locator(".question-pinned")).to_be_visible()
+    screenshot(stage, "stage")
+    assert_accessible(stage)
+
+    moderate(server, event, in_room, "unpin")
+    expect(stage.locator("#pinned-text")).to_have_text("Wann gibt es die nächste Kirmes?")
+    moderate(server, event, for_all, "unpin")
+    expect(stage.locator("#pinned-text")).to_have_text(EMPTY)
+    expect(stage.locator("#pinned-votes")).to_have_text("")
+
+    # Read-only: nothing but hello and pings, and it counts in no room.
+    kinds = {frame.split('"type":"')[1].split('"')[0] for frame in sent}
+    assert kinds <= {"hello", "ping"}, kinds
+    assert '"room":null' in sent[0]
+    assert stage.js_errors == []
+    stage.context.close()
+    visitor.context.close()
+
+
+def test_stage_fits_a_small_window_and_speaks_english(
+    browser: Any, server: ServerProcess, event: str
+) -> None:
+    visitor = open_event(browser, server, event)
+    long_text = "Eine sehr lange Frage " * 20
+    qid = ask_in(visitor, long_text.strip(), "info")
+    moderate(server, event, qid, "pin")
+    stage = new_page(browser, lang="en", viewport={"width": 400, "height": 500})
+    stage.goto(server.url + f"/stage/{event}/info")
+    expect(stage.locator("#pinned-text")).to_have_text(long_text.strip())
+    expect(stage.locator("#pinned-text")).to_have_class("stage-text user-text len-xl")
+    assert stage.evaluate("document.documentElement.scrollWidth") <= 400
+    expect(stage.locator(".stage-title")).to_contain_text("Info foyer")
+    moderate(server, event, qid, "unpin")
+    expect(stage.locator("#pinned-text")).to_have_text("No question selected yet")
+    stage.context.close()
+    visitor.context.close()
