@@ -1,1 +1,180 @@
-import "./common.js";
+// The moderator console /m/{event}: sign in with a moderator or staff token (kept in
+// sessionStorage, sent only in the websocket hello and API headers), then the queue,
+// announcements, attendance, raised hands and links, all live from /ws.
+
+import { announce, connectionIndicator, localized, onLangChange, t, tokenStore } from "./common.js";
+import { Live } from "./live.js";
+import { resetActions, setupActions } from "./moderator-actions.js";
+import { renderQueue } from "./moderator-queue.js";
+import { addAnnouncement, applyAttendance, setupSide, startHands, stopHands } from "./moderator-side.js";
+import { onRender, render, sectionOf, state, upsert } from "./moderator-state.js";
+
+const TOKEN_KIND = "moderator";
+const $ = (id) => document.getElementById(id);
+const indicator = connectionIndicator();
+
+function showSignin(errorKey) {
+  $("console").hidden = true;
+  $("signin").hidden = false;
+  $("signout").hidden = true;
+  $("role-badge").hidden = true;
+  $("signin-status").textContent = "";
+  $("signin-submit").disabled = false;
+  const error = $("signin-error");
+  error.textContent = errorKey ? t(errorKey) : "";
+  error.dataset.key = errorKey || "";
+  if (errorKey) $("signin-token").setAttribute("aria-invalid", "true");
+  else $("signin-token").removeAttribute("aria-invalid");
+}
+
+function showConsole() {
+  const first = $("console").hidden;
+  $("signin").hidden = true;
+  $("console").hidden = false;
+  $("signout").hidden = false;
+  $("role-badge").hidden = false;
+  $("role-badge").textContent = t(`moderator.role.${state.role}`);
+  $("signin-token").value = "";
+  if (first) {
+    startHands();
+    $("main").focus();
+  }
+}
+
+function stopLive() {
+  if (state.live) state.live.stop();
+  state.live = null;
+  // A stopped connection is no outage: no indicator, no banner.
+  indicator("open");
+  $("conn").hidden = true;
+  stopHands();
+  resetActions();
+  state.token = null;
+  state.role = null;
+  state.questions = new Map();
+  state.errors = new Map();
+  state.selected = null;
+}
+
+// Refused: forget the token and ask again, with the reason.
+function refuse(errorKey) {
+  stopLive();
+  tokenStore.set(TOKEN_KIND, null);
+  showSignin(errorKey);
+  $("signin-token").focus();
+}
+
+function welcome(snapshot, info) {
+  if (info.role !== "moderator" && info.role !== "staff") {
+    refuse("common.signin.not_allowed");
+    return;
+  }
+  tokenStore.set(TOKEN_KIND, state.token);
+  state.role = info.role;
+  state.eventData = snapshot.event;
+  state.questions = new Map();
+  for (const q of snapshot.qa.questions) state.questions.set(q.id, q);
+  state.announcements = [...snapshot.qa.announcements];
+  state.attendance = { online: snapshot.attendance.online, rooms: { ...snapshot.attendance.rooms } };
+  showConsole();
+  render();
+}
+
+function frame(f) {
+  switch (f.type) {
+    case "question": {
+      const isNew = !f.question.hidden && !state.questions.has(f.question.id);
+      upsert(f.question);
+      if (isNew && sectionOf(f.question) === "pending") announce(t("moderator.new_pending", { text: f.question.text.slice(0, 120) }));
+      return render("queue");
+    }
+    case "votes": {
+      const q = state.questions.get(f.question);
+      if (q) q.votes = f.votes;
+      return render("queue");
+    }
+    case "attendance":
+      applyAttendance(f);
+      return render("attendance");
+    case "announcement":
+      addAnnouncement(f.announcement);
+      return render("announcements");
+    case "event":
+      state.eventData = f.event;
+      return render();
+    default:
+      return undefined;
+  }
+}
+
+function fatal(code) {
+  if (code === "bad_token") return refuse("common.signin.bad_token");
+  stopLive();
+  showSignin(code === "unknown_event" ? "common.conn.gone" : "common.conn.too_many");
+  return undefined;
+}
+
+function start(token) {
+  stopLive();
+  state.token = token;
+  $("signin-status").textContent = t("moderator.signin.checking");
+  $("signin-submit").disabled = true;
+  const live = new Live({
+    event: state.event,
+    token,
+    outbox: false, // a moderator's page never sends a visitor's waiting questions
+    onWelcome: welcome,
+    onFrame: frame,
+    onState: (value) => {
+      if (state.live === live) indicator(value);
+    },
+    onFatal: fatal,
+  });
+  state.live = live;
+  $("conn").hidden = false;
+  live.start();
+}
+
+function signOut() {
+  stopLive();
+  tokenStore.set(TOKEN_KIND, null);
+  showSignin(null);
+  announce(t("moderator.signed_out"));
+  $("signin-token").focus();
+}
+
+function setup() {
+  onRender("queue", renderQueue);
+  setupActions();
+  setupSide();
+  $("signin-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const token = $("signin-token").value.trim();
+    if (!token) {
+      showSignin("moderator.signin.empty");
+      $("signin-token").focus();
+      return;
+    }
+    start(token);
+  });
+  $("signout").addEventListener("click", signOut);
+  onLangChange(() => {
+    const error = $("signin-error");
+    if (error.dataset.key) error.textContent = t(error.dataset.key);
+    if (state.role) $("role-badge").textContent = t(`moderator.role.${state.role}`);
+    if (state.eventData) $("event-title").textContent = localized(state.eventData, "title");
+    render();
+  });
+  onRender("title", () => {
+    if (state.eventData) $("event-title").textContent = localized(state.eventData, "title");
+  });
+  // The undo of a delete runs out after 10 minutes: its button goes away by itself.
+  setInterval(() => {
+    if (state.role) render("queue");
+  }, 30000);
+  const saved = tokenStore.get(TOKEN_KIND);
+  if (saved) start(saved);
+  else showSignin(null);
+}
+
+setup();
