@@ -258,3 +258,63 @@ def test_unknown_event_over_the_socket(browser: Any, server: ServerProcess, even
     page.evaluate("window.__hbLive.ws && window.__hbLive.ws.close()")
     expect(page.locator("#fatal")).to_contain_text("gibt es nicht")
     page.context.close()
+
+
+def test_moderation_marks_announcements_and_names(
+    browser: Any, server: ServerProcess, event: str
+) -> None:
+    from tests.browser.conftest import call
+
+    anna = open_event(browser, server, event)
+    ben = open_event(browser, server, event)
+    anna.locator("#ask-name").fill("Anna")
+    ask(anna, "Erste Frage")
+    ask(anna, "Zweite Frage")
+    ask(ben, "Unpassende Frage")
+    first = question(anna, "Erste Frage")
+    expect(first).to_contain_text("Anna")
+    ids = {
+        text: question(anna, text).get_attribute("data-id")
+        for text in ("Erste Frage", "Zweite Frage", "Unpassende Frage")
+    }
+
+    def moderate(text: str, body: dict[str, Any]) -> None:
+        call(server, "POST", f"/api/events/{event}/questions/{ids[text]}/moderate", body)
+
+    moderate("Zweite Frage", {"action": "pin"})
+    moderate("Erste Frage", {"action": "answer", "mode": "written", "text": "Im Frühjahr."})
+    moderate("Unpassende Frage", {"action": "reject", "reason": "off_topic"})
+    expect(anna.locator("#questions li.question").first).to_have_attribute(
+        "data-id", str(ids["Zweite Frage"])
+    )
+    expect(question(anna, "Zweite Frage").locator(".question-pinned")).to_be_visible()
+    expect(first.locator(".question-answered")).to_be_visible()
+    expect(first).to_contain_text("Im Frühjahr.")
+    expect(question(anna, "Unpassende Frage")).to_have_count(0)
+    rejected = question(ben, "Unpassende Frage")
+    expect(rejected).to_have_attribute("data-status", "rejected")
+    expect(rejected).to_contain_text("nicht zum Thema")
+    expect(anna.locator("#transparency")).to_have_text("1 Frage abgelehnt: 1 nicht zum Thema")
+
+    # Announcements: to the whole event, and to a room only the pages in it see.
+    call(server, "POST", f"/api/events/{event}/announcements", {"text": "Gleich geht es los!"})
+    for page in (anna, ben):
+        expect(page.locator("#announcement .announcement-text")).to_have_text("Gleich geht es los!")
+    with anna.context.expect_page() as opened:
+        anna.locator('li.room[data-room="info"] a.room-enter').click()
+    opened.value.close()
+    body = {"text": "Nur im Foyer", "rooms": ["info"]}
+    call(server, "POST", f"/api/events/{event}/announcements", body)
+    expect(anna.locator("#announcement .announcement-text")).to_have_text("Nur im Foyer")
+    ben.wait_for_timeout(500)
+    expect(ben.locator("#announcement .announcement-text")).to_have_text("Gleich geht es los!")
+    anna.locator("#announcement-close").click()
+    expect(anna.locator("#announcement")).to_be_hidden()
+
+    # The name is remembered.
+    anna.reload()
+    expect(anna.locator("#ask-name")).to_have_value("Anna")
+    assert_accessible(anna)
+    assert anna.js_errors == [] and ben.js_errors == []
+    anna.context.close()
+    ben.context.close()
