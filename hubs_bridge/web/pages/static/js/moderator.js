@@ -89,8 +89,12 @@ function frame(f) {
       return render("queue");
     }
     case "votes": {
-      const q = state.questions.get(f.question);
-      if (q) q.votes = f.votes;
+      // `counts: {id: n}` as hubs_bridge/protocol.py sends it; `question` + `votes` as the doc has it.
+      const counts = f.counts || (f.question !== undefined ? { [f.question]: f.votes } : {});
+      for (const [id, votes] of Object.entries(counts)) {
+        const q = state.questions.get(id);
+        if (q) q.votes = votes;
+      }
       return render("queue");
     }
     case "attendance":
