@@ -53,6 +53,7 @@ from hubs_bridge.hubs.client_events import (
 from hubs_bridge.hubs.notices import CLOSING, StreamNotices
 from hubs_bridge.hubs.presence import HubsPerson
 from hubs_bridge.hubs.presence_mirror import PresenceMirror
+from hubs_bridge.hubs.room_status import RoomStatuses
 from hubs_bridge.identity import VisitorIds
 from hubs_bridge.qa_service import QaService
 from hubs_bridge.realtime.watchers import EventStreams
@@ -129,6 +130,7 @@ class HubsBridge:
         )
         self.rooms: dict[str, RoomRef] = {}  # hub_id -> (event, room) being bridged
         self._failed: set[str] = set()
+        self.statuses = RoomStatuses()  # what staff see of each room (room_status.py)
         self._events: dict[str, Event] = {}
         self._notices: dict[str, StreamNotices] = {}  # events whose stream is watched
         self._chat_numbers: dict[str, int] = {}
@@ -187,6 +189,7 @@ class HubsBridge:
             wanted: dict[str, RoomRef] = {}
             events: dict[str, Event] = {}
             ended: set[str] = set()
+            ttl = max(3 * self._sync_interval, 2.0)
             for event in await self._store.list_events():
                 phase = event.phase(now)
                 if phase == "ended":
@@ -197,7 +200,6 @@ class HubsBridge:
                 linked = [(room, link) for room in event.rooms for link in room.hubs_links()]
                 if not linked:
                     continue
-                ttl = max(3 * self._sync_interval, 2.0)
                 if not await self._broker.lead(LEAD_PREFIX + event.slug, self.owner, ttl):
                     continue
                 events[event.slug] = event
@@ -215,7 +217,10 @@ class HubsBridge:
                 if hub_sid in self._failed or hub_sid in self.rooms:
                     continue
                 self.rooms[hub_sid] = ref
+                self.statuses.mark(ref.event, ref.room, hub_sid, "joining", now)
                 self.client.join_room(hub_sid)
+            self.statuses.keep_only(set(wanted))
+            await self.statuses.publish(self._broker, set(events), now, ttl)
 
     async def _say_goodbye(self, hub_sids: list[str]) -> None:
         """The closing notice in each room, sent (at its turn in the queue) before leaving."""
@@ -342,8 +347,10 @@ class HubsBridge:
         if isinstance(item, _Presence):
             await self._mirror.update(item.hub_sid, ref.event, ref.room, item.people)
             self._set_stale(ref, False)
+            self.statuses.mark(ref.event, ref.room, item.hub_sid, "joined", self._now())
         elif isinstance(item, RoomLost):
             self._set_stale(ref, True)
+            self.statuses.mark(ref.event, ref.room, item.hub_sid, "stale", self._now())
         elif isinstance(item, RoomFailed):
             log.warning(
                 "hubs room %s (%s/%s) refused for good: %s %s",
@@ -355,6 +362,15 @@ class HubsBridge:
             )
             self._failed.add(item.hub_sid)
             await self._forget(item.hub_sid)
+            self.statuses.mark(
+                ref.event,
+                ref.room,
+                item.hub_sid,
+                "failed",
+                self._now(),
+                reason=item.reason,
+                message=item.message,
+            )
         else:
             await self._question(ref, item)
 

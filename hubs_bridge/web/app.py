@@ -28,6 +28,7 @@ from hubs_bridge.web import (
     doors,
     events,
     health,
+    hubs_rooms,
     hubs_services,
     questions,
     scenes,
@@ -55,7 +56,7 @@ from hubs_bridge.web.ws import ws_handler
 
 log = logging.getLogger("hubs_bridge.app")
 
-API_MODULES = (health, events, tokens, attendance, questions, doors, charts)
+API_MODULES = (health, events, tokens, attendance, questions, doors, charts, hubs_rooms)
 
 
 def operations() -> list[Operation]:
