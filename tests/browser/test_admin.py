@@ -176,6 +176,8 @@ def test_scenes_provisioning_links_and_attendance(
 
     page.locator("#provision-start").click()
     page.locator("#provision-error", has_text="kein Hubs-Server").wait_for()
+    # No Hubs room yet, so the table of the bridge's rooms says so.
+    page.locator("#hubs-rooms-empty", has_text="Noch keine Hubs-Räume").wait_for()
 
     page.wait_for_function(
         "(c => c.complete && c.naturalWidth > 0)(document.querySelector('#chart'))"

@@ -9,6 +9,7 @@ import { renderScenes } from "./admin-scenes.js";
 import { renderLinks, resetModeratorToken, setupLinks } from "./admin-links.js";
 import { renderStatus, setupProvision, stopProvision } from "./admin-provision.js";
 import { loadStats, relabelStats, resetStats, setupStats } from "./admin-stats.js";
+import { renderHubs, showHubs, stopHubs } from "./admin-hubs.js";
 
 const signinSection = document.getElementById("signin-section");
 const dashboard = document.getElementById("dashboard");
@@ -59,6 +60,7 @@ function signOut() {
   state.events = [];
   state.selected = null;
   stopProvision();
+  stopHubs();
   resetStats();
   resetModeratorToken();
   detail.hidden = true;
@@ -111,12 +113,14 @@ function openEvent(slug) {
   renderDetail();
   document.getElementById("detail-heading").focus();
   loadStats();
+  showHubs(slug);
 }
 
 onEventsChanged(() => {
   if (state.selected && !selectedEvent()) {
     state.selected = null;
     stopProvision();
+    stopHubs();
     resetStats();
   }
   renderEvents();
@@ -131,6 +135,7 @@ onLangChange(() => {
   relabelEventForm();
   relabelRoomForm();
   renderStatus();
+  renderHubs();
   relabelStats();
 });
 
