@@ -130,7 +130,10 @@ function start(token) {
     onWelcome: welcome,
     onFrame: frame,
     onState: (value) => {
-      if (state.live === live) indicator(value);
+      if (state.live !== live) return;
+      indicator(value);
+      // No server to check the token with: let the person try again (or another token).
+      if (value === "down" && !state.role) $("signin-submit").disabled = false;
     },
     onFatal: fatal,
   });
