@@ -235,6 +235,23 @@ async def test_attendance_frames(h: Harness) -> None:
     assert frame["online"] == 1
 
 
+async def test_a_new_event_gets_counts_at_once(h: Harness) -> None:
+    """The leader loaded the calendar before the event existed; its first page must not
+    wait for the periodic reload (10 s) to be counted."""
+    watcher = await h.visitor()
+    await watcher.next("attendance", timeout=3)  # the leader has loaded the calendar
+    body = {**EVENT, "slug": "neu"}
+    resp = await h.http.post(
+        h.server.make_url("/api/events"), json=body, headers={"Authorization": f"Bearer {STAFF}"}
+    )
+    assert resp.status == 201
+    page = await h.client()
+    await page.hello("neu", room="daten")
+    frame = await page.next("attendance", timeout=3)
+    while frame["rooms"].get("daten", {}).get("web") != 1:
+        frame = await page.next("attendance", timeout=3)
+
+
 async def test_arrivals_are_batched(tmp_path: Path) -> None:
     async with make_harness(tmp_path, attendance_interval_s=1.0) as h:
         watcher = await h.visitor()

@@ -35,6 +35,7 @@ Publish = Callable[[str, dict[str, Any]], Awaitable[None]]
 # Events are led from a little before the doors open until a little after the end.
 LEAD_MARGIN = timedelta(hours=1)
 EVENTS_REFRESH_S = 10.0
+UNKNOWN_REFRESH_S = 1.0
 FULL_EVERY_TICKS = 30
 
 
@@ -64,13 +65,18 @@ class AttendanceLeader:
         self.stale_rooms: dict[str, set[str]] = {}
 
     async def _candidates(self, now: datetime) -> list[Event]:
-        if (
-            self._events_loaded_at is None
-            or (now - self._events_loaded_at).total_seconds() > EVENTS_REFRESH_S
-        ):
+        local = self._local_events()
+        age = (
+            None
+            if self._events_loaded_at is None
+            else (now - self._events_loaded_at).total_seconds()
+        )
+        # A page open for an event created since the last load must not wait the whole
+        # refresh for its first counts (but a deleted one must not reload every tick).
+        unknown = bool(local - self._events.keys())
+        if age is None or age > EVENTS_REFRESH_S or (unknown and age > UNKNOWN_REFRESH_S):
             self._events = {e.slug: e for e in await self._store.list_events()}
             self._events_loaded_at = now
-        local = self._local_events()
         return [
             e
             for e in self._events.values()
