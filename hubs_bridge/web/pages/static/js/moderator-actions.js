@@ -7,6 +7,11 @@ import { canUndelete, render, state, upsert } from "./moderator-state.js";
 
 const $ = (id) => document.getElementById(id);
 
+function setText(id, key) {
+  $(id).dataset.i18n = key;
+  $(id).textContent = t(key);
+}
+
 // Everything the moderator view of the store says now (after a version conflict).
 async function refreshQuestions() {
   try {
@@ -72,16 +77,17 @@ export function openDialog(kind, id) {
   if (!q || !dialog) return;
   const spec = DIALOGS[kind];
   dialogAction = { kind, id };
-  $("dialog-title").textContent = t(spec.title);
+  // data-i18n: the language switch re-translates an open dialog too.
+  setText("dialog-title", spec.title);
   $("dialog-question").textContent = q.text;
-  $("dialog-submit").textContent = t(spec.submit);
+  setText("dialog-submit", spec.submit);
   $("dialog-error").textContent = "";
   $("dialog-reason-field").hidden = kind !== "reject";
   $("dialog-merge-field").hidden = kind !== "merge";
   $("dialog-text-field").hidden = !spec.text;
   if (spec.text) {
-    $("dialog-text-label").textContent = t(spec.text);
-    $("dialog-text-help").textContent = t(spec.help);
+    setText("dialog-text-label", spec.text);
+    setText("dialog-text-help", spec.help);
     $("dialog-text").value = { answer: q.answer, reply: q.reply, edit: q.text }[kind] || "";
   }
   if (kind === "reject") $("reject-reason").value = q.reject_reason || "off_topic";
@@ -136,7 +142,7 @@ let toastTimer = null;
 
 function showUndo(id) {
   state.lastDeleted = id;
-  $("toast-text").textContent = t("moderator.toast.deleted");
+  setText("toast-text", "moderator.toast.deleted");
   $("undo").hidden = false;
   $("undo").dataset.id = id;
   $("toast").hidden = false;

@@ -18,6 +18,7 @@ function showSignin(errorKey) {
   $("signin").hidden = false;
   $("signout").hidden = true;
   $("role-badge").hidden = true;
+  delete $("signin-status").dataset.i18n;
   $("signin-status").textContent = "";
   $("signin-submit").disabled = false;
   const error = $("signin-error");
@@ -121,6 +122,7 @@ function fatal(code) {
 function start(token) {
   stopLive();
   state.token = token;
+  $("signin-status").dataset.i18n = "moderator.signin.checking";
   $("signin-status").textContent = t("moderator.signin.checking");
   $("signin-submit").disabled = true;
   const live = new Live({
