@@ -219,6 +219,12 @@ def test_keyboard_shortcuts(browser: Any, server: ServerProcess) -> None:
     page.keyboard.press("a")
     expect(page.locator(f"#queue-approved li.question[data-id='{question}']")).to_be_visible()
     expect(item(page, question)).to_be_focused()
+    other = ask(server, event, "Und die nächste Frage?")
+    expect(item(page, other)).to_be_visible()
+    page.keyboard.press("k")  # pending comes before approved
+    expect(item(page, other)).to_be_focused()
+    page.keyboard.press("j")
+    expect(item(page, question)).to_be_focused()
     page.keyboard.press("p")
     expect(item(page, question).locator(".question-pinned")).to_be_visible()
     page.keyboard.press("d")
