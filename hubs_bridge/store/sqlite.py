@@ -9,6 +9,7 @@ behind every acknowledgement.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -187,9 +188,14 @@ class SqliteStore(SqliteQa):
                 yield tx
                 await tx.execute("COMMIT")
             except BaseException:
-                # SQLite may have rolled back on its own (disk full, I/O error).
+                # SQLite may have rolled back on its own (disk full, I/O error), and a
+                # COMMIT whose await was cancelled still runs in aiosqlite's thread, so
+                # the ROLLBACK may find no transaction. Its error must not replace the
+                # original one: a CancelledError turned into a store error is swallowed
+                # by a retrying loop, which then never stops (seen as a hang at shutdown).
                 if tx.in_transaction:
-                    await tx.execute("ROLLBACK")
+                    with contextlib.suppress(sqlite3.Error):
+                        await tx.execute("ROLLBACK")
                 raise
 
     async def _migrate(self) -> None:
