@@ -6,7 +6,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import assert_accessible, call, new_page, screenshot
+from tests.browser.conftest import assert_accessible, call, new_page
 from tests.browser.test_visitor import open_event, question
 from tests.server_process import ServerProcess
 
@@ -62,7 +62,6 @@ def test_stage_shows_the_pinned_question_live(
     question(visitor, "Info-Foyer").locator("button.question-vote").click()
     expect(stage.locator("#pinned-votes")).to_have_text("1")
     expect(question(visitor, "Info-Foyer").locator(".question-pinned")).to_be_visible()
-    screenshot(stage, "stage")
     assert_accessible(stage)
 
     moderate(server, event, in_room, "unpin")

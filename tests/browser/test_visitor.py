@@ -11,7 +11,6 @@ from tests.browser.conftest import (
     assert_accessible,
     make_event,
     new_page,
-    screenshot,
 )
 from tests.server_process import ServerProcess
 
@@ -49,7 +48,6 @@ def test_shows_event_rooms_and_schedule(browser: Any, server: ServerProcess, eve
     expect(enter).to_have_attribute("target", "_blank")
     expect(page.locator("#announcement")).to_be_hidden()
     expect(page.locator(".qr img")).to_have_attribute("src", f"/e/{event}/qr.svg")
-    screenshot(page, "visitor")
     assert_accessible(page)
     assert page.js_errors == []
     page.context.close()

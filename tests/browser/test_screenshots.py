@@ -1,0 +1,86 @@
+"""Screenshots of the pages in use, for docs/screenshots (and a last look at each page).
+
+A small event in progress: questions asked on the visitor page, votes from a
+second visitor, one answered in writing and one pinned by the moderators, an
+announcement, and a visitor in a room. Every page is checked for script
+errors and accessibility once more in that state.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import assert_accessible, call, make_event, new_page, screenshot
+from tests.browser.test_visitor import ask, open_event, question
+from tests.server_process import ServerProcess
+
+QUESTIONS = (
+    "Wann kommt das Glasfaser-Netz nach Ostönnen?",
+    "Kann ich meinen Anwohnerparkausweis künftig online verlängern?",
+    "Wo finde ich die offenen Daten zum Radverkehr?",
+)
+
+
+def _question_id(page: Any, text: str) -> str:
+    return str(question(page, text).get_attribute("data-id"))
+
+
+def test_pages_in_use(browser: Any, server: ServerProcess) -> None:
+    event = make_event(
+        server,
+        title="Digitale Kirmes Soest",
+        title_en="Soest Digital Fair",
+        description="Die Stadt zeigt an ihren Ständen, wie die Digitalisierung vor Ort "
+        "vorankommt. Fragen Sie mit!",
+    )
+    anna = open_event(browser, server, event, viewport={"width": 1280, "height": 900})
+    for text in QUESTIONS:
+        ask(anna, text)
+        expect(question(anna, text)).to_have_attribute("data-status", "approved")
+    ben = open_event(browser, server, event)
+    for text in QUESTIONS[:2]:
+        question(ben, text).locator("button.question-vote").click()
+    question(ben, QUESTIONS[0]).locator("button.question-vote[aria-pressed=true]").wait_for()
+    ben.locator('#rooms li.room[data-room="daten"] .room-enter').click()
+    for popup in ben.context.pages[1:]:
+        popup.close()
+
+    base = f"/api/events/{event}/questions"
+    call(server, "POST", f"{base}/{_question_id(anna, QUESTIONS[0])}/moderate", {"action": "pin"})
+    call(
+        server,
+        "POST",
+        f"{base}/{_question_id(anna, QUESTIONS[2])}/moderate",
+        {
+            "action": "answer",
+            "mode": "written",
+            "text": "Im Open-Data-Portal der Stadt, Rubrik Mobilität.",
+        },
+    )
+    call(
+        server,
+        "POST",
+        f"/api/events/{event}/announcements",
+        {"text": "Um 15 Uhr beginnt die Fragerunde im Info-Foyer."},
+    )
+    expect(anna.locator("#announcement .announcement-text")).to_contain_text("15 Uhr")
+    expect(question(anna, QUESTIONS[0]).locator(".question-pinned")).to_be_visible()
+    expect(anna.locator('#rooms li.room[data-room="daten"] .room-web')).to_have_text("1")
+    screenshot(anna, "visitor")
+    assert_accessible(anna)
+
+    phone = open_event(browser, server, event, viewport={"width": 390, "height": 844})
+    expect(question(phone, QUESTIONS[0]).locator(".question-pinned")).to_be_visible()
+    screenshot(phone, "visitor-phone")
+
+    stage = new_page(browser, viewport={"width": 1280, "height": 720})
+    stage.goto(server.url + f"/stage/{event}/info")
+    expect(stage.locator("#pinned-text")).to_have_text(QUESTIONS[0])
+    screenshot(stage, "stage")
+    assert_accessible(stage)
+
+    for page in (anna, ben, phone, stage):
+        assert page.js_errors == []
+        page.context.close()
