@@ -62,20 +62,26 @@ def public_base(request: web.Request) -> str:
     return configured if configured is not None else f"{request.scheme}://{request.host}"
 
 
-async def visitor_page(request: web.Request) -> web.Response:
+async def _event_shell(request: web.Request, name: str, **context: Any) -> web.Response:
+    """The shell of an event's page (``visitor``, ``moderator``), or the 404 page."""
     event = await _event_or_none(request)
     if event is None:
         return _not_found(request)
     return render_page(
         request,
-        "visitor.html",
-        sections=("visitor",),
-        title_key="visitor.title",
-        script="visitor.js",
+        f"{name}.html",
+        sections=(name,),
+        title_key=f"{name}.title",
+        script=f"{name}.js",
         page={"event": event.slug},
         event=event,
-        page_url=f"{public_base(request)}/e/{event.slug}",
+        **context,
     )
+
+
+async def visitor_page(request: web.Request) -> web.Response:
+    slug = request.match_info["event"]
+    return await _event_shell(request, "visitor", page_url=f"{public_base(request)}/e/{slug}")
 
 
 async def visitor_qr(request: web.Request) -> web.Response:
@@ -100,18 +106,7 @@ async def visitor_qr(request: web.Request) -> web.Response:
 
 
 async def moderator_page(request: web.Request) -> web.Response:
-    event = await _event_or_none(request)
-    if event is None:
-        return _not_found(request)
-    return render_page(
-        request,
-        "moderator.html",
-        sections=("moderator",),
-        title_key="moderator.title",
-        script="moderator.js",
-        page={"event": event.slug},
-        event=event,
-    )
+    return await _event_shell(request, "moderator")
 
 
 async def stage_page(request: web.Request) -> web.Response:
