@@ -54,6 +54,8 @@ class Principal:
     role: Role
     events: frozenset[str] = frozenset()
     token_id: str | None = None
+    # The stored token's hash, so that a long-lived session can see it revoked.
+    token_hash: str | None = None
 
     @property
     def is_staff(self) -> bool:
@@ -101,8 +103,23 @@ class Authenticator:
         if record is None or record.revoked or not hmac.compare_digest(record.token_hash, digest):
             raise Unauthorized("the token is not valid", code="bad_token")
         return Principal(
-            role=record.role, events=frozenset(record.events), token_id=record.token_id
+            role=record.role,
+            events=frozenset(record.events),
+            token_id=record.token_id,
+            token_hash=record.token_hash,
         )
+
+    async def still_valid(self, principal: Principal) -> bool:
+        """Whether a stored token seen earlier (a websocket's ``hello``) is still not revoked.
+
+        HTTP requests authenticate every time; a websocket session authenticated
+        once at ``hello`` asks this before each moderator action, so revoking a
+        token takes its rights away from pages already open with it.
+        """
+        if principal.token_hash is None:
+            return True  # a visitor, or the staff token of the environment
+        record = await self._store.find_token(principal.token_hash)
+        return record is not None and not record.revoked
 
 
 def bearer_token(header: str | None) -> str | None:

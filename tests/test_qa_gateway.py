@@ -174,6 +174,28 @@ async def test_visitor_cannot_moderate_and_moderator_is_scoped(h: Harness) -> No
     assert [q["id"] for q in listed["questions"]] == [qid]  # nothing changed
 
 
+async def test_a_revoked_token_stops_moderating_on_open_pages(h: Harness) -> None:
+    token = await moderator_token(h, "kirmes")
+    listed = await (await h.http.get(h.server.make_url("/api/tokens"), headers=AUTH)).json()
+    token_id = listed["tokens"][-1]["token_id"]
+    asker = await h.visitor()
+    await asker.send({"type": "ask", "text": "Hallo?", "client_msg_id": "r"})
+    qid = (await asker.next("ack"))["question"]["id"]
+    mod = await h.client()
+    await mod.hello("kirmes", token=token)
+    await mod.send({"type": "moderate", "action": "pin", "question": qid, "ref": "m1"})
+    await mod.next("ack", ref="m1")
+    resp = await h.http.delete(h.server.make_url(f"/api/tokens/{token_id}"), headers=AUTH)
+    assert resp.status in (200, 204)
+    # The page opened before the revocation may not act any more; it is closed as 4401.
+    await mod.send({"type": "moderate", "action": "unpin", "question": qid, "ref": "m2"})
+    error = await mod.next("error", ref="m2")
+    assert error["code"] == "token_revoked"
+    assert await mod.closed() == 4401
+    listed_q = await (await h.http.get(h.server.make_url("/api/events/kirmes/questions"))).json()
+    assert listed_q["questions"][0]["pinned"] is True  # the unpin did not happen
+
+
 async def test_moderation_flow(h: Harness) -> None:
     a = await h.visitor()
     mod = await moderator(h)

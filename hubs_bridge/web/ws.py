@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from hubs_bridge.auth import VISITOR, Principal
+from hubs_bridge.auth import VISITOR, Authenticator, Principal
 from hubs_bridge.core import qa
 from hubs_bridge.errors import ClientError, HubsBridgeError
 from hubs_bridge.protocol import (
@@ -93,7 +93,7 @@ async def ws_handler(request: web.Request) -> web.StreamResponse:
     try:
         session = await _hello(request, ws, service, transport)
         if session is not None:
-            await _serve(ws, service, session)
+            await _serve(ws, service, session, request.app[AUTH])
     finally:
         if session is not None:
             await service.close_session(session)
@@ -183,7 +183,9 @@ async def _hello(
         return None
 
 
-async def _serve(ws: web.WebSocketResponse, service: RealtimeService, session: Session) -> None:
+async def _serve(
+    ws: web.WebSocketResponse, service: RealtimeService, session: Session, auth: Authenticator
+) -> None:
     settings = service.settings
     async for msg in ws:
         if session.state != "open":
@@ -205,6 +207,11 @@ async def _serve(ws: web.WebSocketResponse, service: RealtimeService, session: S
                 continue
             try:
                 frame = parse_client_frame(msg.data, settings.max_frame_bytes)
+                if isinstance(frame, Moderate | Announce) and not await auth.still_valid(
+                    session.principal
+                ):
+                    await _revoked(ws, service, session, frame.ref)
+                    break
                 await _dispatch(service, session, frame)
             except FrameError as exc:
                 _violation(service, session, exc.code, exc.message, details=exc.details)
@@ -223,6 +230,15 @@ async def _serve(ws: web.WebSocketResponse, service: RealtimeService, session: S
             service.metrics.closes.labels("too_many_errors").inc()
             await ws.close(code=CLOSE_POLICY, message=b"too_many_errors")
             break
+
+
+async def _revoked(
+    ws: web.WebSocketResponse, service: RealtimeService, session: Session, ref: str | None
+) -> None:
+    """The session's token was revoked since ``hello``: refuse, then close as a bad token."""
+    session.send(error_frame("token_revoked", "this token was revoked", ref=ref))
+    service.metrics.closes.labels("bad_token").inc()
+    await ws.close(code=CLOSE_UNAUTHORIZED, message=b"bad_token")
 
 
 def _violation(
