@@ -95,6 +95,17 @@ export function el(tag, attrs, ...children) {
   return node;
 }
 
+// `url` if it is an absolute http(s) address, else null (el() then leaves out the href):
+// links that come from outside (a Hubs server's room URL) never become javascript: links.
+export function httpUrl(url) {
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === "http:" || parsed.protocol === "https:" ? parsed.href : null;
+  } catch (_) {
+    return null;
+  }
+}
+
 export function clear(node) {
   node.replaceChildren();
 }
