@@ -16,10 +16,12 @@ from hubs_bridge.core.calendar import (
     Event,
     EventCreate,
     EventUpdate,
+    HubsRoomLink,
     RoomCreate,
     RoomUpdate,
 )
 from hubs_bridge.errors import Conflict, NotFound, ValidationFailed
+from hubs_bridge.hubs.rooms_api import HubsRequestFailed, NewHub
 from hubs_bridge.seed import parse_seed
 from tests.conftest import REPO
 
@@ -146,3 +148,14 @@ def test_shipped_seed_files_are_valid() -> None:
     # The fair is open on the first start, so a new user sees a live event.
     assert kirmes.starts_at <= NOW < kirmes.ends_at
     assert len(slugs) == len(files)
+
+
+@pytest.mark.parametrize(
+    "url", ["javascript:alert(1)", "JAVASCRIPT://x", "file:///etc/passwd", "//host/x", "https://"]
+)
+def test_room_links_are_http_only(url: str) -> None:
+    with pytest.raises(ValidationError):
+        HubsRoomLink(hub_id="abc", url=url, provisioned_at=datetime.now(UTC))
+    with pytest.raises(HubsRequestFailed, match="not http"):
+        NewHub("abc", url)
+    assert NewHub("abc", "HTTPS://hubs.example/abc/raum").url.startswith("HTTPS")

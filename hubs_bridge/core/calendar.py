@@ -60,11 +60,24 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def is_http_url(url: str) -> bool:
+    """An absolute http(s) address: what a room link handed to visitors may be, so that a
+    misbehaving Hubs server can never make a page link to ``javascript:`` or a file."""
+    scheme, sep, rest = url.partition("://")
+    return bool(sep) and scheme.lower() in ("http", "https") and bool(rest.strip("/"))
+
+
+def _http_url(url: str) -> str:
+    if not is_http_url(url):
+        raise ValueError("must be an absolute http:// or https:// address")
+    return url
+
+
 class HubsRoomLink(_Model):
     """Where a room lives on the Hubs server once it has been provisioned."""
 
     hub_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
-    url: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    url: Annotated[str, StringConstraints(min_length=1, max_length=500), AfterValidator(_http_url)]
     provisioned_at: datetime
     closed: bool = False
 

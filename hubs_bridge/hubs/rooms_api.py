@@ -16,6 +16,7 @@ from typing import Any
 
 import aiohttp
 
+from hubs_bridge.core.calendar import is_http_url
 from hubs_bridge.settings import HubsSettings
 
 RATE_LIMIT_RETRIES = 4
@@ -51,6 +52,12 @@ class NewHub:
 
     hub_id: str
     url: str
+
+    def __post_init__(self) -> None:
+        if not is_http_url(self.url):
+            raise HubsRequestFailed(
+                f"the Hubs server answered a room URL that is not http(s): {self.url[:80]!r}"
+            )
 
 
 def new_session() -> aiohttp.ClientSession:
