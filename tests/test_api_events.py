@@ -269,3 +269,25 @@ async def test_openapi_covers_every_route(client: TestClient[Any, Any]) -> None:
     schema = doc["components"]["schemas"][schema_ref.rsplit("/", 1)[1]]
     assert set(schema["required"]) == {"slug", "title", "starts_at", "ends_at"}
     assert {"401", "403", "409", "413", "422"} <= set(create["responses"])
+
+
+async def test_the_role_is_checked_before_the_body(client: TestClient[Any, Any]) -> None:
+    """Without the right token the caller learns nothing about the body it would need."""
+    resp = await client.post("/api/events", json={})
+    assert resp.status == 401 and (await resp.json())["code"] == "token_required"
+    bad = {"Authorization": "Bearer not-a-token-at-all"}
+    resp = await client.post("/api/events", data=b"not json", headers=bad)
+    assert resp.status == 401 and (await resp.json())["code"] == "bad_token"
+    event = {"slug": "rolle", "title": "Rolle", "starts_at": "2026-12-01T10:00"}
+    event["ends_at"] = "2026-12-01T12:00"
+    assert (await client.post("/api/events", json=event, headers=AUTH)).status == 201
+    created = await client.post(
+        "/api/tokens", json={"role": "moderator", "events": ["rolle"]}, headers=AUTH
+    )
+    as_moderator = {"Authorization": f"Bearer {(await created.json())['token']}"}
+    resp = await client.post("/api/events", json={}, headers=as_moderator)
+    assert resp.status == 403 and (await resp.json())["code"] == "staff_only"
+    other = {**event, "slug": "andere"}
+    assert (await client.post("/api/events", json=other, headers=AUTH)).status == 201
+    resp = await client.post("/api/events/andere/announcements", json={}, headers=as_moderator)
+    assert resp.status == 403 and (await resp.json())["code"] == "wrong_event"

@@ -91,7 +91,14 @@ def _wrap(op: Operation) -> Callable[[web.Request], Awaitable[web.StreamResponse
     async def handle(request: web.Request) -> web.StreamResponse:
         kwargs: dict[str, Any] = {}
         if op.auth != "none":
-            kwargs["principal"] = await principal_of(request)
+            principal = await principal_of(request)
+            # The role before the body: a caller without the right learns nothing about
+            # what the body should look like (and pays no parsing). Handlers check again.
+            if op.auth == "staff":
+                principal.require_staff()
+            elif op.auth == "moderator" and "event" in request.match_info:
+                principal.require_moderator(request.match_info["event"])
+            kwargs["principal"] = principal
         if op.body is not None:
             kwargs["body"] = await parse_body(request, op.body)
         reply = await op.handler(request, **kwargs)
