@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -39,7 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     sim.add_argument("--host", default="127.0.0.1")
     sim.add_argument("--port", type=int, default=4000)
-    sim.add_argument("--avatars", type=int, default=0, help="simulated people coming and going")
+    sim.add_argument(
+        "--avatars", type=int, default=0, help="simulated people coming and going in every room"
+    )
     sim.add_argument("--seed", type=int, default=None, help="make the crowd repeatable")
 
     provision = commands.add_parser(
@@ -146,18 +149,23 @@ def _simulate(settings: Settings, args: argparse.Namespace) -> int:
     admin = settings.hubs.admin_access_key
     bot = settings.hubs.bot_access_key
     loop = _new_loop()
-    try:
-        loop.run_until_complete(
-            serve_simulator(
-                args.host,
-                args.port,
-                args.avatars,
-                admin.get_secret_value() if admin else None,
-                bot.get_secret_value() if bot else None,
-                seed=args.seed,
-            )
+    main = loop.create_task(
+        serve_simulator(
+            args.host,
+            args.port,
+            args.avatars,
+            admin.get_secret_value() if admin else None,
+            bot.get_secret_value() if bot else None,
+            seed=args.seed,
         )
-    except KeyboardInterrupt:
+    )
+    # Ctrl-C and SIGTERM cancel the simulator, which then stops its rooms and crowd
+    # cleanly (a KeyboardInterrupt through run_until_complete would leave it half-run).
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, main.cancel)
+    try:
+        loop.run_until_complete(main)
+    except asyncio.CancelledError:
         pass
     finally:
         loop.close()

@@ -32,6 +32,7 @@ from hubs_bridge.hubs.frames import (
     parse_payload,
 )
 from hubs_bridge.hubs.presence import RoomPresence
+from hubs_bridge.hubs.sim_crowd import crowd_every_room
 from hubs_bridge.hubs.simulator import HubsSimulator
 
 FRAMES = json.loads((Path(__file__).parent / "data" / "reticulum_frames.json").read_text())
@@ -517,3 +518,25 @@ async def test_serve_simulator_runs_until_cancelled(capsys: pytest.CaptureFixtur
         with pytest.raises(asyncio.CancelledError):
             await asyncio.wait_for(task, WAIT)
     assert f"http://127.0.0.1:{port}/" in capsys.readouterr().out
+
+
+async def test_every_room_gets_a_crowd_also_rooms_created_later(sim: HubsSimulator) -> None:
+    """A new user provisions an event against `simulate-hubs --avatars K`: people must
+    come into those new rooms too, not only into the demo room."""
+    first = sim.create_hub("Demo", scene_id="s")
+    crowd = asyncio.create_task(
+        crowd_every_room(sim, avatars=3, rng=random.Random(7), duration=2.0, poll_s=0.05)
+    )
+    try:
+        await asyncio.sleep(0.2)
+        later = sim.create_hub("Provisioned later", scene_id="s")
+
+        async def people_in_both() -> None:
+            while not (sim.room(first.hub_id).metas and sim.room(later.hub_id).metas):
+                await asyncio.sleep(0.02)
+
+        await asyncio.wait_for(people_in_both(), timeout=WAIT)
+    finally:
+        crowd.cancel()
+        await asyncio.gather(crowd, return_exceptions=True)
+    assert not sim.room(first.hub_id).metas and not sim.room(later.hub_id).metas  # all left

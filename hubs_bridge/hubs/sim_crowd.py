@@ -201,3 +201,36 @@ async def run_crowd(
     finally:
         for avatar in people.values():
             avatar.leave()
+
+
+async def crowd_every_room(
+    sim: HubsSimulator,
+    *,
+    avatars: int,
+    rng: random.Random,
+    duration: float,
+    poll_s: float = 2.0,
+) -> None:
+    """``avatars`` people in every open room, round after round, until cancelled.
+
+    Rooms created later (provisioned through the API) get their crowd within
+    ``poll_s``: a new user who provisions an event against the simulator sees
+    people arrive in its rooms, not only in the demo room.
+    """
+    crowds: dict[str, asyncio.Task[None]] = {}
+
+    async def rounds(hub_id: str) -> None:
+        while sim.hubs[hub_id].entry_mode != "deny":
+            await run_crowd(sim, [hub_id], avatars=avatars, rng=rng, duration=duration)
+
+    try:
+        while True:
+            for hub_id, hub in sim.hubs.items():
+                task = crowds.get(hub_id)
+                if hub.entry_mode != "deny" and (task is None or task.done()):
+                    crowds[hub_id] = asyncio.create_task(rounds(hub_id))
+            await asyncio.sleep(poll_s)
+    finally:
+        for task in crowds.values():
+            task.cancel()
+        await asyncio.gather(*crowds.values(), return_exceptions=True)

@@ -45,7 +45,7 @@ from hubs_bridge.hubs.frames import (
     RET_TOPIC,
     PhxMessage,
 )
-from hubs_bridge.hubs.sim_crowd import Avatar, run_crowd
+from hubs_bridge.hubs.sim_crowd import Avatar, crowd_every_room, run_crowd
 from hubs_bridge.hubs.sim_http import add_http_routes
 from hubs_bridge.hubs.sim_socket import Channel, Conn
 from hubs_bridge.hubs.sim_state import (
@@ -406,23 +406,24 @@ async def serve_simulator(
 ) -> None:
     """Run a simulator with one demo room until cancelled (``hubs-bridge simulate-hubs``).
 
-    With ``avatars > 0`` a crowd of that many avatars comes and goes in the
-    demo room, round after round of ``crowd_duration`` seconds.
+    With ``avatars > 0`` a crowd of that many avatars comes and goes in every
+    open room (the demo room and each room created through the API), round
+    after round of ``crowd_duration`` seconds.
     """
     sim = HubsSimulator(host=host, admin_key=admin_key, bot_key=bot_key)
     bound = await sim.start(port)
     hub = sim.create_hub("Demo Room", scene_id="demo-scene", hub_id="demo123")
     print(
         f"Hubs simulator on {sim.base_url}/ (socket {sim.socket_url}); "
-        f"room {hub.hub_id} at {sim.base_url}/{hub.hub_id}/{hub.slug}; port {bound}",
+        f"room {hub.hub_id} at {sim.base_url}/{hub.hub_id}/{hub.slug}; port {bound}; "
+        f"{avatars} simulated people per room",
         flush=True,
     )
     rng = random.Random(seed)
     try:
-        while True:
-            if avatars > 0:
-                await sim.run_crowd([hub.hub_id], avatars=avatars, rng=rng, duration=crowd_duration)
-            else:
-                await asyncio.sleep(3600)
+        if avatars > 0:
+            await crowd_every_room(sim, avatars=avatars, rng=rng, duration=crowd_duration)
+        else:
+            await asyncio.Event().wait()
     finally:
         await sim.stop()
