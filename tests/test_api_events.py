@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from hubs_bridge.core.calendar import Event, HubsRoomLink
+from hubs_bridge.core.event_commands import set_room_hubs_link
+from hubs_bridge.core.room_links import add_twin
+from hubs_bridge.realtime.snapshots import public_event
 from hubs_bridge.web.app import create_app
+from hubs_bridge.web.keys import CALENDAR
 from tests.conftest import make_settings
 
 STAFF = "staff-token-for-tests-0123456789"
@@ -291,3 +297,34 @@ async def test_the_role_is_checked_before_the_body(client: TestClient[Any, Any])
     assert (await client.post("/api/events", json=other, headers=AUTH)).status == 201
     resp = await client.post("/api/events/andere/announcements", json={}, headers=as_moderator)
     assert resp.status == 403 and (await resp.json())["code"] == "wrong_event"
+
+
+async def test_hubs_links_and_twins_never_reach_visitors(client: TestClient[Any, Any]) -> None:
+    event = {"slug": "tueren", "title": "Türen", "starts_at": "2026-12-01T10:00"}
+    event["ends_at"] = "2026-12-01T12:00"
+    event["rooms"] = [{"slug": "saal", "title": "Saal", "scene": "foyer"}]
+    assert (await client.post("/api/events", json=event, headers=AUTH)).status == 201
+    now = datetime.now(UTC)
+    link = HubsRoomLink(
+        hub_id="own1234", url="https://hubs.example/own1234/saal", provisioned_at=now
+    )
+    twin = HubsRoomLink(
+        hub_id="twin123", url="https://hubs.example/twin123/saal", provisioned_at=now
+    )
+
+    def linked(e: Event, at: datetime) -> Event:
+        return set_room_hubs_link(e, "saal", link, now=at)
+
+    def twinned(e: Event, at: datetime) -> Event:
+        return add_twin(e, "saal", twin, now=at)
+
+    await client.server.app[CALENDAR].change("tueren", linked)
+    app_event = await client.server.app[CALENDAR].change("tueren", twinned)
+    for path in ("/api/events", "/api/events/tueren", "/api/events/tueren/rooms"):
+        body = await (await client.get(path)).text()
+        assert "hubs.example" not in body, path
+        staff = await (await client.get(path, headers=AUTH)).text()
+        assert "twin123" in staff and "own1234" in staff, path
+    public = public_event(app_event)
+    assert "hubs.example" not in str(public)
+    assert public["rooms"][0]["hubs_ready"] is True

@@ -13,10 +13,14 @@ from hubs_bridge.realtime.session import Session
 
 
 def public_event(event: Event) -> dict[str, Any]:
-    """The event as a visitor may see it: no Hubs links (those go out through /go)."""
+    """The event as a visitor may see it: no Hubs links, neither the rooms' own nor their
+    overflow twins' (those go out through /go, which checks the doors and the occupancy);
+    only whether a room can be entered now (``hubs_ready``)."""
     data = event.model_dump(mode="json", exclude={"version"})
-    for room in data["rooms"]:
+    for room, model in zip(data["rooms"], event.rooms, strict=True):
         room.pop("hubs", None)
+        room.pop("twins", None)
+        room["hubs_ready"] = bool(model.hubs_links())
     return data
 
 

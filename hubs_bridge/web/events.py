@@ -32,11 +32,13 @@ class RoomList(BaseModel):
 
 
 def _visible(event: Event, principal: Principal) -> Event:
-    """Hubs links are for staff and the event's moderators; visitors get them through /go."""
+    """Hubs links (rooms' and overflow twins') are for staff and the event's moderators;
+    visitors get them through /go, which checks the doors and the occupancy."""
     if principal.may_moderate(event.slug):
         return event
+    hidden = {"hubs": None, "twins": ()}
     return event.model_copy(
-        update={"rooms": tuple(r.model_copy(update={"hubs": None}) for r in event.rooms)}
+        update={"rooms": tuple(r.model_copy(update=hidden) for r in event.rooms)}
     )
 
 
