@@ -19,11 +19,13 @@ from typing import Any
 from aiohttp import web
 
 from hubs_bridge.auth import Principal
+from hubs_bridge.core.calendar import Event, Room
 from hubs_bridge.errors import Conflict, NotFound
 from hubs_bridge.hubs.jobs import JobStatus
 from hubs_bridge.web.api import Api, json_response
 from hubs_bridge.web.hubs_services import DOORMAN, PROVISION_JOBS
 from hubs_bridge.web.keys import CALENDAR, SETTINGS
+from hubs_bridge.web.pages.door import door_page, wants_html
 
 api = Api()
 TAG = "doors"
@@ -34,7 +36,18 @@ ROOM_FULL = (
 )
 
 
-def _refusal(status: int, code: str, message: str, details: dict[str, Any]) -> web.Response:
+def _refusal(
+    request: web.Request,
+    event: Event,
+    room: Room,
+    status: int,
+    code: str,
+    message: str,
+    details: dict[str, Any],
+) -> web.Response:
+    """JSON for scripts; for a browser following "Raum betreten", a page in its language."""
+    if wants_html(request):
+        return door_page(request, status, code, event, room.title)
     return json_response({"code": code, "message": message, "details": details}, status=status)
 
 
@@ -57,15 +70,19 @@ async def go(request: web.Request) -> web.StreamResponse:
     phase = event.phase(now)
     times = {"opens_at": event.doors_open_at.isoformat(), "ends_at": event.ends_at.isoformat()}
     if phase == "scheduled":
-        return _refusal(409, "doors_closed", "the doors are not open yet", times)
+        return _refusal(
+            request, event, room, 409, "doors_closed", "the doors are not open yet", times
+        )
     if phase == "ended":
-        return _refusal(410, "event_ended", "the event has ended", times)
+        return _refusal(request, event, room, 410, "event_ended", "the event has ended", times)
     door = await request.app[DOORMAN].door(event, room.slug)
     if door.kind == "full":
         details = {**times, "capacity": door.capacity, "rooms": door.rooms}
-        return _refusal(409, "room_full", ROOM_FULL, details)
+        return _refusal(request, event, room, 409, "room_full", ROOM_FULL, details)
     if door.link is None:
-        return _refusal(409, "not_provisioned", "this room has no Hubs room yet", times)
+        return _refusal(
+            request, event, room, 409, "not_provisioned", "this room has no Hubs room yet", times
+        )
     raise web.HTTPFound(door.link.url, headers={"Cache-Control": "no-store"})
 
 
