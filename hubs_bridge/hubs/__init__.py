@@ -4,5 +4,5 @@
 ``phoenix`` runs one socket's channels, refs, replies and heartbeats,
 ``presence`` turns a room's presence frames into people and counts, and
 ``backoff`` gives the retry delays. None of them does I/O or reads a clock:
-the facts they implement are in ``shared/reticulum/PROTOCOL.md``.
+the facts they implement are in ``docs/reticulum/PROTOCOL.md``.
 """

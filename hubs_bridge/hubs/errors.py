@@ -6,7 +6,7 @@
         └── InvalidState          the caller asked for something the channel's state forbids
 
 A ``ProtocolError`` means the peer is not the Reticulum described in
-``shared/reticulum/PROTOCOL.md`` (or the frame was damaged): the driver logs it
+``docs/reticulum/PROTOCOL.md`` (or the frame was damaged): the driver logs it
 and, for frames on the socket, closes and reconnects. ``InvalidState`` is a bug
 in the driver (pushing on a channel that is not joined), never caused by the
 server.

@@ -4,7 +4,7 @@ Like the protocol layer of ``websockets``, this class never touches a socket
 and never reads a clock: the driver passes text frames and the current
 monotonic time ``now`` in, and sends the :class:`PhxMessage` frames it gets
 back. The rules are those of phoenix.js as Reticulum expects them
-(``shared/reticulum/PROTOCOL.md`` §1):
+(``docs/reticulum/PROTOCOL.md`` §1):
 
 - refs are increasing integers as strings; a join's ref is its ``join_ref``;
 - a heartbeat goes out every 30 s; if the previous one is still unanswered

@@ -1,6 +1,6 @@
 """A local Hubs server (Reticulum) simulator on aiohttp, for tests and new users.
 
-It speaks what ``shared/reticulum/PROTOCOL.md`` describes, with the frames of
+It speaks what ``docs/reticulum/PROTOCOL.md`` describes, with the frames of
 ``tests/data/reticulum_frames.json``:
 
 - §1 the socket ``/socket/websocket?vsn=2.0.0[&session_token=...]``: Phoenix v2

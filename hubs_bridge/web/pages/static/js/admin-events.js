@@ -11,6 +11,7 @@ const section = document.getElementById("event-form-section");
 const form = document.getElementById("event-form");
 const heading = document.getElementById("event-form-heading");
 const slugInput = document.getElementById("ev-slug");
+const listError = document.getElementById("events-error");
 let editing = null; // slug of the event in the form, null when creating
 let onOpen = () => {};
 
@@ -132,6 +133,7 @@ export async function deleteEvent(event, opener) {
   const title = localized(event, "title");
   const ok = await confirmDelete({ title: t("admin.events.delete_title"), text: t("admin.events.delete_text", { title, slug: event.slug }), opener });
   if (!ok) return;
+  listError.hidden = true;
   try {
     await staff("DELETE", `/api/events/${encodeURIComponent(event.slug)}`);
     if (state.selected === event.slug) state.selected = null;
@@ -139,7 +141,15 @@ export async function deleteEvent(event, opener) {
     announce(t("admin.deleted"));
     document.getElementById("event-new").focus();
   } catch (err) {
-    announce(errorText(err));
+    // Seen (role="alert" is heard too) next to the list, not only spoken.
+    listError.message = () => t("admin.events.delete_failed", { title: localized(event, "title"), reason: errorText(err) });
+    listError.textContent = listError.message();
+    listError.hidden = false;
+    if (err.status === 404) {
+      // Gone already (someone else deleted it): show the list as it is now.
+      await reloadEvents().catch(() => {});
+      document.getElementById("event-new").focus();
+    }
   }
 }
 
@@ -152,4 +162,5 @@ export function setupEvents({ open }) {
 
 export function relabelEventForm() {
   if (!section.hidden) setHeading();
+  if (!listError.hidden && listError.message) listError.textContent = listError.message();
 }

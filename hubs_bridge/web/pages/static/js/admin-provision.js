@@ -1,7 +1,7 @@
 // Provisioning an event's rooms on the Hubs server: start the job, poll its status every
 // second while it runs, show a <progress> with a text equivalent and a per-room table.
 
-import { clear, el, errorText, t } from "./common.js";
+import { clear, el, errorText, httpUrl, t } from "./common.js";
 import { selectedEvent, reloadEvents, staff } from "./admin-state.js";
 
 const button = document.getElementById("provision-start");
@@ -12,15 +12,16 @@ const text = document.getElementById("provision-text");
 const tbody = document.querySelector("#provision-results tbody");
 let timer = null;
 let last = null; // the last status shown, re-rendered on a language change
-let polling = null; // slug of the event being polled
+let generation = 0; // a start for another event (or a stop) makes older answers stale
 
 export function stopProvision() {
+  generation += 1;
   clearTimeout(timer);
   timer = null;
-  polling = null;
   last = null;
   statusBox.hidden = true;
   errorBox.hidden = true;
+  button.disabled = false;
 }
 
 function showError(err) {
@@ -39,6 +40,15 @@ function normalise(status) {
     rooms,
     message: status.message || null,
   };
+}
+
+// The Hubs server's room URL becomes a link only if it is http(s) (never javascript:).
+function roomLink(room) {
+  if (!room.url) return "";
+  const href = httpUrl(room.url);
+  const label = room.hub_id || room.url;
+  if (!href) return el("span", {}, label);
+  return el("a", { href, target: "_blank", rel: "noopener", "aria-label": t("admin.provision.open_room", { room: room.room }) }, label);
 }
 
 export function renderStatus(status = last) {
@@ -63,25 +73,25 @@ export function renderStatus(status = last) {
         el("td", {}, room.room),
         el("td", {}, el("span", { class: `badge ${badge}` }, t(stateKey) === stateKey ? room.state : t(stateKey))),
         el("td", { class: "user-text" }, room.message || ""),
-        el("td", {}, room.url ? el("a", { href: room.url, target: "_blank", rel: "noopener", "aria-label": t("admin.provision.open_room", { room: room.room }) }, room.hub_id || room.url) : ""),
+        el("td", {}, roomLink(room)),
       ),
     );
   }
 }
 
-async function poll(slug) {
-  if (polling !== slug) return;
+async function poll(slug, gen) {
+  if (gen !== generation) return;
   try {
     const status = await staff("GET", `/api/events/${encodeURIComponent(slug)}/provision`);
-    if (polling !== slug) return;
+    if (gen !== generation) return;
     renderStatus(status);
     if (status.state === "running") {
-      timer = setTimeout(() => poll(slug), 1000);
+      timer = setTimeout(() => poll(slug, gen), 1000);
       return;
     }
     await reloadEvents();
   } catch (err) {
-    if (polling !== slug) return;
+    if (gen !== generation) return;
     if (err.status === 404 || err.status === 405) {
       // No status route (yet): what the start answered is all there is.
       text.textContent = `${text.textContent} ${t("admin.provision.no_status")}`;
@@ -89,28 +99,30 @@ async function poll(slug) {
       showError(err);
     }
   }
-  polling = null;
-  button.disabled = false;
+  if (gen === generation) button.disabled = false;
 }
 
 async function start() {
   const event = selectedEvent();
   if (!event) return;
   stopProvision();
+  const gen = generation;
   button.disabled = true;
   try {
     const status = await staff("POST", `/api/events/${encodeURIComponent(event.slug)}/provision`);
+    // Another event was opened meanwhile: this answer is not for the panel shown now.
+    if (gen !== generation) return;
     renderStatus(status);
     if (status && status.state === "running") {
-      polling = event.slug;
-      timer = setTimeout(() => poll(event.slug), 1000);
+      timer = setTimeout(() => poll(event.slug, gen), 1000);
       return;
     }
     await reloadEvents();
   } catch (err) {
+    if (gen !== generation) return;
     showError(err);
   }
-  button.disabled = false;
+  if (gen === generation) button.disabled = false;
 }
 
 export function setupProvision() {

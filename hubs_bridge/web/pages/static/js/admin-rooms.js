@@ -9,6 +9,7 @@ const list = document.getElementById("rooms");
 const form = document.getElementById("room-form");
 const heading = document.getElementById("room-form-heading");
 const sceneSelect = document.getElementById("room-scene");
+const listError = document.getElementById("rooms-error");
 let editing = null; // slug of the room in the form, null when adding
 
 function sceneTitle(slug) {
@@ -107,13 +108,21 @@ async function deleteRoom(event, room, opener) {
     opener,
   });
   if (!ok) return;
+  listError.hidden = true;
   try {
     await staff("DELETE", `/api/events/${encodeURIComponent(event.slug)}/rooms/${encodeURIComponent(room.slug)}`);
     await reloadEvents();
     announce(t("admin.deleted"));
     document.getElementById("room-new").focus();
   } catch (err) {
-    announce(errorText(err));
+    // Seen (role="alert" is heard too) next to the list, not only spoken.
+    listError.message = () => t("admin.rooms.delete_failed", { title: localized(room, "title"), reason: errorText(err) });
+    listError.textContent = listError.message();
+    listError.hidden = false;
+    if (err.status === 404) {
+      await reloadEvents().catch(() => {});
+      document.getElementById("room-new").focus();
+    }
   }
 }
 
@@ -128,5 +137,6 @@ export function setupRooms() {
 
 export function relabelRoomForm() {
   if (!form.hidden) setHeading();
+  if (!listError.hidden && listError.message) listError.textContent = listError.message();
   fillSceneSelect();
 }

@@ -13,6 +13,7 @@ const downloadError = document.getElementById("download-error");
 let report = null;
 let minutes = [];
 let loadedFor = null;
+let chartGeneration = 0; // the latest chart request; older answers (another event) are dropped
 
 function roomTitle(event, slug) {
   if (slug === EVENT_KEY) return t("admin.stats.event_page");
@@ -82,7 +83,13 @@ function readAsDataUrl(blob) {
   });
 }
 
+// Still the chart wanted now: the newest request, and its event still shown.
+function current(slug, gen) {
+  return gen === chartGeneration && loadedFor === slug && selectedEvent()?.slug === slug;
+}
+
 async function loadChart(slug) {
+  const gen = ++chartGeneration;
   chart.alt = t("admin.chart.loading");
   try {
     const blob = await fetchBlob(`/api/events/${encodeURIComponent(slug)}/attendance.svg?lang=${lang()}`);
@@ -91,9 +98,12 @@ async function loadChart(slug) {
     const doc = new DOMParser().parseFromString(svgText, "image/svg+xml");
     const desc = doc.querySelector("desc")?.textContent || "";
     // CSP allows images from this origin and data: only, so not a blob: URL.
-    chart.src = await readAsDataUrl(new Blob([svgText], { type: "image/svg+xml" }));
+    const src = await readAsDataUrl(new Blob([svgText], { type: "image/svg+xml" }));
+    if (!current(slug, gen)) return;
+    chart.src = src;
     chart.alt = t("admin.chart.alt", { desc });
   } catch (err) {
+    if (!current(slug, gen)) return;
     chart.removeAttribute("src");
     chart.alt = t("admin.chart.failed");
     errorBox.textContent = `${t("admin.chart.failed")} ${errorText(err)}`;
@@ -116,16 +126,18 @@ export async function loadStats() {
     renderStats();
     renderTable();
   } catch (err) {
+    if (loadedFor !== slug) return;
     errorBox.textContent = errorText(err);
     errorBox.hidden = false;
   }
-  await loadChart(slug);
+  if (loadedFor === slug) await loadChart(slug);
 }
 
 export function resetStats() {
   report = null;
   minutes = [];
   loadedFor = null;
+  chartGeneration += 1;
   clear(tbody);
   clear(dataBody);
   chart.removeAttribute("src");

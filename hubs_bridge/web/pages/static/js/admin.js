@@ -16,9 +16,11 @@ const dashboard = document.getElementById("dashboard");
 const tokenInput = document.getElementById("signin-token");
 const signinError = document.getElementById("signin-error");
 const detail = document.getElementById("event-detail");
+let signinMessage = null; // () => text of the sign-in error, again on a language switch
 
-function showSigninError(text) {
-  signinError.textContent = text;
+function showSigninError(message) {
+  signinMessage = message;
+  signinError.textContent = message();
   signinError.hidden = false;
   tokenInput.setAttribute("aria-invalid", "true");
   tokenInput.setAttribute("aria-describedby", "signin-help signin-error");
@@ -32,6 +34,7 @@ async function check(token) {
 
 async function signIn(token, { quiet = false } = {}) {
   signinError.hidden = true;
+  signinMessage = null;
   tokenInput.removeAttribute("aria-invalid");
   tokenInput.setAttribute("aria-describedby", "signin-help");
   try {
@@ -39,9 +42,9 @@ async function signIn(token, { quiet = false } = {}) {
   } catch (err) {
     tokenStore.set("staff", null);
     if (quiet) return;
-    if (err.status === 401) showSigninError(t("common.signin.bad_token"));
-    else if (err.status === 403) showSigninError(t("admin.signin.moderator"));
-    else showSigninError(errorText(err));
+    if (err.status === 401) showSigninError(() => t("common.signin.bad_token"));
+    else if (err.status === 403) showSigninError(() => t("admin.signin.moderator"));
+    else showSigninError(() => errorText(err));
     return;
   }
   state.token = token;
@@ -51,7 +54,7 @@ async function signIn(token, { quiet = false } = {}) {
   dashboard.hidden = false;
   announce(t("admin.signin.done"));
   await Promise.all([reloadEvents(), loadScenes()]);
-  document.getElementById("events-heading").focus?.();
+  document.getElementById("events-heading").focus();
 }
 
 function signOut() {
@@ -128,6 +131,7 @@ onEventsChanged(() => {
 });
 
 onLangChange(() => {
+  if (signinMessage && !signinError.hidden) signinError.textContent = signinMessage();
   if (dashboard.hidden) return;
   renderEvents();
   renderDetail();
@@ -142,7 +146,7 @@ onLangChange(() => {
 document.getElementById("signin-form").addEventListener("submit", (submitEvent) => {
   submitEvent.preventDefault();
   const token = tokenInput.value.trim();
-  if (!token) showSigninError(t("admin.signin.empty"));
+  if (!token) showSigninError(() => t("admin.signin.empty"));
   else signIn(token);
 });
 document.getElementById("signout").addEventListener("click", signOut);

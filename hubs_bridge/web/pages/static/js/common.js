@@ -184,12 +184,13 @@ export function connectionIndicator(bannerAfterMs = 4000) {
   if (box) box.hidden = false;
   return (state) => {
     if (box) {
-      box.dataset.state = state;
+      box.dataset.state = state === "stopped" ? "down" : state;
       const label = box.querySelector(".conn-text");
-      label.dataset.i18n = `common.conn.${state === "open" ? "open" : state === "down" ? "down" : "connecting"}`;
+      label.dataset.i18n = `common.conn.${state === "open" ? "open" : state === "down" || state === "stopped" ? "down" : "connecting"}`;
       label.textContent = t(label.dataset.i18n);
     }
-    if (state === "open") {
+    if (state === "open" || state === "stopped") {
+      // "stopped": the page never reconnects (it says why itself), so no "we reconnect" banner.
       clearTimeout(timer);
       timer = null;
       if (banner) banner.hidden = true;

@@ -7,9 +7,36 @@
 // client_msg_id on the server, and the outbox keeps the same id for each question.
 
 const PING_MS = 20000;
+const PONG_TIMEOUT_MS = 10000; // no pong this long after a ping: the socket is half-open
 const MAX_BACKOFF_MS = 30000;
 const STABLE_MS = 15000;
 const VISITOR_KEY = "hb_visitor";
+const RESEND_KINDS = new Set(["ask", "vote"]); // idempotent on the server: safe to send again
+
+// How long to wait before reconnect attempt `attempt` (0, 1, ...) after `close`
+// ({code, reason}); docs/protocol.md "Close codes and reconnecting". Full jitter.
+export function reconnectDelay(attempt, close = {}, random = Math.random) {
+  if (close.code === 4008) return random() * 500; // slow reader: at once, a little jitter
+  if (close.code === 4429) return 60000 + random() * 15000; // rate_limited_visitors: after a minute
+  if (close.code === 1008) return 120000 + random() * 60000; // too_many_errors: a long backoff
+  const ceiling = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.max(0, attempt));
+  return random() * ceiling;
+}
+
+// Whether a socket that sent a ping at `pingAt` and last got a pong at `pongAt`
+// (performance.now() values, 0 = never) should be given up at `now`.
+export function pongOverdue(pingAt, pongAt, now, timeout = PONG_TIMEOUT_MS) {
+  return pingAt > 0 && pongAt < pingAt && now - pingAt >= timeout;
+}
+
+function unknownOutcome(frame) {
+  return {
+    type: "error",
+    code: "outcome_unknown",
+    ref: frame.ref,
+    message: "the connection broke before the answer; check whether it was done",
+  };
+}
 
 function newId() {
   if (crypto.randomUUID) return crypto.randomUUID();
@@ -26,7 +53,13 @@ function storage() {
 
 export class Live {
   // options: {event, room, token, name, onWelcome(snapshot, welcome), onFrame(frame),
-  //           onState("connecting"|"open"|"down"), onFatal(code), onOutbox(pendingAsks)}
+  //           onState("connecting"|"open"|"down"|"stopped"), onFatal(code), onError(frame),
+  //           onOutbox(pendingAsks), onOutboxError(askFrame, error), onOutboxRetry(askFrame, error),
+  //           pingMs, pongTimeoutMs}
+  // "stopped": the connection ended for good (onFatal follows); nothing reconnects.
+  // A `moderate` or `announce` written to a socket that broke before its answer rejects
+  // with {code: "outcome_unknown"} after the reconnect (it is never sent twice);
+  // `ask` and `vote` are sent again (the server keeps them idempotent).
   constructor(options) {
     this.o = options;
     this.room = options.room || null;
@@ -38,7 +71,7 @@ export class Live {
     this.attempt = 0;
     this.openedAt = 0;
     this.stopped = false;
-    this.pending = new Map(); // ref -> {frame, resolve, reject, persistent}
+    this.pending = new Map(); // ref -> {frame, resolve, reject, persistent, sent, retryTimer}
     this.role = null;
     this.outboxKey = `hb_outbox_${options.event}`;
     // Read-only pages (the stage view) pass outbox: false: they never send a visitor's questions.
@@ -52,22 +85,34 @@ export class Live {
   start() {
     this.stopped = false;
     this.connect(0);
-    window.addEventListener("online", () => {
-      if (!this.ws) this.connect(0);
-    });
+    if (!this.onOnline) {
+      this.onOnline = () => {
+        if (!this.ws && !this.stopped) this.connect(0);
+      };
+      window.addEventListener("online", this.onOnline);
+    }
   }
 
   stop() {
     this.stopped = true;
     clearTimeout(this.retryTimer);
+    clearTimeout(this.resendTimer);
+    clearTimeout(this.watchdog);
+    clearInterval(this.pinger);
+    if (this.onOnline) {
+      window.removeEventListener("online", this.onOnline);
+      this.onOnline = null;
+    }
     if (this.ws) this.ws.close(1000);
   }
 
   // Reconnect with another token (sign-in, sign-out): a new hello decides the role.
   reconnect({ token } = {}) {
     if (token !== undefined) this.token = token;
-    if (this.ws) this.ws.close(1000, "reconnect");
-    else this.connect(0);
+    if (this.ws) {
+      this.byeDelay = 0; // asked for: at once
+      this.ws.close(1000, "reconnect");
+    } else this.connect(0);
   }
 
   state(value) {
@@ -104,35 +149,104 @@ export class Live {
     this.ws = null;
     this.role = null;
     clearInterval(this.pinger);
+    clearTimeout(this.watchdog);
+    clearTimeout(this.resendTimer);
     if (this.stopped) return;
-    this.state("down");
-    const fatal = { 4404: "unknown_event", 4429: close.reason || "too_many_sessions" };
-    if (close.code === 4404 || (close.code === 4429 && close.reason !== "rate_limited_visitors")) {
-      if (this.o.onFatal) this.o.onFatal(fatal[close.code]);
+    let fatal = null;
+    if (close.code === 4404 || this.byeReason === "event_deleted") fatal = "unknown_event";
+    else if (close.code === 4429 && close.reason !== "rate_limited_visitors") fatal = close.reason || "too_many_sessions";
+    this.byeReason = undefined;
+    if (fatal) {
+      // Never reconnects: no "we reconnect automatically" banner, and nothing waits for an answer.
+      this.stopped = true;
+      this.state("stopped");
+      this.failPending(fatal);
+      if (this.o.onFatal) this.o.onFatal(fatal);
       return;
     }
+    this.state("down");
     if (close.code === 4401) {
       this.token = null; // refused token: continue as a visitor, the page asks to sign in
       if (this.o.onFatal) this.o.onFatal("bad_token");
     }
     if (close.code === 4400 && close.reason === "unknown_room") this.room = null;
-    if (Date.now() - this.openedAt > STABLE_MS) this.attempt = 0;
+    // The ceiling starts again only after a session that stayed open for a while.
+    const stable = this.openedAt && Date.now() - this.openedAt > STABLE_MS;
+    this.openedAt = 0;
+    if (stable) this.attempt = 0;
     let delay;
     if (this.byeDelay !== undefined) {
       delay = this.byeDelay;
       this.byeDelay = undefined;
-    } else if (close.code === 4008) {
-      delay = Math.random() * 500;
     } else {
-      const ceiling = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** this.attempt);
-      delay = Math.random() * ceiling;
+      delay = reconnectDelay(this.attempt, close);
     }
     this.attempt += 1;
     this.connect(delay);
   }
 
+  // Give up a socket now (no pong): the close handshake of a half-open socket can take
+  // minutes, so the page does not wait for its close event.
+  abandon(ws, code, reason) {
+    try {
+      ws.close(code, reason);
+    } catch (_) {
+      /* already closing */
+    }
+    this.closed(ws, { code, reason, wasClean: false });
+  }
+
+  // The connection ended for good: whatever still waits for an answer gets none.
+  failPending(code) {
+    for (const [ref, entry] of [...this.pending]) {
+      if (entry.persistent) continue; // questions stay in the outbox for a later visit
+      this.pending.delete(ref);
+      clearTimeout(entry.retryTimer);
+      entry.reject(entry.sent ? unknownOutcome(entry.frame) : { type: "error", code, ref: entry.frame.ref, message: code });
+    }
+  }
+
+  // Write a frame if the session is open; true when it was written.
   send(frame) {
-    if (this.connected) this.ws.send(JSON.stringify(frame));
+    if (!this.connected) return false;
+    this.ws.send(JSON.stringify(frame));
+    return true;
+  }
+
+  sendEntry(entry) {
+    clearTimeout(entry.retryTimer);
+    entry.retryTimer = undefined;
+    if (this.send(entry.frame)) entry.sent = true;
+  }
+
+  ping() {
+    const ws = this.ws;
+    if (!ws) return;
+    if (pongOverdue(this.pingAt, this.pongAt, performance.now(), this.o.pongTimeoutMs ?? PONG_TIMEOUT_MS)) {
+      this.abandon(ws, 4000, "timeout");
+      return;
+    }
+    const now = performance.now();
+    // One outstanding ping at a time: the watchdog measures from the oldest unanswered one.
+    if (!(this.pingAt > this.pongAt) && this.send({ type: "ping", t: now })) {
+      this.pingAt = now;
+      clearTimeout(this.watchdog);
+      const timeout = this.o.pongTimeoutMs ?? PONG_TIMEOUT_MS;
+      this.watchdog = setTimeout(() => {
+        if (this.ws === ws && pongOverdue(this.pingAt, this.pongAt, performance.now(), timeout)) this.abandon(ws, 4000, "timeout");
+      }, timeout + 50);
+    }
+  }
+
+  // Asks and votes still waiting are sent again after `ms` (an error without a ref, or
+  // rate_limited_questions): the server keeps them idempotent.
+  scheduleResend(ms) {
+    clearTimeout(this.resendTimer);
+    this.resendTimer = setTimeout(() => {
+      for (const entry of this.pending.values()) {
+        if (RESEND_KINDS.has(entry.frame.type) && entry.retryTimer === undefined) this.sendEntry(entry);
+      }
+    }, ms);
   }
 
   receive(frame) {
@@ -147,18 +261,50 @@ export class Live {
       case "ack":
         return this.settle(frame.ref, frame, null);
       case "error":
-        if (frame.ref !== undefined && this.pending.has(frame.ref)) return this.settle(frame.ref, null, frame);
-        if (this.o.onError) this.o.onError(frame);
-        return;
+        return this.refused(frame);
       case "pong":
+        this.pongAt = performance.now();
         return;
       case "bye":
+        this.byeReason = frame.reason;
         if (frame.reconnect_after_ms !== undefined) this.byeDelay = frame.reconnect_after_ms;
         return;
       default:
         if (frame.seq === undefined) return;
         return this.stream(frame);
     }
+  }
+
+  refused(frame) {
+    const hasRef = frame.ref !== undefined && frame.ref !== null;
+    const entry = hasRef ? this.pending.get(frame.ref) : undefined;
+    const wait = frame.retry_after_ms ?? 1000;
+    if (!hasRef) {
+      // No ref (the frame rate, or the backend): some frame was dropped or its outcome is
+      // unknown. Asks and votes go again; a written moderate/announce may or may not be done.
+      if (frame.code === "rate_limited" || frame.code === "unavailable") {
+        this.scheduleResend(wait);
+        for (const [ref, other] of [...this.pending]) {
+          if (!RESEND_KINDS.has(other.frame.type) && other.sent) this.settle(ref, null, unknownOutcome(other.frame));
+        }
+      }
+      if (this.o.onError) this.o.onError(frame);
+      return;
+    }
+    if (!entry) {
+      if (this.o.onError) this.o.onError(frame); // the answer to something already settled
+      return;
+    }
+    const kind = entry.frame.type;
+    if ((kind === "ask" && frame.code === "rate_limited_questions") || (RESEND_KINDS.has(kind) && frame.code === "unavailable")) {
+      // "Try later": the question stays in the outbox and goes again with the same id.
+      clearTimeout(entry.retryTimer);
+      entry.retryTimer = setTimeout(() => this.sendEntry(entry), wait);
+      if (this.o.onOutboxRetry && entry.persistent) this.o.onOutboxRetry(entry.frame, frame);
+      return;
+    }
+    if (!RESEND_KINDS.has(kind) && frame.code === "unavailable") return this.settle(frame.ref, null, { ...unknownOutcome(entry.frame), cause: frame });
+    return this.settle(frame.ref, null, frame);
   }
 
   welcome(frame) {
@@ -168,12 +314,19 @@ export class Live {
     if (store) store.setItem(VISITOR_KEY, frame.visitor);
     this.epoch = frame.epoch;
     this.seq = frame.seq;
+    this.pingAt = 0;
+    this.pongAt = 0;
     this.state("open");
     clearInterval(this.pinger);
-    this.pinger = setInterval(() => this.send({ type: "ping", t: performance.now() }), PING_MS);
+    clearTimeout(this.watchdog);
+    this.pinger = setInterval(() => this.ping(), this.o.pingMs ?? PING_MS);
     if (this.o.onWelcome) this.o.onWelcome(frame.snapshot, { recovered: frame.recovered, role: frame.role, snapshot: false });
-    // Frames that got neither ack nor error are sent again, in their order.
-    for (const entry of this.pending.values()) this.send(entry.frame);
+    // Asks and votes that got neither ack nor error are sent again, in their order; a
+    // moderate or announce already written may have been done: the page checks (never twice).
+    for (const [ref, entry] of [...this.pending]) {
+      if (RESEND_KINDS.has(entry.frame.type) || !entry.sent) this.sendEntry(entry);
+      else this.settle(ref, null, unknownOutcome(entry.frame));
+    }
   }
 
   stream(frame) {
@@ -197,18 +350,22 @@ export class Live {
     const entry = this.pending.get(ref);
     if (!entry) return;
     this.pending.delete(ref);
+    clearTimeout(entry.retryTimer);
     if (entry.persistent) this.saveOutbox();
     if (error) entry.reject(error);
     else entry.resolve(ack);
+    // A question that failed for good: the page shows its text again (nothing typed is lost).
+    if (error && entry.persistent && this.o.onOutboxError) this.o.onOutboxError(entry.frame, error);
   }
 
   // Send a Q&A frame and wait for its ack (resolves) or error (rejects).
   request(frame, { persistent = false } = {}) {
     const ref = frame.type === "ask" ? frame.client_msg_id : frame.ref || (frame.ref = newId().slice(0, 32));
     return new Promise((resolve, reject) => {
-      this.pending.set(ref, { frame, resolve, reject, persistent });
+      const entry = { frame, resolve, reject, persistent, sent: false };
+      this.pending.set(ref, entry);
       if (persistent) this.saveOutbox();
-      this.send(frame);
+      this.sendEntry(entry);
     });
   }
 
@@ -267,7 +424,7 @@ export class Live {
     for (const frame of frames) {
       if (frame && frame.type === "ask" && frame.client_msg_id) {
         // After a reload nobody awaits the promise; the ack still clears the entry.
-        this.pending.set(frame.client_msg_id, { frame, resolve() {}, reject() {}, persistent: true });
+        this.pending.set(frame.client_msg_id, { frame, resolve() {}, reject() {}, persistent: true, sent: false });
       }
     }
   }

@@ -1,9 +1,9 @@
 // Moderation actions: the buttons of each question, the one dialog for the actions that
 // need a text or a choice, the undo toast after a delete, and the keyboard shortcuts.
 
-import { announce, api, el, errorText, t } from "./common.js";
-import { mergeTargets, visibleOrder } from "./moderator-queue.js";
-import { canUndelete, render, state, upsert } from "./moderator-state.js";
+import { announce, api, el, t } from "./common.js";
+import { focusMark, mergeTargets, restoreFocus, visibleOrder } from "./moderator-queue.js";
+import { canUndelete, connected, messageOf, render, state, upsert } from "./moderator-state.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -16,15 +16,12 @@ function setText(id, key) {
 async function refreshQuestions() {
   try {
     const data = await api("GET", `/api/events/${encodeURIComponent(state.event)}/questions?sort=new`, { token: state.token });
-    for (const q of data.questions) state.questions.set(q.id, q);
+    // The stream may already have brought a later version: upsert keeps the newest.
+    for (const q of data.questions) upsert(q);
     render("queue");
   } catch (_) {
     /* the stream keeps the queue current anyway */
   }
-}
-
-function messageOf(err) {
-  return err && err.code === "version_conflict" ? t("moderator.error.version_conflict") : errorText(err);
 }
 
 // Send one action; resolves to the ack, rejects with the error frame (already shown).
@@ -39,9 +36,11 @@ export async function act(id, action, extra = {}, { quiet = false } = {}) {
     if (!quiet) announce(t(`moderator.done.${action}`));
     return ack;
   } catch (err) {
-    if (err && err.code === "version_conflict") refreshQuestions();
+    // A conflict, or an action sent before the connection dropped whose outcome is not
+    // known: show what the store says now, so the moderator can check and retry.
+    if (err && (err.code === "version_conflict" || err.code === "outcome_unknown")) refreshQuestions();
     if (!quiet) {
-      state.errors.set(id, messageOf(err));
+      state.errors.set(id, err);
       announce(messageOf(err));
       render("queue");
     }
@@ -57,7 +56,7 @@ function actQuietly(id, action, extra) {
 
 // ---- the dialog ----
 
-let dialogAction = null; // {kind, id, opener}
+let dialogAction = null; // {kind, id, mark}: mark says where focus goes back to
 
 function truncate(text, n = 80) {
   return text.length > n ? `${text.slice(0, n - 1)}…` : text;
@@ -76,7 +75,7 @@ export function openDialog(kind, id) {
   const dialog = $("action-dialog");
   if (!q || !dialog) return;
   const spec = DIALOGS[kind];
-  dialogAction = { kind, id };
+  dialogAction = { kind, id, mark: focusMark() };
   // data-i18n: the language switch re-translates an open dialog too.
   setText("dialog-title", spec.title);
   $("dialog-question").textContent = q.text;
@@ -102,9 +101,14 @@ export function openDialog(kind, id) {
 function closeDialog() {
   const dialog = $("action-dialog");
   const id = dialogAction && dialogAction.id;
+  const mark = dialogAction && dialogAction.mark;
   dialogAction = null;
   if (dialog.open) dialog.close();
-  focusQuestion(id);
+  if (!mark) return focusQuestion(id);
+  // Back where the moderator was: the question, or its neighbour if it left the section.
+  render("queue");
+  setTimeout(() => restoreFocus(mark), 10);
+  return undefined;
 }
 
 async function submitDialog(event) {
@@ -157,7 +161,7 @@ function hideToast() {
 
 function undo(id) {
   const q = id && state.questions.get(id);
-  if (!q || !canUndelete(q)) return;
+  if (!q || !canUndelete(q) || !connected()) return;
   hideToast();
   act(id, "undelete").then(() => focusQuestion(id), () => {});
 }
@@ -170,7 +174,9 @@ export function focusQuestion(id) {
   render("queue");
   setTimeout(() => {
     const item = document.querySelector(`li.question[data-id="${CSS.escape(id)}"]`);
-    if (item) item.focus();
+    if (!item) return;
+    item.focus({ preventScroll: true });
+    item.scrollIntoView({ block: "nearest" });
   }, 10);
 }
 
@@ -188,10 +194,11 @@ function move(step) {
   focusQuestion(order[next]);
 }
 
-// A button press or shortcut on question `id`.
+// A button press or shortcut on question `id` (nothing while the connection is down:
+// the buttons say so with aria-disabled).
 function perform(id, action, mode) {
   const q = state.questions.get(id);
-  if (!q) return;
+  if (!q || !connected()) return;
   state.selected = id;
   if (action === "answer" && mode !== "written") return actQuietly(id, "answer", { mode: "live" });
   if (action === "answer" || action === "reject" || action === "reply" || action === "edit" || action === "merge") {
@@ -202,13 +209,38 @@ function perform(id, action, mode) {
 
 const TYPING = new Set(["INPUT", "TEXTAREA", "SELECT"]);
 
+// A shortcut is a click on a button the focused question shows: nothing when focus is
+// outside the queue, or when that question has no such button (r on a rejected one).
+const SHORTCUTS = {
+  a: [["approve"]],
+  r: [["reject"]],
+  p: [["pin"], ["unpin"]],
+  l: [["answer", "live"]],
+  w: [["answer", "written"]],
+  e: [["edit"]],
+  m: [["merge"]],
+  d: [["delete"]],
+};
+
+function shortcut(buttons) {
+  const active = document.activeElement;
+  const item = active && active.closest && active.closest("li.question");
+  if (!item) return;
+  for (const [action, mode] of buttons) {
+    const selector = `.question-actions button[data-action="${action}"]${mode ? `[data-mode="${mode}"]` : ""}`;
+    const button = item.querySelector(selector);
+    if (button && !button.hidden && button.getAttribute("aria-disabled") !== "true") {
+      perform(item.dataset.id, action, mode);
+      return;
+    }
+  }
+}
+
 function onKey(event) {
   if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return;
   const target = event.target;
   if (target && (TYPING.has(target.tagName) || target.isContentEditable)) return;
   if ($("action-dialog").open || $("console").hidden) return;
-  const id = currentQuestion();
-  const q = id && state.questions.get(id);
   const keys = {
     j: () => move(1),
     k: () => move(-1),
@@ -217,15 +249,8 @@ function onKey(event) {
       $("shortcuts").open = !$("shortcuts").open;
     },
     z: () => undo(state.lastDeleted),
-    a: () => q && perform(id, "approve"),
-    r: () => q && perform(id, "reject"),
-    p: () => q && q.status === "approved" && perform(id, q.pinned ? "unpin" : "pin"),
-    l: () => q && perform(id, "answer", "live"),
-    w: () => q && perform(id, "answer", "written"),
-    e: () => q && perform(id, "edit"),
-    m: () => q && mergeTargets(id).length && perform(id, "merge"),
-    d: () => q && perform(id, "delete"),
   };
+  for (const [key, buttons] of Object.entries(SHORTCUTS)) keys[key] = () => shortcut(buttons);
   const handler = keys[event.key];
   if (!handler) return;
   event.preventDefault();

@@ -1,8 +1,8 @@
 // The queue: sections (pending, approved, answered, rejected, deleted, merged) with
 // counts, each question with its facts and the buttons of the actions it allows.
 
-import { el, fmtDateTime, fmtTime, t, tn } from "./common.js";
-import { canUndelete, roomTitle, sectionOf, state } from "./moderator-state.js";
+import { el, fmtDateTime, fmtTime, lang, t, tn } from "./common.js";
+import { canUndelete, connected, messageOf, roomTitle, sectionOf, state } from "./moderator-state.js";
 
 export const SECTIONS = ["pending", "approved", "answered", "rejected", "deleted", "merged"];
 
@@ -57,7 +57,7 @@ function actionButton(q, action, key, { mode, danger } = {}) {
   );
 }
 
-function actionsOf(q, section) {
+function actionsOf(q, section, hasTargets) {
   const b = (action, key, opts) => actionButton(q, action, key, opts);
   const buttons = [];
   const approved = q.status === "approved";
@@ -74,7 +74,7 @@ function actionsOf(q, section) {
     buttons.push(b("reply", "reply"));
   }
   buttons.push(b("edit", "edit"));
-  if (section !== "rejected" && mergeTargets(q.id).length) buttons.push(b("merge", "merge"));
+  if (section !== "rejected" && hasTargets) buttons.push(b("merge", "merge"));
   if (section !== "rejected") buttons.push(b("reject", "reject", { danger: true }));
   buttons.push(b("delete", "delete", { danger: true }));
   return buttons;
@@ -97,17 +97,15 @@ function badges(q, section) {
   return out;
 }
 
-function questionItem(q, section) {
+function questionItem(q, section, hasTargets) {
   const merged = q.merged_into && state.questions.get(q.merged_into);
   const authors = q.authors && q.authors.length ? q.authors.join(", ") : t("moderator.anonymous");
-  const error = state.errors.get(q.id);
-  const selected = state.selected === q.id;
+  const error = state.errors.has(q.id) ? messageOf(state.errors.get(q.id)) : "";
   return el(
     "li",
     {
-      class: `question${selected ? " selected" : ""}`,
-      tabindex: selected ? "0" : "-1",
-      "aria-current": selected ? "true" : null,
+      class: "question",
+      tabindex: "-1",
       "aria-labelledby": `qt-${q.id}`,
       dataset: { id: q.id, status: q.status, section, pinned: String(q.pinned), answered: q.answered || "" },
     },
@@ -130,7 +128,7 @@ function questionItem(q, section) {
       el("time", { datetime: q.created_at, title: fmtDateTime(q.created_at) }, fmtTime(q.created_at)),
       q.deleted_at ? [" · ", el("span", { class: "question-deleted" }, t("moderator.deleted_at", { time: fmtTime(q.deleted_at) }))] : null,
     ),
-    el("div", { class: "question-actions row" }, actionsOf(q, section)),
+    el("div", { class: "question-actions row" }, actionsOf(q, section, hasTargets)),
     el("p", { class: "question-error field-error", hidden: !error }, error || ""),
   );
 }
@@ -155,24 +153,86 @@ function build(container, nav) {
   built = true;
 }
 
-// Where focus was (a question, and which of its buttons), to put it back after a redraw.
-function focusMark() {
+// Everything a question's node shows except its vote count (updated in place, so a
+// stream of votes never rebuilds the queue: clicks, focus and the reading position stay).
+function keyOf(q, section, hasTargets) {
+  const { votes, ...rest } = q;
+  const merged = q.merged_into && state.questions.get(q.merged_into);
+  const error = state.errors.has(q.id) ? messageOf(state.errors.get(q.id)) : null;
+  return JSON.stringify([rest, section, hasTargets, error, lang(), canUndelete(q), merged ? merged.text : null, roomTitle(q.room)]);
+}
+
+const nodes = new Map(); // id -> {node, key}
+
+// Vote count, selection and whether the actions can be sent: changed in place.
+function update(node, q, online) {
+  const votes = node.querySelector(".question-votes");
+  if (votes.dataset.votes !== String(q.votes)) {
+    votes.dataset.votes = String(q.votes);
+    votes.textContent = tn("moderator.votes", q.votes);
+  }
+  const selected = state.selected === q.id;
+  node.classList.toggle("selected", selected);
+  node.tabIndex = selected ? 0 : -1;
+  if (selected) node.setAttribute("aria-current", "true");
+  else node.removeAttribute("aria-current");
+  for (const button of node.querySelectorAll(".question-actions button")) {
+    if (online) button.removeAttribute("aria-disabled");
+    else button.setAttribute("aria-disabled", "true");
+  }
+}
+
+function itemOf(id) {
+  return id ? document.querySelector(`li.question[data-id="${CSS.escape(id)}"]`) : null;
+}
+
+// Where focus is (a question, which of its buttons, its section and a neighbour there),
+// to put it back after a redraw or a dialog.
+export function focusMark() {
   const active = document.activeElement;
   const item = active && active.closest && active.closest("li.question");
   if (!item) return null;
-  return { id: item.dataset.id, action: active.dataset.action || null, mode: active.dataset.mode || null };
+  const next = item.nextElementSibling || item.previousElementSibling;
+  return {
+    id: item.dataset.id,
+    element: active,
+    action: active.dataset.action || null,
+    mode: active.dataset.mode || null,
+    section: item.dataset.section,
+    neighbour: next ? next.dataset.id : null,
+  };
 }
 
-function restoreFocus(mark) {
-  if (!mark) return;
-  const item = document.querySelector(`li.question[data-id="${CSS.escape(mark.id)}"]`);
-  if (!item) return;
-  let target = item;
-  if (mark.action) {
-    const selector = `button[data-action="${mark.action}"]${mark.mode ? `[data-mode="${mark.mode}"]` : ""}`;
-    target = item.querySelector(selector) || item;
-  }
+const OTHER = { pin: "unpin", unpin: "pin" };
+
+function show(target) {
   target.focus({ preventScroll: true });
+  target.scrollIntoView({ block: "nearest" });
+}
+
+// A question that left its section (approved, rejected, deleted...): focus goes to its
+// neighbour there, where the moderator is working, not to a far section off-screen.
+export function restoreFocus(mark) {
+  if (!mark) return;
+  if (mark.element && mark.element.isConnected && document.activeElement === mark.element) return;
+  const item = itemOf(mark.id);
+  if (!item || item.dataset.section !== mark.section) {
+    const neighbour = itemOf(mark.neighbour);
+    if (neighbour) return show(neighbour);
+    if (!item) return undefined;
+    return show(item);
+  }
+  let target = item;
+  for (const action of mark.action ? [mark.action, OTHER[mark.action]] : []) {
+    if (!action) continue;
+    const selector = `button[data-action="${action}"]${mark.mode ? `[data-mode="${mark.mode}"]` : ""}`;
+    const button = item.querySelector(selector);
+    if (button) {
+      target = button;
+      break;
+    }
+  }
+  return show(target);
 }
 
 export function renderQueue() {
@@ -182,6 +242,9 @@ export function renderQueue() {
   if (!built) build(container, nav);
   const mark = focusMark();
   const groups = grouped();
+  const online = connected();
+  const targets = groups.approved.length + groups.answered.length;
+  const seen = new Set();
   for (const s of SECTIONS) {
     const shown = groups[s].filter(matches);
     const count = groups[s].length;
@@ -194,7 +257,28 @@ export function renderQueue() {
     const empty = document.querySelector(`#section-${s} .queue-empty`);
     empty.textContent = t("moderator.empty");
     empty.hidden = shown.length > 0;
-    document.getElementById(`queue-${s}`).replaceChildren(...shown.map((q) => questionItem(q, s)));
+    const list = document.getElementById(`queue-${s}`);
+    shown.forEach((q, index) => {
+      seen.add(q.id);
+      // Merge targets: the approved questions (answered or not) other than this one.
+      const hasTargets = targets - (s === "approved" || s === "answered" ? 1 : 0) > 0;
+      const key = keyOf(q, s, hasTargets);
+      let entry = nodes.get(q.id);
+      if (!entry || entry.key !== key) {
+        const node = questionItem(q, s, hasTargets);
+        if (entry) entry.node.replaceWith(node);
+        entry = { node, key };
+        nodes.set(q.id, entry);
+      }
+      update(entry.node, q, online);
+      if (list.children[index] !== entry.node) list.insertBefore(entry.node, list.children[index] || null);
+    });
+  }
+  for (const [id, entry] of nodes) {
+    if (!seen.has(id)) {
+      entry.node.remove();
+      nodes.delete(id);
+    }
   }
   restoreFocus(mark);
 }

@@ -2,7 +2,7 @@
 // Hubs (polled), and the links to copy (visitor page, stage views).
 
 import { announce, api, copyText, el, errorText, fmtNumber, fmtTime, t, tn } from "./common.js";
-import { onRender, render, roomTitle, rooms, state } from "./moderator-state.js";
+import { connected, onRender, render, roomTitle, rooms, state } from "./moderator-state.js";
 
 const $ = (id) => document.getElementById(id);
 const HANDS_MS = 3000;
@@ -55,8 +55,19 @@ export function addAnnouncement(a) {
   state.announcements = state.announcements.slice(-10);
 }
 
+// While the connection is down nothing is sent (an announcement queued blindly could go
+// out twice): the send and undo buttons say so, and pressing them does nothing.
+export function renderConnection() {
+  const online = connected();
+  for (const id of ["announce-submit", "undo"]) {
+    if (online) $(id).removeAttribute("aria-disabled");
+    else $(id).setAttribute("aria-disabled", "true");
+  }
+}
+
 async function submitAnnouncement(event) {
   event.preventDefault();
+  if (!connected()) return;
   const field = $("announce-text");
   const error = $("announce-error");
   error.textContent = "";

@@ -4,7 +4,7 @@
 // tick, once, however many frames came in (a vote storm must not redraw per vote), and
 // leaves the other parts (and the focus in them) alone.
 
-import { page, localized, t } from "./common.js";
+import { errorText, page, localized, t } from "./common.js";
 
 export const state = {
   event: page.event,
@@ -15,7 +15,7 @@ export const state = {
   questions: new Map(), // id -> question (moderator view)
   announcements: [], // oldest first
   attendance: { online: 0, rooms: {} },
-  errors: new Map(), // question id -> message shown next to its actions
+  errors: new Map(), // question id -> error frame shown next to its actions (re-translated)
   selected: null, // id of the selected question (keyboard)
   filter: "",
   lastDeleted: null, // id of the last question deleted here (undo with z)
@@ -79,4 +79,14 @@ export function upsert(question) {
   // An older copy (a stream frame after the ack of a later action) never wins.
   if (known && known.version > question.version) return;
   state.questions.set(question.id, question);
+}
+
+// Whether actions can be sent now (P5: no action is queued blindly while the page is offline).
+export function connected() {
+  return Boolean(state.live && state.live.connected);
+}
+
+// The text shown for a refused action (version conflicts get the console's own hint).
+export function messageOf(err) {
+  return err && err.code === "version_conflict" ? t("moderator.error.version_conflict") : errorText(err);
 }

@@ -6,7 +6,7 @@ import { announce, connectionIndicator, localized, onLangChange, t, tokenStore }
 import { Live } from "./live.js";
 import { resetActions, setupActions } from "./moderator-actions.js";
 import { renderQueue } from "./moderator-queue.js";
-import { addAnnouncement, applyAttendance, setupSide, startHands, stopHands } from "./moderator-side.js";
+import { addAnnouncement, applyAttendance, renderConnection, setupSide, startHands, stopHands } from "./moderator-side.js";
 import { onRender, render, sectionOf, state, upsert } from "./moderator-state.js";
 
 const TOKEN_KIND = "moderator";
@@ -73,11 +73,16 @@ function welcome(snapshot, info) {
   tokenStore.set(TOKEN_KIND, state.token);
   state.role = info.role;
   state.eventData = snapshot.event;
-  state.questions = new Map();
-  for (const q of snapshot.qa.questions) state.questions.set(q.id, q);
-  state.announcements = [...snapshot.qa.announcements];
-  state.attendance = { online: snapshot.attendance.online, rooms: { ...snapshot.attendance.rooms } };
+  // Resumed: keep the page's own state, the missed frames follow (the snapshot may be
+  // behind or ahead of them). Only a fresh start takes the snapshot's Q&A and attendance.
+  if (!info.recovered) {
+    state.questions = new Map();
+    for (const q of snapshot.qa.questions) state.questions.set(q.id, q);
+    state.announcements = [...snapshot.qa.announcements];
+    state.attendance = { online: snapshot.attendance.online, rooms: { ...snapshot.attendance.rooms } };
+  }
   showConsole();
+  renderConnection();
   render();
 }
 
@@ -134,12 +139,16 @@ function start(token) {
     onState: (value) => {
       if (state.live !== live) return;
       indicator(value);
+      // The action buttons follow the connection (P5: nothing is sent blindly).
+      renderConnection();
+      render("queue");
       // No server to check the token with: let the person try again (or another token).
       if (value === "down" && !state.role) $("signin-submit").disabled = false;
     },
     onFatal: fatal,
   });
   state.live = live;
+  window.__hbLive = live; // for the browser tests (cutting the socket on purpose)
   $("conn").hidden = false;
   live.start();
 }

@@ -97,11 +97,19 @@ function onFrame(frame) {
   }
 }
 
+let fatal = null;
+
+function renderFatal() {
+  const box = $("fatal");
+  box.hidden = !fatal;
+  box.textContent = !fatal ? "" : fatal === "unknown_event" ? t("common.conn.gone") : t("common.conn.too_many");
+}
+
+// Live never reconnects after these (its state is "stopped": no "we reconnect" banner).
 function onFatal(code) {
   if (code === "bad_token") return;
-  const box = $("fatal");
-  box.textContent = code === "unknown_event" ? t("common.conn.gone") : t("common.conn.too_many");
-  box.hidden = false;
+  fatal = code;
+  renderFatal();
 }
 
 function tick() {
@@ -116,6 +124,7 @@ window.__hbLive = live; // for the browser tests
 onLangChange(() => {
   shown = null;
   render();
+  renderFatal();
   tick();
 });
 tick();

@@ -48,7 +48,14 @@ function questionNode(state, q, onVote) {
   if (q.status === "approved") {
     const button = el(
       "button",
-      { type: "button", class: "btn btn-small question-vote", "aria-pressed": voted ? "true" : "false", disabled: state.voting.has(q.id) },
+      {
+        type: "button",
+        class: "btn btn-small question-vote",
+        "aria-pressed": voted ? "true" : "false",
+        // Not `disabled`: that would drop the keyboard focus to <body>; vote() ignores clicks meanwhile.
+        "aria-disabled": state.voting.has(q.id) ? "true" : null,
+        "aria-describedby": `q-text-${q.id}`,
+      },
       el("span", { class: "vote-arrow", "aria-hidden": "true" }, "▲"),
       el("span", {}, t("visitor.q.vote")),
     );
@@ -64,7 +71,7 @@ function questionNode(state, q, onVote) {
     "li",
     { class: q.pinned ? "question question-is-pinned" : "question", dataset: { id: q.id, status: q.status } },
     el("div", { class: "question-badges" }, badges(state, q)),
-    el("p", { class: "question-text user-text" }, q.text),
+    el("p", { class: "question-text user-text", id: `q-text-${q.id}` }, q.text),
     q.answer ? el("p", { class: "question-answer user-text" }, el("strong", {}, t("visitor.q.answer")), " ", q.answer) : null,
     q.reply ? el("p", { class: "question-reply user-text" }, el("strong", {}, t("visitor.q.reply")), " ", q.reply) : null,
     el("p", { class: "question-meta muted" }, meta.flatMap((part, i) => (i ? [" · ", part] : [part]))),
@@ -135,6 +142,14 @@ export function renderOutbox(frames, connected) {
   document.getElementById("outbox-box").hidden = shown.length === 0;
 }
 
+let listError = null;
+
 export function showListError(err) {
+  listError = err || null;
   document.getElementById("list-error").textContent = err ? errorText(err) : "";
+}
+
+// The language changed: the shown error again, in the new language.
+export function refreshListError() {
+  showListError(listError);
 }

@@ -5,7 +5,7 @@
 import { announce, connectionIndicator, el, errorText, localized, onLangChange, page, t } from "./common.js";
 import { Live } from "./live.js";
 import { phaseOf, renderHead, renderHere, renderPhase, renderRooms, updateCounts } from "./visitor-rooms.js";
-import { renderOutbox, renderQuestions, renderTransparency, resetQuestions, showListError } from "./visitor-questions.js";
+import { refreshListError, renderOutbox, renderQuestions, renderTransparency, resetQuestions, showListError } from "./visitor-questions.js";
 
 const NAME_KEY = "hb_name";
 
@@ -27,6 +27,13 @@ const state = {
 const $ = (id) => document.getElementById(id);
 const indicator = connectionIndicator();
 let fatal = null;
+// Messages on screen as functions, so the language switch renders them again.
+const messages = {};
+
+function say(id, render) {
+  messages[id] = render || null;
+  $(id).textContent = render ? render() : "";
+}
 
 const live = new Live({
   event: page.event,
@@ -38,11 +45,17 @@ const live = new Live({
   },
   onFatal,
   onError(frame) {
+    // Without a ref (frame rate, backend): Live sends the asks and votes again by itself.
+    if (frame.code === "rate_limited" || frame.code === "unavailable") return;
     showListError(frame);
   },
   onOutbox(frames) {
     renderOutbox(frames, live.connected);
   },
+  onOutboxRetry() {
+    say("ask-status", () => t("visitor.ask.later"));
+  },
+  onOutboxError: restoreQuestion,
 });
 window.__hbLive = live; // for the browser tests (cutting the socket on purpose)
 
@@ -87,6 +100,8 @@ function onFrame(frame) {
       return applyVotes(voteCounts(frame));
     case "announcement":
       state.announcements = [...state.announcements, frame.announcement].slice(-5);
+      // Only an announcement this page shows brings the box back (not one for another room).
+      if (!relevant(frame.announcement)) return;
       state.dismissed = null;
       return renderAnnouncement(true);
     case "transparency":
@@ -130,10 +145,20 @@ function applyQuestion(q, fromStream) {
 function onFatal(code) {
   if (code === "bad_token") return;
   fatal = code;
-  const box = $("fatal");
-  box.textContent = code === "unknown_event" ? t("common.conn.gone") : t("common.conn.too_many");
-  box.hidden = false;
+  say("fatal", () => (code === "unknown_event" ? t("common.conn.gone") : t("common.conn.too_many")));
+  $("fatal").hidden = false;
   $("ask-submit").disabled = true;
+}
+
+// A question from the outbox that the server refused for good (also one typed before a
+// reload): its text comes back into the field, so nothing typed is silently lost.
+function restoreQuestion(frame, err) {
+  const textarea = $("ask-text");
+  const current = textarea.value.trim();
+  if (!current.includes(frame.text)) textarea.value = current ? `${current}\n\n${frame.text}` : frame.text;
+  renderCounter();
+  say("ask-status", null);
+  say("ask-error", () => errorText(err));
 }
 
 // --- rendering -------------------------------------------------------------------
@@ -154,17 +179,28 @@ function relevant(a) {
   return !a.rooms || a.rooms.length === 0 || (state.here !== null && a.rooms.includes(state.here));
 }
 
+let announcementTimer = null;
+
 function renderAnnouncement(isNew) {
   const box = $("announcement");
   const latest = [...state.announcements].reverse().find(relevant);
   const show = latest && latest.id !== state.dismissed;
+  const wasHidden = box.hidden;
   box.hidden = !show;
   const text = box.querySelector(".announcement-text");
+  clearTimeout(announcementTimer);
   if (!show) {
     text.textContent = "";
     return;
   }
-  if (isNew || text.textContent !== latest.text) text.textContent = latest.text;
+  if (isNew && wasHidden) {
+    // The live region (the text only) was hidden: fill it a tick after it is shown, so
+    // screen readers read the new text.
+    text.textContent = "";
+    announcementTimer = setTimeout(() => {
+      text.textContent = latest.text;
+    }, 50);
+  } else if (isNew || text.textContent !== latest.text) text.textContent = latest.text;
 }
 
 function renderForm() {
@@ -255,23 +291,21 @@ function submitQuestion(event) {
   const textarea = $("ask-text");
   const text = textarea.value.trim();
   const max = state.settings.max_question_chars;
-  const error = $("ask-error");
-  error.textContent = "";
+  say("ask-error", null);
   if (!text) {
-    error.textContent = errorText({ code: "text_empty" });
+    say("ask-error", () => errorText({ code: "text_empty" }));
     textarea.focus();
     return;
   }
   if (codePoints(text) > max) {
-    error.textContent = errorText({ code: "text_too_long", details: [{ max }] });
+    say("ask-error", () => errorText({ code: "text_too_long", details: [{ max }] }));
     textarea.focus();
     return;
   }
   const anonymous = state.settings.allow_names && $("ask-anonymous").checked;
   const name = state.settings.allow_names && !anonymous ? $("ask-name").value.trim() || null : null;
   const room = $("ask-room").value || null;
-  const status = $("ask-status");
-  status.textContent = live.connected ? t("visitor.ask.sending") : t("visitor.ask.queued");
+  say("ask-status", live.connected ? () => t("visitor.ask.sending") : () => t("visitor.ask.queued"));
   textarea.value = "";
   renderCounter();
   live
@@ -279,15 +313,10 @@ function submitQuestion(event) {
     .then((ack) => {
       if (ack.question) applyQuestion(ack.question, false);
       const pending = ack.question && ack.question.status === "pending";
-      status.textContent = t(pending ? "visitor.ask.sent_pending" : "visitor.ask.sent");
+      say("ask-status", () => t(pending ? "visitor.ask.sent_pending" : "visitor.ask.sent"));
     })
-    .catch((err) => {
-      status.textContent = "";
-      error.textContent = errorText(err);
-      if (!textarea.value) {
-        textarea.value = text;
-        renderCounter();
-      }
+    .catch(() => {
+      // restoreQuestion (onOutboxError) has put the text back and shows the error.
     });
 }
 
@@ -326,6 +355,8 @@ function setup() {
     resetQuestions();
     renderAll();
     renderHere(state);
+    for (const [id, render] of Object.entries(messages)) if (render) $(id).textContent = render();
+    refreshListError();
   });
   // The phase and the countdowns tick; the rooms change when the doors open or close.
   setInterval(() => {
