@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 import urllib.error
 from typing import Any
@@ -12,6 +13,7 @@ from tests.browser.conftest import (
     STAFF,
     assert_accessible,
     call,
+    make_event,
     moderator_token,
     new_page,
     screenshot,
@@ -209,3 +211,149 @@ def test_scenes_provisioning_links_and_attendance(
     assert page.js_errors == []
     page.context.close()
     visitor.context.close()
+
+
+def test_sign_in_focus_and_error_follow_the_language(browser: Any, server: ServerProcess) -> None:
+    page = new_page(browser)
+    page.goto(server.url + "/admin")
+    page.locator("#signin-token").fill("not-a-real-token")
+    page.locator("#signin-submit").click()
+    error = page.locator("#signin-error")
+    page.locator("#signin-error", has_text="Dieser Schlüssel gilt nicht.").wait_for()
+    page.locator("#lang-switch").click()
+    page.locator("#signin-error", has_text="This token is not valid.").wait_for()
+    assert error.is_visible()
+
+    page.locator("#signin-token").fill(STAFF)
+    page.locator("#signin-submit").click()
+    page.locator("#dashboard").wait_for()
+    # After sign-in, focus is on the events heading (not lost on <body>).
+    page.wait_for_function(
+        "document.activeElement && document.activeElement.id === 'events-heading'"
+    )
+    assert error.is_hidden()
+    assert page.js_errors == []
+    page.context.close()
+
+
+def test_a_failed_delete_is_shown_next_to_the_list(browser: Any, server: ServerProcess) -> None:
+    slug = make_event(server)
+    page = signed_in(browser, server)
+    page.locator(f'li[data-event="{slug}"]').wait_for()
+    call(server, "DELETE", f"/api/events/{slug}")  # someone else deleted it meanwhile
+    page.locator(f'li[data-event="{slug}"] .event-delete').click()
+    page.locator("#confirm-ok").click()
+    alert = page.locator("#events-error")
+    alert.wait_for()
+    assert alert.get_attribute("role") == "alert"
+    assert "nicht gelöscht" in alert.inner_text()
+    assert "gibt es nicht" in alert.inner_text()
+    # The list shows what is there now.
+    page.locator(f'li[data-event="{slug}"]').wait_for(state="detached")
+    page.locator("#lang-switch").click()
+    page.locator("#events-error", has_text="was not deleted").wait_for()
+    assert page.js_errors == []
+    page.context.close()
+
+
+def test_links_from_the_hubs_server_are_only_http(browser: Any, server: ServerProcess) -> None:
+    slug = make_event(server)
+    page = signed_in(browser, server)
+    assert page.evaluate(
+        """() => import("/static/js/common.js").then((m) => [
+            m.httpUrl("javascript:alert(1)"),
+            m.httpUrl("data:text/html,hi"),
+            m.httpUrl("https://hubs.example.org/abc123/room"),
+        ])"""
+    ) == [None, None, "https://hubs.example.org/abc123/room"]
+
+    # A Hubs server answering with a javascript: URL never becomes a link.
+    rooms = [
+        {"room": "info", "state": "created", "hub_id": "evil1", "url": "javascript:alert(1)"},
+        {
+            "room": "daten",
+            "state": "created",
+            "hub_id": "good1",
+            "url": "https://hubs.example.org/good1",
+        },
+    ]
+    page.route(
+        f"**/api/events/{slug}/provision",
+        lambda route: route.fulfill(
+            status=200,
+            content_type="application/json",
+            body=json.dumps(
+                {"event": slug, "state": "done", "total": 2, "done": 2, "rooms": rooms}
+            ),
+        ),
+    )
+    hubs = [
+        {
+            "room": "info",
+            "kind": "main",
+            "hub_id": "evil2",
+            "url": "javascript:alert(2)",
+            "bridge": "joined",
+            "closed": False,
+        },
+        {
+            "room": "daten",
+            "kind": "main",
+            "hub_id": "good2",
+            "url": "https://hubs.example.org/good2",
+            "bridge": "joined",
+            "closed": False,
+        },
+    ]
+    page.route(
+        f"**/api/events/{slug}/hubs",
+        lambda route: route.fulfill(
+            status=200,
+            content_type="application/json",
+            body=json.dumps({"event": slug, "rooms": hubs}),
+        ),
+    )
+    open_event(page, slug)
+    page.locator("#provision-start").click()
+    page.locator('#provision-results tr[data-room="daten"] a').wait_for()
+    page.locator('#hubs-rooms tr[data-room="daten"] a').wait_for()
+    hrefs = page.eval_on_selector_all(
+        "#provision-results a, #hubs-rooms a", "links => links.map((a) => a.getAttribute('href'))"
+    )
+    assert sorted(hrefs) == ["https://hubs.example.org/good1", "https://hubs.example.org/good2"]
+    assert "evil1" in page.locator('#provision-results tr[data-room="info"]').inner_text()
+    assert "evil2" in page.locator('#hubs-rooms tr[data-room="info"]').inner_text()
+    assert page.js_errors == []
+    page.context.close()
+
+
+def test_provisioning_of_one_event_never_sticks_to_another(
+    browser: Any, server: ServerProcess
+) -> None:
+    first = make_event(server)
+    second = make_event(server)
+    page = signed_in(browser, server)
+    held: list[Any] = []
+    page.route(f"**/api/events/{first}/provision", lambda route: held.append(route))
+    open_event(page, first)
+    page.locator("#provision-start").click()
+    page.wait_for_function("document.getElementById('provision-start').disabled")
+    # The first event's request is still out when the second is opened.
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(20)
+    assert len(held) == 1
+    open_event(page, second)
+    page.locator("#detail-heading").wait_for()
+    assert page.locator("#provision-start").is_enabled()
+    held[0].continue_()
+    # Its answer (no Hubs server) belongs to the first event: not shown under the second.
+    page.wait_for_timeout(500)
+    assert page.locator("#provision-error").is_hidden()
+    assert page.locator("#provision-start").is_enabled()
+    page.locator("#provision-start").click()
+    page.locator("#provision-error", has_text="kein Hubs-Server").wait_for()
+    assert page.locator("#provision-start").is_enabled()
+    assert page.js_errors == []
+    page.context.close()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 from playwright.sync_api import expect
@@ -309,5 +309,213 @@ def test_console_accessible_screenshot_and_narrow(browser: Any, server: ServerPr
     expect(page.locator("#count-pending")).to_have_text("1")
     expect(page.locator("#section-pending .section-name")).to_have_text("Pending")
     expect(item(page, approved).locator(".question-pinned")).to_have_text("Pinned")
+    assert page.js_errors == []
+    page.context.close()
+
+
+def cut_connection(page: Any) -> None:
+    """Close the console's socket and keep it closed until `restore_connection`."""
+    page.evaluate(
+        """() => {
+            const live = window.__hbLive;
+            live.__open = live.open;
+            live.open = () => {};
+            live.ws.close();
+        }"""
+    )
+    expect(page.locator("#conn")).to_have_attribute("data-state", "down")
+
+
+def restore_connection(page: Any) -> None:
+    page.evaluate(
+        """() => {
+            const live = window.__hbLive;
+            live.open = live.__open;
+            live.connect(0);
+        }"""
+    )
+    expect(page.locator("#conn")).to_have_attribute("data-state", "open")
+
+
+def vote(server: ServerProcess, event: str, question: str, voters: int) -> None:
+    """`voters` new visitors each vote for `question`, at once."""
+    with ExitStack() as stack:
+        sockets = []
+        for _ in range(voters):
+            ws = stack.enter_context(connect(server.url.replace("http://", "ws://") + "/ws"))
+            ws.send(json.dumps({"type": "hello", "event": event}))
+            assert json.loads(ws.recv(timeout=5))["type"] == "welcome"
+            sockets.append(ws)
+        refs = []
+        for ws in sockets:
+            ref = secrets.token_hex(8)
+            ws.send(json.dumps({"type": "vote", "question": question, "up": True, "ref": ref}))
+            refs.append((ws, ref))
+        for ws, ref in refs:
+            while True:
+                frame = json.loads(ws.recv(timeout=5))
+                if frame.get("ref") == ref:
+                    assert frame["type"] == "ack", frame
+                    break
+
+
+def test_resume_keeps_the_queue_and_brings_what_was_missed(
+    browser: Any, server: ServerProcess
+) -> None:
+    event = make_event(server)
+    before = ask(server, event, "Diese Frage kam vor der Unterbrechung.")
+    page = signed_in(browser, server, event, moderator_token(server, event))
+    expect(item(page, before)).to_be_visible()
+    assert page.evaluate("typeof window.__hbLive") == "object"
+    cut_connection(page)
+    # The serving process may be behind the page: a resumed welcome's snapshot without the
+    # question must not make the console forget it (it keeps its own state).
+    page.evaluate(
+        """() => {
+            const live = window.__hbLive;
+            const receive = live.receive.bind(live);
+            live.receive = (frame) => {
+                if (frame.type === "welcome") {
+                    window.__recovered = frame.recovered;
+                    frame.snapshot.qa.questions = [];
+                }
+                return receive(frame);
+            };
+        }"""
+    )
+    during = ask(server, event, "Diese Frage kam während der Unterbrechung.")
+    restore_connection(page)
+    assert page.evaluate("window.__recovered") is True
+    expect(item(page, during)).to_be_visible()
+    expect(item(page, before)).to_be_visible()
+    expect(page.locator("#count-approved")).to_have_text("2")
+    assert page.js_errors == []
+    page.context.close()
+
+
+def test_votes_update_in_place_without_rebuilding_the_queue(
+    browser: Any, server: ServerProcess
+) -> None:
+    event = make_event(server, premoderation=True)
+    popular = ask(server, event, "Welche Frage bekommt viele Stimmen?")
+    moderate(server, event, popular, "approve")
+    waiting = ask(server, event, "Diese Frage wartet auf Freigabe.")
+    page = signed_in(browser, server, event, moderator_token(server, event))
+    approve = page.query_selector(f'li.question[data-id="{waiting}"] button[data-action="approve"]')
+    popular_item = page.query_selector(f'li.question[data-id="{popular}"]')
+    assert approve is not None and popular_item is not None
+    approve.focus()
+    vote(server, event, popular, 3)
+    expect(item(page, popular).locator(".question-votes")).to_have_attribute("data-votes", "3")
+    expect(item(page, popular).locator(".question-votes")).to_have_text("3 Stimmen")
+    vote(server, event, popular, 2)
+    expect(item(page, popular).locator(".question-votes")).to_have_attribute("data-votes", "5")
+    # The same nodes as before the votes: a click, the focus, a reading position stay.
+    assert approve.evaluate("n => n.isConnected")
+    assert popular_item.evaluate("n => n.isConnected")
+    assert approve.evaluate("n => document.activeElement === n")
+    approve.click()
+    expect(page.locator(f"#queue-approved li.question[data-id='{waiting}']")).to_be_visible()
+    assert page.js_errors == []
+    page.context.close()
+
+
+def test_shortcuts_act_only_on_the_focused_question_and_its_buttons(
+    browser: Any, server: ServerProcess
+) -> None:
+    event = make_event(server, premoderation=True)
+    first = ask(server, event, "Erste wartende Frage?")
+    second = ask(server, event, "Zweite wartende Frage?")
+    spam = ask(server, event, "Abgelehnte Werbung")
+    moderate(server, event, spam, "reject", reason="off_topic")
+    page = signed_in(browser, server, event, moderator_token(server, event))
+    expect(item(page, second)).to_be_visible()
+
+    # Selected, but focus is elsewhere: no shortcut acts (d would delete unseen).
+    item(page, first).focus()
+    page.locator("#signout").focus()
+    page.keyboard.press("a")
+    page.keyboard.press("d")
+    page.locator("#queue-search").focus()
+    page.locator("#queue-search").blur()
+    page.keyboard.press("d")
+    page.wait_for_timeout(300)
+    expect(item(page, first)).to_have_attribute("data-section", "pending")
+
+    # r on a rejected question (no reject button there) does nothing.
+    item(page, spam).focus()
+    page.keyboard.press("r")
+    page.wait_for_timeout(300)
+    expect(page.locator("#action-dialog")).to_be_hidden()
+    # m with nothing to merge into (no approved question) does nothing either.
+    item(page, first).focus()
+    page.keyboard.press("m")
+    page.wait_for_timeout(200)
+    expect(page.locator("#action-dialog")).to_be_hidden()
+
+    # A shortcut is a click on the visible button: approve moves the question away, and
+    # focus stays where the moderator works (the next waiting question), not far below.
+    page.keyboard.press("a")
+    expect(page.locator(f"#queue-approved li.question[data-id='{first}']")).to_be_visible()
+    expect(item(page, second)).to_be_focused()
+    page.keyboard.press("a")
+    expect(page.locator(f"#queue-approved li.question[data-id='{second}']")).to_be_visible()
+    # The last one in its section: focus follows it.
+    expect(item(page, second)).to_be_focused()
+    assert page.js_errors == []
+    page.context.close()
+
+
+def test_actions_wait_for_the_connection(browser: Any, server: ServerProcess) -> None:
+    event = make_event(server, premoderation=True)
+    question = ask(server, event, "Kann man offline freigeben?")
+    page = signed_in(browser, server, event, moderator_token(server, event))
+    approve = item(page, question).locator('button[data-action="approve"]')
+    expect(approve).to_be_enabled()
+    cut_connection(page)
+    expect(approve).to_have_attribute("aria-disabled", "true")
+    expect(approve).to_be_disabled()
+    expect(page.locator("#announce-submit")).to_be_disabled()
+    approve.click(force=True)  # a click on a disabled button does nothing
+    item(page, question).focus()
+    page.keyboard.press("a")
+    page.locator("#announce-text").fill("Offline gesendet?")
+    page.locator("#announce-submit").click(force=True)
+    page.wait_for_timeout(300)
+    restore_connection(page)
+    expect(approve).to_be_enabled()
+    expect(page.locator("#announce-submit")).to_be_enabled()
+    # Nothing was queued while the buttons were off.
+    expect(item(page, question)).to_have_attribute("data-section", "pending")
+    expect(page.locator("#announcements .announcement")).to_have_count(0)
+    listed = call(server, "GET", f"/api/events/{event}/questions")["questions"]
+    assert [q["status"] for q in listed] == ["pending"]
+    assert page.js_errors == []
+    page.context.close()
+
+
+def test_an_action_cut_off_before_its_answer_asks_to_check(
+    browser: Any, server: ServerProcess
+) -> None:
+    event = make_event(server, premoderation=True)
+    question = ask(server, event, "Wurde ich freigegeben oder nicht?")
+    page = signed_in(browser, server, event, moderator_token(server, event))
+    expect(item(page, question)).to_be_visible()
+    # The approve goes out, but the answer never arrives before the socket drops.
+    page.evaluate(
+        """() => {
+            const live = window.__hbLive;
+            live.ws.onmessage = () => {};
+        }"""
+    )
+    item(page, question).locator('button[data-action="approve"]').click()
+    page.wait_for_timeout(300)
+    cut_connection(page)
+    restore_connection(page)
+    error = item(page, question).locator(".question-error")
+    expect(error).to_be_visible()
+    expect(error).to_contain_text("Bitte prüfen")
+    # The stream brings what really happened: the approve did go through.
+    expect(item(page, question)).to_have_attribute("data-section", "approved")
     assert page.js_errors == []
     page.context.close()
