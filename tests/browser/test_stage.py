@@ -96,3 +96,19 @@ def test_stage_fits_a_small_window_and_speaks_english(
     expect(stage.locator("#pinned-text")).to_have_text("No question selected yet")
     stage.context.close()
     visitor.context.close()
+
+
+def test_stage_of_a_deleted_event_says_so_and_stops(
+    browser: Any, server: ServerProcess, event: str
+) -> None:
+    stage = new_page(browser)
+    stage.clock.install()
+    stage.goto(server.url + f"/stage/{event}/info")
+    expect(stage.locator("#conn")).to_have_attribute("data-state", "open")
+    call(server, "DELETE", f"/api/events/{event}")
+    expect(stage.locator("#fatal")).to_contain_text("gibt es nicht")
+    stage.clock.run_for(6000)
+    expect(stage.locator("#offline-banner")).to_be_hidden()
+    stage.locator("#lang-switch").click()
+    expect(stage.locator("#fatal")).to_contain_text("does not exist")
+    stage.context.close()

@@ -248,13 +248,95 @@ def test_doors_closed_and_event_ended(browser: Any, server: ServerProcess) -> No
 
 
 def test_unknown_event_over_the_socket(browser: Any, server: ServerProcess, event: str) -> None:
-    page = open_event(browser, server, event)
-    # The event is deleted while the page is open: the next hello says so.
+    page = new_page(browser)
+    page.clock.install()  # timers run normally; run_for() jumps past the banner's 4 s
+    page.goto(server.url + f"/e/{event}")
+    expect(page.locator("#conn")).to_have_attribute("data-state", "open")
+    # The event is deleted while the page is open: the server says so, and a hello would too.
     from tests.browser.conftest import call
 
     call(server, "DELETE", f"/api/events/{event}")
     page.evaluate("window.__hbLive.ws && window.__hbLive.ws.close()")
     expect(page.locator("#fatal")).to_contain_text("gibt es nicht")
+    # It never reconnects, so no "we reconnect automatically" banner, not even later.
+    page.clock.run_for(6000)
+    expect(page.locator("#offline-banner")).to_be_hidden()
+    assert page.evaluate("window.__hbLive.stopped && window.__hbLive.ws === null")
+    page.locator("#lang-switch").click()
+    expect(page.locator("#fatal")).to_contain_text("does not exist")
+    page.context.close()
+
+
+def test_keyboard_vote_keeps_the_focus_and_names_the_question(
+    browser: Any, server: ServerProcess, event: str
+) -> None:
+    page = open_event(browser, server, event)
+    ask(page, "Wo ist der Ausgang?")
+    item = question(page, "Wo ist der Ausgang?")
+    expect(item).to_have_attribute("data-status", "approved")
+    qid = item.get_attribute("data-id")
+    button = item.locator("button.question-vote")
+    text_id = button.get_attribute("aria-describedby")
+    assert text_id == f"q-text-{qid}"
+    expect(page.locator(f"#{text_id}")).to_have_text("Wo ist der Ausgang?")
+    button.focus()
+    page.keyboard.press("Enter")
+    expect(button).to_have_attribute("aria-pressed", "true")
+    expect(item.locator(".question-votes")).to_have_text("1")
+    expect(button).not_to_have_attribute("aria-disabled", "true")
+    focused = page.evaluate(
+        "() => { const a = document.activeElement; return a.classList.contains('question-vote')"
+        " ? a.closest('li.question').dataset.id : a.tagName; }"
+    )
+    assert focused == qid
+    # Enter again withdraws the vote: the focus is still there.
+    page.keyboard.press("Enter")
+    expect(button).to_have_attribute("aria-pressed", "false")
+    expect(item.locator(".question-votes")).to_have_text("0")
+    assert page.evaluate("document.activeElement.classList.contains('question-vote')")
+    page.context.close()
+
+
+def test_a_dismissed_announcement_stays_dismissed(
+    browser: Any, server: ServerProcess, event: str
+) -> None:
+    from tests.browser.conftest import call
+
+    anna = open_event(browser, server, event)
+    ben = open_event(browser, server, event)
+    # Only the text is a live region, so the language switch does not read the label again.
+    assert anna.locator("#announcement-region").get_attribute("aria-live") is None
+    text = anna.locator("#announcement .announcement-text")
+    expect(text).to_have_attribute("aria-live", "polite")
+    call(server, "POST", f"/api/events/{event}/announcements", {"text": "Für alle"})
+    expect(anna.locator("#announcement .announcement-text")).to_have_text("Für alle")
+    anna.locator("#announcement-close").click()
+    expect(anna.locator("#announcement")).to_be_hidden()
+    # One for a room Anna is not in: it must not bring the dismissed one back.
+    call(server, "POST", f"/api/events/{event}/announcements", {"text": "Foyer", "rooms": ["info"]})
+    ask(ben, "Danach gestellt")  # frames arrive in order: once Anna has it, she had the other
+    expect(question(anna, "Danach gestellt")).to_have_count(1)
+    expect(anna.locator("#announcement")).to_be_hidden()
+    # A new one for everybody shows again.
+    call(server, "POST", f"/api/events/{event}/announcements", {"text": "Wieder für alle"})
+    expect(anna.locator("#announcement .announcement-text")).to_have_text("Wieder für alle")
+    anna.context.close()
+    ben.context.close()
+
+
+def test_form_messages_follow_the_language_switch(
+    browser: Any, server: ServerProcess, event: str
+) -> None:
+    page = open_event(browser, server, event)
+    page.locator("#ask-submit").click()
+    expect(page.locator("#ask-error")).to_have_text("Bitte geben Sie einen Text ein.")
+    page.locator("#lang-switch").click()
+    expect(page.locator("#ask-error")).to_have_text("Please enter a text.")
+    ask(page, "Eine Frage")
+    expect(page.locator("#ask-status")).to_have_text("Your question has been posted.")
+    expect(page.locator("#ask-error")).to_have_text("")
+    page.locator("#lang-switch").click()
+    expect(page.locator("#ask-status")).to_have_text("Ihre Frage ist gestellt.")
     page.context.close()
 
 
