@@ -8,7 +8,7 @@ version is still the one loaded, and retry a few times when another process
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Awaitable, Callable, Collection
 from datetime import UTC, datetime
 
 from hubs_bridge.core import event_commands as cmds
@@ -40,6 +40,9 @@ class CalendarService:
         self._limits = limits
         self._clock = clock
         self._cache: dict[str, tuple[float, Event]] = {}
+        # Told of every stored change (staff edits, provisioning, twins, closing), so that
+        # open pages hear of it whichever part of the program made it.
+        self.changed: list[Callable[[Event], Awaitable[None]]] = []
 
     @property
     def scenes(self) -> Collection[str]:
@@ -95,7 +98,10 @@ class CalendarService:
                 if exc.code != "version_conflict" or attempt == RETRIES - 1:
                     raise
                 continue
-            return self._remember(updated)
+            remembered = self._remember(updated)
+            for listener in self.changed:
+                await listener(remembered)
+            return remembered
         raise AssertionError("unreachable")
 
     async def delete(self, slug: str) -> None:

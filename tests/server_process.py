@@ -42,10 +42,15 @@ class ServerProcess:
 
 @contextmanager
 def running_server(
-    env: Mapping[str, str], *, log_dir: Path, cwd: Path = REPO, timeout: float = 20.0
+    env: Mapping[str, str],
+    *,
+    log_dir: Path,
+    cwd: Path = REPO,
+    timeout: float = 20.0,
+    port: int | None = None,
 ) -> Iterator[ServerProcess]:
     """Start the server, wait until ``/healthz`` answers, and stop it (SIGTERM) afterwards."""
-    port = free_port()
+    port = port or free_port()
     log = log_dir / f"server-{port}.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(

@@ -84,6 +84,7 @@ async def create_app(settings: Settings) -> web.Application:
         lambda: getattr(broker, "errors", 0), lambda: getattr(broker, "reconnects", 0)
     )
     realtime = RealtimeService(settings, broker, store, calendar, ids, metrics)
+    calendar.changed.append(realtime.event_changed)
     limiter, close_limiter = open_limiter(settings)
     word_filter = await asyncio.to_thread(load_word_filter, settings.qa.word_filter_dir)
     qa_service = QaService(store, settings.qa, limiter, word_filter, realtime.publish, calendar.now)

@@ -98,7 +98,6 @@ async def update_event(request: web.Request, principal: Principal, body: EventUp
     event = await request.app[CALENDAR].change(
         _slug(request), lambda event, now: cmds.update_event(event, body, now=now)
     )
-    await request.app[REALTIME].event_changed(event)
     return event
 
 
@@ -161,7 +160,6 @@ async def create_room(request: web.Request, principal: Principal, body: RoomCrea
             event, body, now=now, scenes=calendar.scenes, max_rooms=calendar.max_rooms
         ),
     )
-    await request.app[REALTIME].event_changed(event)
     room = event.room(body.slug)
     assert room is not None
     return room
@@ -208,7 +206,6 @@ async def update_room(request: web.Request, principal: Principal, body: RoomUpda
         _slug(request),
         lambda event, now: cmds.update_room(event, slug, body, now=now, scenes=calendar.scenes),
     )
-    await request.app[REALTIME].event_changed(event)
     room = event.room(slug)
     assert room is not None
     return room
@@ -226,7 +223,6 @@ async def update_room(request: web.Request, principal: Principal, body: RoomUpda
 async def delete_room(request: web.Request, principal: Principal) -> None:
     principal.require_staff()
     slug = _slug(request, "room")
-    event = await request.app[CALENDAR].change(
+    await request.app[CALENDAR].change(
         _slug(request), lambda event, now: cmds.remove_room(event, slug, now=now)
     )
-    await request.app[REALTIME].event_changed(event)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import time
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -18,7 +19,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import REPO, need_service
+from tests.browser.hubs_thread import SimThread
+from tests.conftest import REPO, free_port, need_service
 from tests.server_process import ServerProcess, running_server, server_env
 
 CHROMIUM = Path(os.environ.get("HB_CHROMIUM", "/usr/bin/chromium"))
@@ -53,16 +55,30 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """One server for all browser tests (each test makes its own event)."""
+def hubs() -> Iterator[SimThread]:
+    """The Hubs server of the browser tests: a simulator the tests can put people into."""
+    sim = SimThread()
+    sim.start()
+    yield sim
+    sim.stop()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory, hubs: SimThread) -> Iterator[ServerProcess]:
+    """One server for all browser tests (each test makes its own event), bridged to the
+    simulated Hubs server; rooms are provisioned only when a test asks for it."""
     tmp = tmp_path_factory.mktemp("browser-server")
+    port = free_port()
     env = server_env(
         tmp / "data",
         HUBS_BRIDGE_STAFF_TOKEN=STAFF,
         HUBS_BRIDGE_SEED_DIR="",
+        HUBS_BRIDGE_PUBLIC_URL=f"http://127.0.0.1:{port}",
         HUBS_BRIDGE_REALTIME__ATTENDANCE_INTERVAL_S="0.3",
+        HUBS_BRIDGE_HUBS__URL=hubs.sim.base_url,
+        HUBS_BRIDGE_HUBS__CREATE_INTERVAL_S="0",
     )
-    with running_server(env, log_dir=tmp) as process:
+    with running_server(env, log_dir=tmp, port=port) as process:
         yield process
 
 
@@ -80,8 +96,13 @@ def call(
     return json.loads(text) if text else None
 
 
-def make_event(server: ServerProcess, *, premoderation: bool = False, **changes: Any) -> str:
-    """An open event (doors open, ends in two hours) with two rooms; returns its slug."""
+def make_event(
+    server: ServerProcess, *, premoderation: bool = False, provision: bool = False, **changes: Any
+) -> str:
+    """An open event (doors open, ends in two hours) with two rooms; returns its slug.
+
+    ``provision=True`` creates its Hubs rooms on the simulator (and waits for them).
+    """
     slug = "test-" + secrets.token_hex(4)
     now = datetime.now(UTC)
     body: dict[str, Any] = {
@@ -106,7 +127,21 @@ def make_event(server: ServerProcess, *, premoderation: bool = False, **changes:
     }
     body.update(changes)
     call(server, "POST", "/api/events", body)
+    if provision:
+        provision_rooms(server, slug)
     return slug
+
+
+def provision_rooms(server: ServerProcess, event: str) -> dict[str, Any]:
+    """Create the event's Hubs rooms and wait until the job is done."""
+    status = call(server, "POST", f"/api/events/{event}/provision")
+    deadline = time.monotonic() + 20
+    while status["state"] == "running":
+        assert time.monotonic() < deadline, status
+        time.sleep(0.1)
+        status = call(server, "GET", f"/api/events/{event}/provision")
+    assert status["state"] == "done", status
+    return dict(status)
 
 
 def moderator_token(server: ServerProcess, event: str) -> str:

@@ -8,6 +8,7 @@ import urllib.error
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import (
     STAFF,
@@ -176,10 +177,22 @@ def test_scenes_provisioning_links_and_attendance(
     secret = page.locator("#modtoken-secret").input_value()
     assert secret and call(server, "GET", f"/api/events/{event}/attendance", token=secret)
 
-    page.locator("#provision-start").click()
-    page.locator("#provision-error", has_text="kein Hubs-Server").wait_for()
     # No Hubs room yet, so the table of the bridge's rooms says so.
     page.locator("#hubs-rooms-empty", has_text="Noch keine Hubs-Räume").wait_for()
+    # Provisioning on the (simulated) Hubs server, with progress and a result per room.
+    page.locator("#provision-start").click()
+    for room in ("info", "daten"):
+        expect(page.locator(f'#provision-results tr[data-room="{room}"]')).to_contain_text(
+            "Angelegt"
+        )
+    expect(page.locator("#provision-progress")).to_have_attribute("value", "2")
+    expect(page.locator("#provision-text")).to_contain_text("2 von 2")
+    # The bridge joins the new rooms; the table shows it (sync and refresh: a few seconds).
+    for room in ("info", "daten"):
+        expect(page.locator(f'#hubs-rooms tr[data-room="{room}"]')).to_have_attribute(
+            "data-bridge", "joined", timeout=20_000
+        )
+    expect(page.locator("#hubs-rooms-empty")).to_be_hidden()
 
     page.wait_for_function(
         "(c => c.complete && c.naturalWidth > 0)(document.querySelector('#chart'))"
@@ -348,12 +361,13 @@ def test_provisioning_of_one_event_never_sticks_to_another(
     page.locator("#detail-heading").wait_for()
     assert page.locator("#provision-start").is_enabled()
     held[0].continue_()
-    # Its answer (no Hubs server) belongs to the first event: not shown under the second.
+    # Its answer belongs to the first event: not shown under the second.
     page.wait_for_timeout(500)
     assert page.locator("#provision-error").is_hidden()
+    assert page.locator("#provision-status").is_hidden()
     assert page.locator("#provision-start").is_enabled()
     page.locator("#provision-start").click()
-    page.locator("#provision-error", has_text="kein Hubs-Server").wait_for()
-    assert page.locator("#provision-start").is_enabled()
+    expect(page.locator('#provision-results tr[data-room="info"]')).to_contain_text("Angelegt")
+    expect(page.locator("#provision-start")).to_be_enabled()
     assert page.js_errors == []
     page.context.close()

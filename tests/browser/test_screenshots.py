@@ -30,6 +30,7 @@ def _question_id(page: Any, text: str) -> str:
 def test_pages_in_use(browser: Any, server: ServerProcess) -> None:
     event = make_event(
         server,
+        provision=True,
         title="Digitale Kirmes Soest",
         title_en="Soest Digital Fair",
         description="Die Stadt zeigt an ihren Ständen, wie die Digitalisierung vor Ort "

@@ -9,9 +9,12 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import (
     assert_accessible,
+    call,
     make_event,
     new_page,
+    provision_rooms,
 )
+from tests.browser.hubs_thread import SimThread
 from tests.server_process import ServerProcess
 
 
@@ -43,9 +46,14 @@ def test_shows_event_rooms_and_schedule(browser: Any, server: ServerProcess, eve
     info = page.locator('#rooms li.room[data-room="info"]')
     expect(info).to_contain_text("Info-Foyer")
     expect(info.locator(".room-web")).to_have_text("0")
+    # No Hubs room yet: the door is shown closed, with the reason.
+    expect(info.locator("button.room-enter")).to_be_disabled()
+    expect(info.locator(".room-countdown")).to_have_text("Der 3D-Raum wird noch vorbereitet.")
+    provision_rooms(server, event)  # the page hears of it live (an `event` frame)
     enter = info.locator("a.room-enter")
     expect(enter).to_have_attribute("href", f"/go/{event}/info")
     expect(enter).to_have_attribute("target", "_blank")
+    expect(info.locator(".room-countdown")).to_have_text("")
     expect(page.locator("#announcement")).to_be_hidden()
     expect(page.locator(".qr img")).to_have_attribute("src", f"/e/{event}/qr.svg")
     assert_accessible(page)
@@ -169,8 +177,9 @@ def test_language_switch_and_it_is_remembered(
 
 
 def test_entering_a_room_shows_in_the_attendance_of_others(
-    browser: Any, server: ServerProcess, event: str
+    browser: Any, server: ServerProcess, hubs: SimThread
 ) -> None:
+    event = make_event(server, provision=True)
     anna = open_event(browser, server, event)
     ben = open_event(browser, server, event)
     expect(ben.locator('li.room[data-room="daten"] .room-web')).to_have_text("0")
@@ -179,8 +188,15 @@ def test_entering_a_room_shows_in_the_attendance_of_others(
     ben.wait_for_function("() => window.__hbLive.seq > 0", timeout=15_000)
     with anna.context.expect_page() as opened:
         anna.locator('li.room[data-room="daten"] a.room-enter').click()
-    opened.value.close()  # no Hubs server here: /go answers 409 JSON
+    hub_id = call(server, "GET", f"/api/events/{event}")["rooms"][1]["hubs"]["hub_id"]
+    assert opened.value.url.startswith(f"{hubs.sim.base_url}/{hub_id}")  # /go sent her there
+    opened.value.close()
     expect(ben.locator('li.room[data-room="daten"] .room-web')).to_have_text("1")
+    # And she arrives in the Hubs room (simulated): the bridge counts her there too.
+    avatar = hubs.call(hubs.sim.add_avatar, hub_id, "Anna")
+    hubs.call(avatar.enter)
+    expect(ben.locator('li.room[data-room="daten"] .room-hubs')).to_have_text("1", timeout=15_000)
+    hubs.call(avatar.leave)
     expect(anna.locator("#here")).to_contain_text("Offene Daten")
     expect(anna.locator('li.room[data-room="daten"]')).to_contain_text("Sie sind hier")
     anna.locator("#here button").click()
@@ -340,11 +356,8 @@ def test_form_messages_follow_the_language_switch(
     page.context.close()
 
 
-def test_moderation_marks_announcements_and_names(
-    browser: Any, server: ServerProcess, event: str
-) -> None:
-    from tests.browser.conftest import call
-
+def test_moderation_marks_announcements_and_names(browser: Any, server: ServerProcess) -> None:
+    event = make_event(server, provision=True)  # anna goes into a room below
     anna = open_event(browser, server, event)
     ben = open_event(browser, server, event)
     anna.locator("#ask-name").fill("Anna")

@@ -52,7 +52,9 @@ export function renderPhase(state) {
   }
   box.replaceChildren(el("span", { class: `badge phase-badge phase-${phase}` }, t(`common.phase.${phase}`)), " ", el("span", { class: "phase-text" }, text));
   for (const node of document.querySelectorAll(".room-countdown")) {
-    node.textContent = phase === "scheduled" ? t("visitor.room.opens_in", { countdown: fmtCountdown(doorsOpenAt(event)) }) : phase === "ended" ? t("visitor.room.closed") : "";
+    if (phase === "scheduled") node.textContent = t("visitor.room.opens_in", { countdown: fmtCountdown(doorsOpenAt(event)) });
+    else if (phase === "ended") node.textContent = t("visitor.room.closed");
+    else node.textContent = node.dataset.ready === "0" ? t("visitor.room.not_ready") : "";
   }
   return phase;
 }
@@ -69,8 +71,11 @@ function roomItem(state, room, phase, onEnter) {
   const title = localized(room, "title");
   const here = state.here === room.slug;
   const countdownId = `countdown-${room.slug}`;
+  // A room without an open Hubs room yet (not provisioned, or closed) cannot be entered;
+  // an event page without Hubs data (older servers) is treated as ready.
+  const ready = room.hubs_ready !== false;
   let enter;
-  if (phase === "open") {
+  if (phase === "open" && ready) {
     enter = el(
       "a",
       {
@@ -100,7 +105,7 @@ function roomItem(state, room, phase, onEnter) {
     ),
     el("p", { class: "room-full badge badge-warn", hidden: true }, t("visitor.room.full")),
     el("p", { class: "room-stale field-help", hidden: true }, t("visitor.room.stale")),
-    el("p", { class: "room-actions" }, enter, " ", el("span", { class: "room-countdown", id: countdownId })),
+    el("p", { class: "room-actions" }, enter, " ", el("span", { class: "room-countdown", id: countdownId, dataset: { ready: ready ? "1" : "0" } })),
   );
 }
 
