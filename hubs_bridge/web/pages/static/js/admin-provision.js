@@ -61,7 +61,10 @@ export function renderStatus(status = last) {
   const count = t("admin.provision.count", { done: s.done, total: s.total });
   const summary = s.state === "running" ? t("admin.provision.running") : s.state === "failed" ? t("admin.provision.failed") : t("admin.provision.done");
   progress.setAttribute("aria-valuetext", count);
-  text.textContent = `${count}. ${summary}${s.message ? ` (${s.message})` : ""}`;
+  // The server's own summary is English and says what the count says; shown only when the
+  // job failed as a whole (e.g. the process running it stopped), where it is the reason.
+  const reason = s.state === "failed" && s.message ? ` (${s.message})` : "";
+  text.textContent = `${count}. ${summary}${reason}`;
   clear(tbody);
   for (const room of s.rooms) {
     const stateKey = `admin.provision.state.${room.state}`;
@@ -72,7 +75,9 @@ export function renderStatus(status = last) {
         { dataset: { room: room.room } },
         el("td", {}, room.room),
         el("td", {}, el("span", { class: `badge ${badge}` }, t(stateKey) === stateKey ? room.state : t(stateKey))),
-        el("td", { class: "user-text" }, room.message || ""),
+        // The state column says it in the page's language; the server's (English) message
+        // matters only when a room failed: it names the cause (unreachable, refused...).
+        el("td", { class: "user-text" }, room.state === "failed" ? room.message || "" : ""),
         el("td", {}, roomLink(room)),
       ),
     );
