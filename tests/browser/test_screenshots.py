@@ -13,6 +13,7 @@ from typing import Any
 from playwright.sync_api import expect
 
 from tests.browser.conftest import assert_accessible, call, make_event, new_page, screenshot
+from tests.browser.hubs_thread import SimThread
 from tests.browser.test_visitor import ask, open_event, question
 from tests.server_process import ServerProcess
 
@@ -27,7 +28,7 @@ def _question_id(page: Any, text: str) -> str:
     return str(question(page, text).get_attribute("data-id"))
 
 
-def test_pages_in_use(browser: Any, server: ServerProcess) -> None:
+def test_pages_in_use(browser: Any, server: ServerProcess, hubs: SimThread) -> None:
     event = make_event(
         server,
         provision=True,
@@ -36,6 +37,14 @@ def test_pages_in_use(browser: Any, server: ServerProcess) -> None:
         description="Die Stadt zeigt an ihren Ständen, wie die Digitalisierung vor Ort "
         "vorankommt. Fragen Sie mit!",
     )
+    rooms = call(server, "GET", f"/api/events/{event}")["rooms"]
+    people = []
+    for room, names in zip(rooms, (("Clara", "Dieter", "Emre"), ("Frieda", "Gül")), strict=True):
+        for name in names:
+            person = hubs.call(hubs.sim.add_avatar, room["hubs"]["hub_id"], name)
+            if name != "Emre":  # Emre stays in the lobby
+                hubs.call(person.enter)
+            people.append(person)
     anna = open_event(browser, server, event, viewport={"width": 1280, "height": 900})
     for text in QUESTIONS:
         ask(anna, text)
@@ -69,6 +78,9 @@ def test_pages_in_use(browser: Any, server: ServerProcess) -> None:
     expect(anna.locator("#announcement .announcement-text")).to_contain_text("15 Uhr")
     expect(question(anna, QUESTIONS[0]).locator(".question-pinned")).to_be_visible()
     expect(anna.locator('#rooms li.room[data-room="daten"] .room-web')).to_have_text("1")
+    expect(anna.locator('#rooms li.room[data-room="info"] .room-hubs')).to_have_text(
+        "2", timeout=20_000
+    )
     screenshot(anna, "visitor")
     assert_accessible(anna)
 
@@ -82,6 +94,8 @@ def test_pages_in_use(browser: Any, server: ServerProcess) -> None:
     screenshot(stage, "stage")
     assert_accessible(stage)
 
+    for person in people:
+        hubs.call(person.leave)
     for page in (anna, ben, phone, stage):
         assert page.js_errors == []
         page.context.close()
