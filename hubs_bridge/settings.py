@@ -14,9 +14,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    SecretStr,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -40,6 +47,12 @@ class HubsSettings(BaseModel):
     bot_name: str = Field(default="StadtLABOR", min_length=1, max_length=64)
     # Reticulum allows one room creation per second per IP.
     create_interval_s: float = Field(default=1.1, ge=0)
+    # Chat lines starting with one of these (case-insensitive) become questions.
+    question_prefixes: list[Annotated[str, StringConstraints(min_length=2, max_length=20)]] = Field(
+        default_factory=lambda: ["/frage ", "/question "], min_length=1, max_length=10
+    )
+    # At most one message into a room's chat per interval (notices are coalesced).
+    chat_interval_s: float = Field(default=2.0, ge=0.2, le=60)
     # How often one process looks for ended events whose rooms are still open.
     close_interval_s: float = Field(default=30.0, gt=0)
     # Redirects /go handed out count as arrivals in flight for this long

@@ -99,7 +99,11 @@ class Rig:
 
 @asynccontextmanager
 async def make_rig(
-    tmp_path: Path, *, chat_interval_s: float = 2.0, link_info: bool = False
+    tmp_path: Path,
+    *,
+    chat_interval_s: float = 2.0,
+    link_info: bool = False,
+    hubs: dict[str, Any] | None = None,
 ) -> AsyncIterator[Rig]:
     sim = HubsSimulator()
     await sim.start()
@@ -110,7 +114,7 @@ async def make_rig(
             tmp_path,
             staff_token=STAFF,
             realtime={"attendance_interval_s": 0.2},
-            hubs={"url": sim.base_url},
+            hubs={"url": sim.base_url, **(hubs or {})},
         )
         app = await create_app(settings)
         # The app's own bridge, but with a slow reconnect so that the stale window is seen.

@@ -18,6 +18,7 @@ from hubs_bridge.hubs.frames import CHAT_MAX_CHARS
 from hubs_bridge.hubs.notices import CLOSING
 from hubs_bridge.web.keys import BROKER, CALENDAR, QA, REALTIME, STORE
 from tests.test_hubs_bridge import Rig, make_rig, wait_for
+from tests.ws_client import WsClient
 
 PIN = "📌"
 ANSWERED = "✅"
@@ -83,7 +84,9 @@ async def test_pins_answers_and_announcements_reach_the_room_chat(tmp_path: Path
         assert len(daten.said(PIN)) == 2 and len(info.said(PIN)) == 1
 
 
-async def test_chat_bridge_off_says_nothing(tmp_path: Path) -> None:
+async def test_chat_bridge_off_says_nothing_and_takes_nothing(tmp_path: Path) -> None:
+    """Chat bridging off is a privacy switch both ways: no /frage line of that room becomes
+    a question (names included), and no notice is posted there."""
     async with make_rig(tmp_path, chat_interval_s=0.2, link_info=True) as rig:
         assert rig.info is not None
         await rig.send("PATCH", "/api/events/kirmes/rooms/daten", {"chat_bridge": False})
@@ -91,7 +94,9 @@ async def test_chat_bridge_off_says_nothing(tmp_path: Path) -> None:
         await rig.joined()
         daten, info = rig.chat(rig.hub), rig.chat(rig.info)
         anna = rig.sim.add_avatar(rig.hub.hub_id, "Anna")
+        bert = rig.sim.add_avatar(rig.info.hub_id, "Bert")
         anna.say("/frage Bleibt das privat?")
+        bert.say("/frage Und hier im Foyer?")
         listing: dict[str, Any] = {}
 
         async def asked() -> bool:
@@ -99,17 +104,27 @@ async def test_chat_bridge_off_says_nothing(tmp_path: Path) -> None:
             return bool(listing["questions"])
 
         deadline = time.monotonic() + 8.0
-        while not await asked():
+        while not await asked():  # one worker, in order: Anna's line was handled first
             assert time.monotonic() < deadline
             await asyncio.sleep(0.05)
-        qid = str(listing["questions"][0]["id"])
+        assert [q["text"] for q in listing["questions"]] == ["Und hier im Foyer?"]
+
+        # A question asked on the web page to that room: pinning it says nothing there.
+        page = await WsClient.connect(rig.http, rig.url("/ws"))
+        try:
+            await page.hello("kirmes")
+            ask = {"type": "ask", "text": "Vom Web?", "client_msg_id": "w1", "room": "daten"}
+            await page.send(ask)
+            qid = str((await page.next("ack"))["question"]["id"])
+        finally:
+            await page.close()
         await moderate(rig, qid, action="pin")
         await moderate(rig, qid, action="answer", mode="live")
         await announce(rig, "An alle Räume.")
         # The other room hears the announcement: every earlier frame was handled by then.
         await wait_for(lambda: bool(info.said(ANNOUNCED)))
         await asyncio.sleep(0.5)
-        assert daten.bodies == ["/frage Bleibt das privat?"]
+        assert daten.bodies == ["/frage Bleibt das privat?"]  # only Anna's own line
         assert not info.said(PIN) and not info.said(ANSWERED)
 
 
@@ -255,3 +270,31 @@ async def test_hubs_names_never_reach_the_record(tmp_path: Path) -> None:
                 raw = path.read_bytes()
                 assert name.encode() not in raw, path
                 assert name.encode("utf-16-le") not in raw, path
+
+
+async def test_own_prefixes_anonymous_hubs_questions_and_the_bots_name(tmp_path: Path) -> None:
+    """The question prefixes are a setting; an event that hides Hubs names gets anonymous
+    questions from the chat; what the bot says carries its name as the sender."""
+    settings = {"question_prefixes": ["?? "], "bot_name": "Stadtbot"}
+    async with make_rig(tmp_path, chat_interval_s=0.2, hubs=settings) as rig:
+        await rig.send("PATCH", "/api/events/kirmes", {"qa": {"hubs_names": False}})
+        await rig.bridge.sync()
+        await rig.joined()
+        frames: list[dict[str, Any]] = []
+
+        class Raw:
+            def deliver(self, frame: Any) -> None:
+                if frame.event == "message":
+                    frames.append(dict(frame.payload))
+
+        rig.sim.room(rig.hub.hub_id).subscribers["raw"] = Raw()
+        anna = rig.sim.add_avatar(rig.hub.hub_id, "Anna")
+        anna.say("/frage Das ist kein Präfix mehr")
+        anna.say("?? Wer hat gefragt?")
+        await wait_for(lambda: any("Danke" in str(f.get("body")) for f in frames))
+        listing = await rig.get("/api/events/kirmes/questions")
+        assert [(q["text"], q["authors"]) for q in listing["questions"]] == [
+            ("Wer hat gefragt?", [])
+        ]
+        thanks = next(f for f in frames if "Danke" in str(f.get("body")))
+        assert thanks["from"] == "Stadtbot"

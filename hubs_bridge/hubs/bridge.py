@@ -41,7 +41,7 @@ from hubs_bridge.broker.base import Broker
 from hubs_bridge.core.calendar import Event
 from hubs_bridge.errors import HubsBridgeError
 from hubs_bridge.hubs.chat_in import ChatQuestion, ask_from_chat, question_text
-from hubs_bridge.hubs.chat_out import CHAT_INTERVAL_S, ChatOutbox, refusal_text
+from hubs_bridge.hubs.chat_out import ChatOutbox, refusal_text
 from hubs_bridge.hubs.client import NotJoined, ReticulumClient
 from hubs_bridge.hubs.client_events import (
     ChatReceived,
@@ -105,11 +105,12 @@ class HubsBridge:
         now: Callable[[], datetime],
         streams: EventStreams | None = None,
         sync_interval_s: float = SYNC_INTERVAL_S,
-        chat_interval_s: float = CHAT_INTERVAL_S,
+        chat_interval_s: float | None = None,
         client_options: Mapping[str, Any] | None = None,
     ) -> None:
         if settings.url is None:
             raise ValueError("the Hubs bridge needs settings.hubs.url")
+        self._settings = settings
         self._store = store
         self._broker = broker
         self._ids = ids
@@ -135,7 +136,10 @@ class HubsBridge:
         self._notices: dict[str, StreamNotices] = {}  # events whose stream is watched
         self._chat_numbers: dict[str, int] = {}
         self._mirror = PresenceMirror(broker, ids, presence_ttl_s)
-        self._outbox = ChatOutbox(self._send_chat, interval_s=chat_interval_s)
+        self._outbox = ChatOutbox(
+            self._send_chat,
+            interval_s=settings.chat_interval_s if chat_interval_s is None else chat_interval_s,
+        )
         self._queue: asyncio.Queue[_Work] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
         self._sync_lock = asyncio.Lock()
@@ -309,7 +313,7 @@ class HubsBridge:
 
     def _send_chat(self, hub_sid: str, body: str) -> None:
         with contextlib.suppress(NotJoined):
-            self.client.send_chat(hub_sid, body)
+            self.client.send_chat(hub_sid, body, author=self._settings.bot_name)
             return
         log.info("chat message for hubs room %s dropped: not joined", hub_sid)
 
@@ -321,7 +325,7 @@ class HubsBridge:
         elif isinstance(event, RoomLost | RoomFailed):
             self._queue.put_nowait(event)
         elif isinstance(event, ChatReceived):
-            text = question_text(event.body)
+            text = question_text(event.body, self._settings.question_prefixes)
             if text is None or event.session_id is None:
                 return  # ordinary chat: not stored anywhere
             number = self._chat_numbers.get(event.hub_sid, 0) + 1
@@ -376,13 +380,14 @@ class HubsBridge:
 
     async def _question(self, ref: RoomRef, item: ChatQuestion) -> None:
         event = self._events.get(ref.event)
-        if event is None:
+        room = None if event is None else event.room(ref.room)
+        if event is None or room is None or not room.chat_bridge:
+            # Chat bridging off is a privacy switch: nothing from the room's chat is taken
+            # in (not even /frage lines with their names), and nothing is said there.
             return
         refusal = await ask_from_chat(self._qa, self._ids, event, ref.room, item)
         if refusal is not None:
             log.info("question from hubs room %s refused: %s", item.hub_sid, refusal.code)
-        room = event.room(ref.room)
-        if room is not None and room.chat_bridge:
-            self._outbox.confirm(
-                item.hub_sid, refused=None if refusal is None else refusal_text(refusal)
-            )
+        self._outbox.confirm(
+            item.hub_sid, refused=None if refusal is None else refusal_text(refusal)
+        )

@@ -10,6 +10,7 @@ the visitor.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from hubs_bridge.core.calendar import Event
@@ -32,11 +33,12 @@ class ChatQuestion:
     number: int
 
 
-def question_text(body: str) -> str | None:
-    """The question in a chat line starting with ``/frage `` or ``/question ``, else ``None``."""
+def question_text(body: str, prefixes: Sequence[str] = QUESTION_PREFIXES) -> str | None:
+    """The question in a chat line starting with one of ``prefixes`` (by default ``/frage ``
+    or ``/question ``, compared without regard to case), else ``None``."""
     lowered = body.lower()
-    for prefix in QUESTION_PREFIXES:
-        if lowered.startswith(prefix):
+    for prefix in prefixes:
+        if lowered.startswith(prefix.lower()):
             text = body[len(prefix) :].strip()
             return text or None
     return None
