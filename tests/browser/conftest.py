@@ -174,8 +174,10 @@ def new_page(browser: Any, *, lang: str | None = None, **context_options: Any) -
 
 
 def _console(errors: list[str], message: Any) -> None:
-    # HTTP error statuses show up as console errors too; tests check statuses themselves.
-    if message.type == "error" and not message.text.startswith("Failed to load resource"):
+    # HTTP error statuses and failed socket connections (the browser offline) show up as
+    # console errors too; they are the network's doing, and tests check those themselves.
+    network = ("Failed to load resource", "WebSocket connection to")
+    if message.type == "error" and not message.text.startswith(network):
         errors.append(message.text)
 
 
