@@ -104,6 +104,7 @@ async def make_rig(
     chat_interval_s: float = 2.0,
     link_info: bool = False,
     hubs: dict[str, Any] | None = None,
+    public_url: str | None = None,
 ) -> AsyncIterator[Rig]:
     sim = HubsSimulator()
     await sim.start()
@@ -115,6 +116,7 @@ async def make_rig(
             staff_token=STAFF,
             realtime={"attendance_interval_s": 0.2},
             hubs={"url": sim.base_url, **(hubs or {})},
+            public_url=public_url,
         )
         app = await create_app(settings)
         # The app's own bridge, but with a slow reconnect so that the stale window is seen.

@@ -1,0 +1,40 @@
+"""Overflow end to end: people the bridge sees in a Hubs room send newcomers to a twin."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+from tests.test_hubs_bridge import make_rig
+
+
+async def test_a_room_full_of_hubs_people_sends_newcomers_to_a_twin(tmp_path: Path) -> None:
+    async with make_rig(
+        tmp_path, hubs={"create_interval_s": 0}, public_url="http://127.0.0.1:8080"
+    ) as rig:
+        room = {"capacity": 2, "overflow_allowed": True, "overflow_max_twins": 1}
+        await rig.send("PATCH", "/api/events/kirmes/rooms/daten", room)
+        await rig.joined()
+        for name in ("Anna", "Bernd"):
+            rig.sim.add_avatar(rig.hub.hub_id, name).enter()
+        deadline = time.monotonic() + 8
+        while (await rig.get("/api/events/kirmes/live"))["rooms"]["daten"]["occupancy"] < 2:
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.05)
+
+        async def go() -> tuple[int, str]:
+            async with rig.http.get(rig.url("/go/kirmes/daten"), allow_redirects=False) as resp:
+                return resp.status, resp.headers.get("Location", "")
+
+        status, first = await go()
+        assert status == 302 and rig.hub.hub_id not in first  # the room itself is full
+        twins = [h for h in rig.sim.hubs if h != rig.hub.hub_id]
+        assert len(twins) == 1 and twins[0] in first  # one twin, made on demand
+        status, second = await go()
+        assert (status, second) == (302, first)  # the twin has one place left
+        status, _ = await go()
+        assert status == 409  # room and its one twin full (counting arrivals in flight)
+        stored = await rig.send("GET", "/api/events/kirmes")
+        daten = next(r for r in stored["rooms"] if r["slug"] == "daten")
+        assert [t["hub_id"] for t in daten["twins"]] == twins
