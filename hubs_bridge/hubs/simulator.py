@@ -85,6 +85,8 @@ class HubsSimulator:
     ``admin_key`` guards ``DELETE /api/v1/hubs`` (§5); with ``bot_key`` set, a
     join with ``context.discord`` and a different ``bot_access_key`` is denied
     (§2). ``create_interval_s`` is the per-IP rate limit of room creation.
+    Tests may set ``answer_heartbeats = False`` to leave every heartbeat
+    unanswered (a server that hangs), and read ``sockets_opened``.
     """
 
     def __init__(
@@ -103,6 +105,8 @@ class HubsSimulator:
         self.idle_timeout_s = idle_timeout_s
         self.create_interval_s = create_interval_s
         self.version = version
+        self.answer_heartbeats = True  # False: heartbeats on "phoenix" get no phx_reply
+        self.sockets_opened = 0  # every websocket accepted so far
         self.port = 0
         self._rooms: dict[str, SimRoom] = {}
         self._conns: set[Conn] = set()
@@ -195,6 +199,11 @@ class HubsSimulator:
         """Current META of every session in a room, by session id (§3)."""
         return {sid: dict(meta) for sid, meta in self._rooms[hub_id].metas.items()}
 
+    def bot_sessions(self, hub_id: str) -> list[str]:
+        """Session ids of the bots (``context.discord``, §2) in a room, such as a bridge."""
+        room = self._rooms[hub_id]
+        return [sid for sid, meta in room.metas.items() if meta.get("context", {}).get("discord")]
+
     def close_hub(self, hub_id: str) -> None:
         """Close as a moderator's ``close_hub`` does: deny + ``hub_refresh`` (§4)."""
         room = self._rooms[hub_id]
@@ -264,6 +273,7 @@ class HubsSimulator:
         session_id = self._tokens.get(token or "") or str(uuid.uuid4())
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
+        self.sockets_opened += 1
         conn = Conn(ws, session_id)
         self._conns.add(conn)
         writer = asyncio.create_task(conn.write_loop())
@@ -298,7 +308,8 @@ class HubsSimulator:
 
     def _on_frame(self, conn: Conn, msg: PhxMessage) -> None:
         if msg.topic == PHOENIX_TOPIC and msg.event == HEARTBEAT:
-            conn.reply(msg, "ok", {})
+            if self.answer_heartbeats:
+                conn.reply(msg, "ok", {})
         elif msg.event == PHX_JOIN and msg.topic.startswith(HUB_PREFIX):
             self._join_hub(conn, msg)
         elif msg.event == PHX_JOIN and msg.topic == RET_TOPIC:

@@ -1,0 +1,311 @@
+"""The bridge's connection troubles and a reopened event, end to end against the simulator.
+
+- The server kicks the bridge's own session: the room's counts are marked
+  stale (kept as last known), the bridge reconnects with its session token
+  and rejoins, and the counts are right again.
+- The server stops answering heartbeats: the bridge closes the socket itself,
+  marks the counts stale, opens a new socket, and settles once heartbeats are
+  answered again.
+- An event that ended (its rooms deleted by the closer) is reopened and
+  provisioned again: fresh Hubs rooms, ``/go`` into them, the bridge in them,
+  the old ones left closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp.test_utils import TestServer
+
+from hubs_bridge.core.calendar import Event, HubsRoomLink
+from hubs_bridge.core.event_commands import set_room_hubs_link
+from hubs_bridge.hubs.bridge import HubsBridge
+from hubs_bridge.hubs.sim_crowd import Avatar
+from hubs_bridge.hubs.simulator import HubsSimulator
+from hubs_bridge.web.app import create_app
+from hubs_bridge.web.keys import BROKER, CALENDAR, HUBS, QA, REALTIME, SETTINGS, STORE
+from tests.conftest import make_settings
+from tests.test_hubs_bridge import STAFF, Attendance, Rig, wait_for
+from tests.ws_client import WsClient
+
+ADMIN = "admin-key-of-the-simulator-0123"
+PUBLIC = "http://127.0.0.1:9"  # only named in the rooms' scene URLs
+HEARTBEAT_S = 0.3
+TIMEOUT = aiohttp.ClientTimeout(total=20)
+
+
+@asynccontextmanager
+async def bridge_rig(
+    tmp_path: Path,
+    *,
+    client_options: dict[str, Any] | None = None,
+    sim_options: dict[str, Any] | None = None,
+    hubs: dict[str, Any] | None = None,
+) -> AsyncIterator[Rig]:
+    """Like ``make_rig`` (event ``kirmes``, room ``daten`` linked to a simulated room),
+    with the client's options, the simulator's and the Hubs settings chosen by the test."""
+    sim = HubsSimulator(**(sim_options or {}))
+    await sim.start()
+    try:
+        hub = sim.create_hub("Offene Daten")
+        settings = make_settings(
+            tmp_path,
+            staff_token=STAFF,
+            public_url=PUBLIC,
+            realtime={"attendance_interval_s": 0.2},
+            hubs={"url": sim.base_url, **(hubs or {})},
+        )
+        app = await create_app(settings)
+        realtime = app[REALTIME]
+        # The app's own bridge, with a slow reconnect (about 1 s) so the stale window is seen.
+        app[HUBS] = HubsBridge(
+            app[SETTINGS].hubs,
+            store=app[STORE],
+            broker=app[BROKER],
+            ids=realtime.ids,
+            qa=app[QA],
+            stale_rooms=realtime.leader.stale_rooms,
+            presence_ttl_s=settings.realtime.presence_ttl_s,
+            now=app[CALENDAR].now,
+            streams=realtime.registry,
+            sync_interval_s=0.5,
+            client_options={"backoff_scale": 100.0, **(client_options or {})},
+        )
+        server = TestServer(app)
+        await server.start_server()
+        try:
+            async with aiohttp.ClientSession(timeout=TIMEOUT) as http:
+                now = datetime.now(UTC)
+                resp = await http.post(
+                    server.make_url("/api/events"),
+                    json=_event("kirmes", now),
+                    headers={"Authorization": f"Bearer {STAFF}"},
+                )
+                assert resp.status == 201, await resp.text()
+                link = HubsRoomLink(
+                    hub_id=hub.hub_id, url=f"{sim.base_url}/{hub.hub_id}", provisioned_at=now
+                )
+
+                def linked(e: Event, at: datetime) -> Event:
+                    return set_room_hubs_link(e, "daten", link, now=at)
+
+                await app[CALENDAR].change("kirmes", linked)
+                yield Rig(sim, hub, server, http, app[HUBS])
+        finally:
+            await asyncio.wait_for(server.close(), 10)
+    finally:
+        await asyncio.wait_for(sim.stop(), 10)
+
+
+def _event(slug: str, now: datetime) -> dict[str, Any]:
+    return {
+        "slug": slug,
+        "title": "Digitale Kirmes",
+        "starts_at": (now - timedelta(hours=1)).isoformat(),
+        "ends_at": (now + timedelta(hours=1)).isoformat(),
+        "rooms": [
+            {"slug": "info", "title": "Info", "scene": "foyer"},
+            {"slug": "daten", "title": "Offene Daten", "scene": "kirmes-stand"},
+        ],
+    }
+
+
+async def _two_inside(rig: Rig) -> tuple[Attendance, WsClient, Avatar]:
+    """A page watching ``kirmes``, two people inside ``daten``; the page and Bernd."""
+    sim, hub = rig.sim, rig.hub
+    await rig.joined()
+    page = await WsClient.connect(rig.http, rig.url("/ws"))
+    await page.hello("kirmes")
+    attendance = Attendance(page)
+    anna = sim.add_avatar(hub.hub_id, "Anna")
+    bernd = sim.add_avatar(hub.hub_id, "Bernd")
+    anna.enter()
+    bernd.enter()
+    counts = await attendance.until(
+        "daten", lambda r: r.get("hubs_room") == 2 and not r.get("stale")
+    )
+    assert counts.get("hubs_lobby", 0) == 0  # the bridge itself is never counted
+    return attendance, page, bernd
+
+
+async def _bridge_states(rig: Rig, slug: str) -> dict[str, str]:
+    """``hub_id -> bridge state`` of ``GET /api/events/{slug}/hubs``, freshly published."""
+    await rig.bridge.sync()
+    body = await rig.send("GET", f"/api/events/{slug}/hubs")
+    return {r["hub_id"]: r["bridge"] for r in body["rooms"]}
+
+
+async def test_kicked_bridge_marks_stale_rejoins_and_counts_right(tmp_path: Path) -> None:
+    async with bridge_rig(tmp_path) as rig:
+        sim, hub, bridge = rig.sim, rig.hub, rig.bridge
+        attendance, page, bernd = await _two_inside(rig)
+        try:
+            [bot] = sim.bot_sessions(hub.hub_id)  # the session the server gave the bridge
+            opened = sim.sockets_opened
+
+            assert await sim.kick(bot)
+            await wait_for(lambda: bot not in sim.sessions(hub.hub_id))
+            bernd.leave()  # Bernd leaves while the bridge is out
+
+            stale = await attendance.until("daten", lambda r: r.get("stale") is True)
+            assert stale["hubs_room"] == 2  # the last known count, marked stale
+            assert "daten" in bridge.stale_rooms.get("kirmes", set())
+
+            fresh = await attendance.until(
+                "daten", lambda r: not r.get("stale") and r.get("hubs_room") == 1
+            )
+            assert fresh.get("hubs_lobby", 0) == 0
+            assert "kirmes" not in bridge.stale_rooms
+            # A new socket, the same session (the session token was reused), one bot.
+            assert sim.sockets_opened == opened + 1
+            assert sim.bot_sessions(hub.hub_id) == [bot]
+            assert bridge.client.connected
+            assert (await _bridge_states(rig, "kirmes"))[hub.hub_id] == "joined"
+            entries = await rig.server.app[BROKER].presence_list("kirmes")
+            assert sorted(str(e.name) for e in entries if e.source == "hubs") == ["Anna"]
+        finally:
+            await page.close()
+
+
+async def test_unanswered_heartbeats_reconnect_until_answered(tmp_path: Path) -> None:
+    options = {"heartbeat_interval": HEARTBEAT_S}
+    async with bridge_rig(tmp_path, client_options=options) as rig:
+        sim, hub, bridge = rig.sim, rig.hub, rig.bridge
+        attendance, page, bernd = await _two_inside(rig)
+        try:
+            [bot] = sim.bot_sessions(hub.hub_id)
+            opened = sim.sockets_opened
+            # Heartbeats go on being answered: the socket stays.
+            await asyncio.sleep(4 * HEARTBEAT_S)
+            assert sim.sockets_opened == opened and bridge.client.connected
+
+            sim.answer_heartbeats = False
+            # The bridge gives up on the silent socket itself (the server's idle
+            # drop is 60 s away: heartbeats still reach it), and leaves the room.
+            await wait_for(lambda: bot not in sim.sessions(hub.hub_id), timeout=5)
+            bernd.leave()  # Bernd leaves while the bridge is out
+            stale = await attendance.until("daten", lambda r: r.get("stale") is True)
+            assert stale["hubs_room"] == 2
+            # It comes back on a new socket (and loses it again while unanswered).
+            await wait_for(lambda: sim.sockets_opened > opened, timeout=5)
+
+            sim.answer_heartbeats = True
+            # A heartbeat sent before the switch may still be declared missed: let it.
+            await asyncio.sleep(3 * HEARTBEAT_S)
+
+            def settled() -> bool:
+                presence = bridge.client.presence(hub.hub_id)
+                return bridge.client.connected and presence is not None and not presence.stale
+
+            await wait_for(settled)
+            fresh = await attendance.until(
+                "daten", lambda r: not r.get("stale") and r.get("hubs_room") == 1
+            )
+            assert fresh.get("hubs_lobby", 0) == 0
+            sockets = sim.sockets_opened
+            await asyncio.sleep(6 * HEARTBEAT_S)  # answered again: no more reconnects
+            assert sim.sockets_opened == sockets and settled()
+            assert "kirmes" not in bridge.stale_rooms
+            assert sim.bot_sessions(hub.hub_id) == [bot]
+            assert (await _bridge_states(rig, "kirmes"))[hub.hub_id] == "joined"
+        finally:
+            await page.close()
+
+
+async def _provision(rig: Rig, slug: str) -> dict[str, dict[str, Any]]:
+    """Run a provisioning job of the event; its rooms' results by room slug."""
+    started = await rig.send("POST", f"/api/events/{slug}/provision")
+    status: dict[str, Any] = started
+    for _ in range(500):
+        status = await rig.send("GET", f"/api/events/{slug}/provision")
+        if status["job"] == started["job"] and status["state"] != "running":
+            break
+        await asyncio.sleep(0.02)
+    assert status["state"] == "done", status
+    return {r["room"]: r for r in status["rooms"]}
+
+
+async def _go(rig: Rig, slug: str, room: str) -> aiohttp.ClientResponse:
+    async with rig.http.get(rig.url(f"/go/{slug}/{room}"), allow_redirects=False) as resp:
+        await resp.read()
+        return resp
+
+
+async def test_reopened_event_gets_fresh_rooms_and_the_bridge_joins_them(tmp_path: Path) -> None:
+    async with bridge_rig(
+        tmp_path,
+        sim_options={"admin_key": ADMIN, "create_interval_s": 0.0},
+        hubs={"admin_access_key": ADMIN, "close_interval_s": 0.1, "create_interval_s": 0.05},
+    ) as rig:
+        sim, bridge = rig.sim, rig.bridge
+        now = datetime.now(UTC)
+        await rig.send("POST", "/api/events", _event("fest", now))
+
+        first = await _provision(rig, "fest")
+        assert {r["state"] for r in first.values()} == {"created"}
+        old = {room: r["hub_id"] for room, r in first.items()}
+        await wait_for(lambda: all(bridge.client.presence(h) is not None for h in old.values()))
+        await wait_for(lambda: all(len(sim.bot_sessions(h)) == 1 for h in old.values()))
+        resp = await _go(rig, "fest", "daten")
+        assert resp.status == 302 and resp.headers["Location"] == first["daten"]["url"]
+        goodbye = rig.chat(sim.hubs[old["daten"]])
+
+        # The event ends: the bridge says goodbye and leaves, the closer deletes the rooms.
+        await rig.send("PATCH", "/api/events/fest", {"ends_at": now.isoformat()})
+        await wait_for(lambda: all(sim.hubs[h].entry_mode == "deny" for h in old.values()))
+        await wait_for(lambda: not set(old.values()) & set(bridge.rooms))
+        await wait_for(lambda: not any(sim.bot_sessions(h) for h in old.values()))
+        assert any("beendet" in b for b in goodbye.bodies), goodbye.bodies
+        event = await rig.server.app[CALENDAR].store.get_event("fest")
+        assert event is not None and all(r.hubs and r.hubs.closed for r in event.rooms)
+        assert (await _go(rig, "fest", "daten")).status == 410
+
+        # Reopened: the closed links stay closed (Hubs cannot reopen a room) ...
+        later = datetime.now(UTC) + timedelta(hours=1)
+        await rig.send("PATCH", "/api/events/fest", {"ends_at": later.isoformat()})
+        resp = await _go(rig, "fest", "daten")
+        assert resp.status == 409
+        await bridge.sync()
+        assert not set(old.values()) & set(bridge.rooms)
+
+        # ... and provisioning again makes fresh rooms, which /go and the bridge use.
+        again = await _provision(rig, "fest")
+        assert {r["state"] for r in again.values()} == {"created"}
+        new = {room: r["hub_id"] for room, r in again.items()}
+        assert not set(new.values()) & set(old.values())
+        resp = await _go(rig, "fest", "daten")
+        assert resp.status == 302 and resp.headers["Location"] == again["daten"]["url"]
+        assert new["daten"] in resp.headers["Location"]
+
+        def in_new_rooms() -> bool:
+            for hub_id in new.values():
+                presence = bridge.client.presence(hub_id)
+                if hub_id not in bridge.rooms or presence is None or presence.stale:
+                    return False
+            return True
+
+        await wait_for(in_new_rooms)
+        assert all(len(sim.bot_sessions(h)) == 1 for h in new.values())
+        states = await _bridge_states(rig, "fest")
+        assert {states[h] for h in new.values()} == {"joined"}
+        assert set(states) == set(new.values())  # the fresh links took the closed ones' place
+        # The old rooms stay closed on the server, and nobody (not even the bridge) is in them.
+        assert {sim.hubs[h].entry_mode for h in old.values()} == {"deny"}
+        assert not any(sim.sessions(h) for h in old.values())
+        assert {sim.hubs[h].entry_mode for h in new.values()} == {"allow"}
+        # People in the new room are counted for the room.
+        page = await WsClient.connect(rig.http, rig.url("/ws"))
+        try:
+            await page.hello("fest")
+            attendance = Attendance(page)
+            sim.add_avatar(new["daten"], "Anna").enter()
+            counts = await attendance.until("daten", lambda r: r.get("hubs_room") == 1)
+            assert not counts.get("stale")
+        finally:
+            await page.close()
