@@ -87,3 +87,19 @@ def test_german_unless_english_was_chosen() -> None:
 def test_json_block_cannot_close_the_script_element() -> None:
     text = str(json_block({"q": "</script><script>alert(1)</script>&"}))
     assert "</" not in text and "<" not in text and "&" not in text
+
+
+@pytest.mark.parametrize(
+    ("template", "button"),
+    [
+        ("visitor.html", "ask-submit"),
+        ("moderator.html", "signin-submit"),
+        ("admin.html", "signin-submit"),
+    ],
+)
+def test_forms_wait_for_their_script(template: str, button: str) -> None:
+    """A click before the page's script has wired the form must not let the browser send it
+    itself (the question in the URL, or the token to a route that does not take it)."""
+    html = (TEMPLATES_DIR / template).read_text()
+    tag = re.search(rf'<button[^>]*id="{button}"[^>]*>', html, re.S)
+    assert tag is not None and " disabled" in tag.group(0)

@@ -157,5 +157,8 @@ setupProvision();
 setupStats();
 applyI18n();
 
+// The form is wired: it may be sent now (disabled in the HTML until this point, so that an
+// early click cannot make the browser send the form itself).
+document.getElementById("signin-submit").disabled = false;
 const saved = tokenStore.get("staff");
 if (saved) signIn(saved, { quiet: true });

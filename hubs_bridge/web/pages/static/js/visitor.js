@@ -369,6 +369,9 @@ function setup() {
   }, 1000);
   renderOutbox(live.outbox(), false);
   renderCounter();
+  // The form is wired: it may be sent now (disabled in the HTML until this point, so that
+  // an early click cannot make the browser send the question in the page's URL).
+  $("ask-submit").disabled = false;
   live.start();
 }
 
