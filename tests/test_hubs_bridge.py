@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from hubs_bridge.core.calendar import Event, HubsRoomLink
@@ -97,6 +98,31 @@ class Rig:
             return await resp.json()
 
 
+def rig_bridge(
+    app: web.Application,
+    *,
+    chat_interval_s: float | None = None,
+    client_options: dict[str, Any] | None = None,
+) -> HubsBridge:
+    """The app's own bridge, but quick to sync and slow to reconnect (about 1 s), so that
+    tests see rooms joined at once and the stale window after a loss."""
+    realtime = app[REALTIME]
+    return HubsBridge(
+        app[SETTINGS].hubs,
+        store=app[STORE],
+        broker=app[BROKER],
+        ids=realtime.ids,
+        qa=app[QA],
+        stale_rooms=realtime.leader.stale_rooms,
+        presence_ttl_s=app[SETTINGS].realtime.presence_ttl_s,
+        now=app[CALENDAR].now,
+        streams=realtime.registry,
+        sync_interval_s=0.5,
+        chat_interval_s=chat_interval_s,
+        client_options={"backoff_scale": 100.0, **(client_options or {})},
+    )
+
+
 @asynccontextmanager
 async def make_rig(
     tmp_path: Path,
@@ -119,22 +145,7 @@ async def make_rig(
             public_url=public_url,
         )
         app = await create_app(settings)
-        # The app's own bridge, but with a slow reconnect so that the stale window is seen.
-        realtime = app[REALTIME]
-        app[HUBS] = HubsBridge(
-            app[SETTINGS].hubs,
-            store=app[STORE],
-            broker=app[BROKER],
-            ids=realtime.ids,
-            qa=app[QA],
-            stale_rooms=realtime.leader.stale_rooms,
-            presence_ttl_s=settings.realtime.presence_ttl_s,
-            now=app[CALENDAR].now,
-            streams=realtime.registry,
-            sync_interval_s=0.5,
-            chat_interval_s=chat_interval_s,
-            client_options={"backoff_scale": 100.0},
-        )
+        app[HUBS] = rig_bridge(app, chat_interval_s=chat_interval_s)
         server = TestServer(app)
         await server.start_server()
         try:

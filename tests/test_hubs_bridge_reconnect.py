@@ -25,13 +25,12 @@ from aiohttp.test_utils import TestServer
 
 from hubs_bridge.core.calendar import Event, HubsRoomLink
 from hubs_bridge.core.event_commands import set_room_hubs_link
-from hubs_bridge.hubs.bridge import HubsBridge
 from hubs_bridge.hubs.sim_crowd import Avatar
 from hubs_bridge.hubs.simulator import HubsSimulator
 from hubs_bridge.web.app import create_app
-from hubs_bridge.web.keys import BROKER, CALENDAR, HUBS, QA, REALTIME, SETTINGS, STORE
+from hubs_bridge.web.keys import BROKER, CALENDAR, HUBS
 from tests.conftest import make_settings
-from tests.test_hubs_bridge import STAFF, Attendance, Rig, wait_for
+from tests.test_hubs_bridge import STAFF, Attendance, Rig, rig_bridge, wait_for
 from tests.ws_client import WsClient
 
 ADMIN = "admin-key-of-the-simulator-0123"
@@ -62,21 +61,7 @@ async def bridge_rig(
             hubs={"url": sim.base_url, **(hubs or {})},
         )
         app = await create_app(settings)
-        realtime = app[REALTIME]
-        # The app's own bridge, with a slow reconnect (about 1 s) so the stale window is seen.
-        app[HUBS] = HubsBridge(
-            app[SETTINGS].hubs,
-            store=app[STORE],
-            broker=app[BROKER],
-            ids=realtime.ids,
-            qa=app[QA],
-            stale_rooms=realtime.leader.stale_rooms,
-            presence_ttl_s=settings.realtime.presence_ttl_s,
-            now=app[CALENDAR].now,
-            streams=realtime.registry,
-            sync_interval_s=0.5,
-            client_options={"backoff_scale": 100.0, **(client_options or {})},
-        )
+        app[HUBS] = rig_bridge(app, client_options=client_options)
         server = TestServer(app)
         await server.start_server()
         try:
