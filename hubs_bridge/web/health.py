@@ -12,6 +12,8 @@ from hubs_bridge import __version__
 from hubs_bridge.errors import HubsBridgeError
 from hubs_bridge.web.api import Api, json_response
 from hubs_bridge.web.keys import BROKER, STORE
+from hubs_bridge.web.pages.landing import events_page
+from hubs_bridge.web.pages.render import wants_html
 
 api = Api()
 TAG = "health"
@@ -67,8 +69,16 @@ class Index(BaseModel):
     links: dict[str, str]
 
 
-@api.operation("GET", "/", summary="What this server offers, with links", tag=TAG, response=Index)
-async def index(request: web.Request) -> Index:
+@api.operation(
+    "GET",
+    "/",
+    summary="What this server offers, with links (a browser gets the list of events)",
+    tag=TAG,
+    response=Index,
+)
+async def index(request: web.Request) -> Index | web.Response:
+    if wants_html(request):
+        return await events_page(request)
     return Index(
         name="hubs-bridge",
         version=__version__,

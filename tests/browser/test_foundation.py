@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.browser.conftest import new_page
+from playwright.sync_api import expect
+
+from tests.browser.conftest import assert_accessible, new_page
 from tests.server_process import ServerProcess
 
 
@@ -29,4 +31,24 @@ def test_qr_code_is_svg(browser: Any, server: ServerProcess, event: str) -> None
     assert response.status == 200
     assert response.headers["content-type"] == "image/svg+xml"
     assert f"/e/{event}" in response.text()
+    page.context.close()
+
+
+def test_the_root_lists_the_events_for_a_browser(
+    browser: Any, server: ServerProcess, event: str
+) -> None:
+    page = new_page(browser)
+    response = page.goto(server.url + "/")
+    assert response.status == 200 and "text/html" in response.headers["content-type"]
+    link = page.locator(f'#events li[data-event="{event}"] a')
+    expect(link).to_have_attribute("href", f"/e/{event}")
+    expect(link).to_have_text("Digitale Kirmes Test")
+    assert_accessible(page)
+    page.locator("#lang-switch").click()  # the list comes again, in English
+    expect(page.locator("h1")).to_have_text("Events")
+    expect(page.locator(f'#events li[data-event="{event}"] a')).to_have_text("Digital fair test")
+    link = page.locator(f'#events li[data-event="{event}"] a')
+    link.click()
+    expect(page).to_have_url(server.url + f"/e/{event}")
+    assert page.js_errors == []
     page.context.close()

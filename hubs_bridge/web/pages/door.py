@@ -15,11 +15,9 @@ from datetime import datetime
 from aiohttp import web
 
 from hubs_bridge.core.calendar import BERLIN, Event
-from hubs_bridge.web.pages.render import render_page
+from hubs_bridge.web.pages.render import render_page, wants_html
 
-
-def wants_html(request: web.Request) -> bool:
-    return "text/html" in request.headers.get("Accept", "")
+__all__ = ["door_page", "wants_html"]
 
 
 def _berlin(moment: datetime) -> dict[str, str]:

@@ -36,6 +36,11 @@ def json_block(value: object) -> Markup:
     return Markup(text)  # noqa: S704 - escaped above for this context
 
 
+def wants_html(request: web.Request) -> bool:
+    """A browser navigating here (rather than a script asking for JSON)."""
+    return "text/html" in request.headers.get("Accept", "")
+
+
 def request_lang(request: web.Request) -> Lang:
     return choose_lang(request.cookies.get(LANG_COOKIE))
 
