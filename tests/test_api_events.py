@@ -328,3 +328,13 @@ async def test_hubs_links_and_twins_never_reach_visitors(client: TestClient[Any,
     public = public_event(app_event)
     assert "hubs.example" not in str(public)
     assert public["rooms"][0]["hubs_ready"] is True
+
+
+async def test_the_root_answers_scripts_with_json_and_browsers_with_a_page(
+    client: TestClient[Any, Any],
+) -> None:
+    index = await client.get("/")
+    assert index.status == 200 and (await index.json())["links"]["events"] == "/api/events"
+    page = await client.get("/", headers={"Accept": "text/html,application/xhtml+xml"})
+    assert page.status == 200 and page.content_type == "text/html"
+    assert "Veranstaltungen" in await page.text()
