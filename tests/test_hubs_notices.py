@@ -186,3 +186,22 @@ async def test_the_registry_tells_watchers_and_keeps_their_events() -> None:
     registry.hubs["kirmes"].empty_since = time.monotonic() - 3600
     await registry.sweep()
     assert "kirmes" not in registry.hubs
+
+
+def test_chat_gate_lets_a_few_question_lines_through_per_minute() -> None:
+    from hubs_bridge.hubs.chat_in import LINES_PER_MINUTE, ChatGate
+
+    gate = ChatGate()
+    allowed = [gate.allow("room", "anna", float(i)) for i in range(LINES_PER_MINUTE + 3)]
+    assert allowed == [True] * LINES_PER_MINUTE + [False] * 3
+    assert gate.allow("room", "bernd", 10.0)  # others are not held up by Anna
+    assert gate.allow("room", "anna", 61.0)  # a minute later she may ask again
+
+
+def test_chat_gate_stays_bounded() -> None:
+    from hubs_bridge.hubs import chat_in
+
+    gate = chat_in.ChatGate()
+    for i in range(chat_in.GATE_SESSIONS + 50):
+        gate.allow("room", f"s{i}", 0.0)
+    assert len(gate._seen) <= chat_in.GATE_SESSIONS

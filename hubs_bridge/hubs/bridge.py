@@ -32,6 +32,7 @@ import contextlib
 import functools
 import logging
 import secrets
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,7 +41,13 @@ from typing import Any
 from hubs_bridge.broker.base import Broker
 from hubs_bridge.core.calendar import Event
 from hubs_bridge.errors import HubsBridgeError
-from hubs_bridge.hubs.chat_in import ChatQuestion, ask_from_chat, question_text
+from hubs_bridge.hubs.chat_in import (
+    MAX_CHAT_IN_CHARS,
+    ChatGate,
+    ChatQuestion,
+    ask_from_chat,
+    question_text,
+)
 from hubs_bridge.hubs.chat_out import ChatOutbox, refusal_text
 from hubs_bridge.hubs.client import NotJoined, ReticulumClient
 from hubs_bridge.hubs.client_events import (
@@ -141,6 +148,9 @@ class HubsBridge:
             interval_s=settings.chat_interval_s if chat_interval_s is None else chat_interval_s,
         )
         self._queue: asyncio.Queue[_Work] = asyncio.Queue()
+        # Hubs has no chat rate limit of its own: question lines are gated here, before
+        # they cost a store read, so one person cannot flood the queue presence shares.
+        self._chat_gate = ChatGate()
         self._tasks: list[asyncio.Task[None]] = []
         self._sync_lock = asyncio.Lock()
 
@@ -325,9 +335,14 @@ class HubsBridge:
         elif isinstance(event, RoomLost | RoomFailed):
             self._queue.put_nowait(event)
         elif isinstance(event, ChatReceived):
+            if len(event.body) > MAX_CHAT_IN_CHARS:
+                return  # longer than any question may be: not even looked at
             text = question_text(event.body, self._settings.question_prefixes)
             if text is None or event.session_id is None:
                 return  # ordinary chat: not stored anywhere
+            if not self._chat_gate.allow(event.hub_sid, event.session_id, time.monotonic()):
+                log.info("question line from hubs room %s dropped: too many", event.hub_sid)
+                return
             number = self._chat_numbers.get(event.hub_sid, 0) + 1
             self._chat_numbers[event.hub_sid] = number
             self._queue.put_nowait(
@@ -380,6 +395,8 @@ class HubsBridge:
 
     async def _question(self, ref: RoomRef, item: ChatQuestion) -> None:
         event = self._events.get(ref.event)
+        if item.hub_sid not in self.rooms:
+            return  # left meanwhile: no queue to answer in
         room = None if event is None else event.room(ref.room)
         if event is None or room is None or not room.chat_bridge:
             # Chat bridging off is a privacy switch: nothing from the room's chat is taken

@@ -19,6 +19,39 @@ from hubs_bridge.identity import VisitorIds
 from hubs_bridge.qa_service import QaService
 
 QUESTION_PREFIXES = ("/frage ", "/question ")
+# A question may have 2000 characters at most (the event's limit); a line much longer
+# than that is not looked at.
+MAX_CHAT_IN_CHARS = 2100
+# Question lines per Hubs session and minute; more are dropped before they cost anything.
+LINES_PER_MINUTE = 6
+GATE_SESSIONS = 10_000
+
+
+class ChatGate:
+    """At most :data:`LINES_PER_MINUTE` question lines per Hubs session (a sliding minute).
+
+    In memory, per process: only the bridging process sees a room's chat. Sessions
+    not heard from for a minute are forgotten, and at most :data:`GATE_SESSIONS` are
+    kept, so the gate cannot grow without bound.
+    """
+
+    def __init__(self, per_minute: int = LINES_PER_MINUTE) -> None:
+        self._per_minute = per_minute
+        self._seen: dict[tuple[str, str], list[float]] = {}
+
+    def allow(self, hub_sid: str, session_id: str, now: float) -> bool:
+        key = (hub_sid, session_id)
+        recent = [t for t in self._seen.get(key, ()) if now - t < 60.0]
+        if len(recent) >= self._per_minute:
+            self._seen[key] = recent
+            return False
+        recent.append(now)
+        self._seen[key] = recent
+        if len(self._seen) > GATE_SESSIONS:
+            self._seen = {k: v for k, v in self._seen.items() if now - v[-1] < 60.0}
+            while len(self._seen) > GATE_SESSIONS:  # still too many: the oldest go
+                del self._seen[next(iter(self._seen))]
+        return True
 
 
 @dataclass(frozen=True, slots=True)

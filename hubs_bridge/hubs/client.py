@@ -446,4 +446,6 @@ class ReticulumClient:
         try:
             self._on_event(event)
         except Exception:
-            log.exception("on_event failed for %r", event)
+            # Not the event itself: it may hold a chat line and a display name.
+            hub_sid = getattr(event, "hub_sid", "?")
+            log.exception("on_event failed for %s in room %s", type(event).__name__, hub_sid)

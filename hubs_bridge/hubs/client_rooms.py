@@ -100,7 +100,8 @@ class RoomTable:
         if room is None:
             return []
         del self._rooms[room.hub_sid]
-        return [RoomFailed(room.hub_sid, reason, message)]
+        # The server's words go to logs, the broker and staff pages: bounded.
+        return [RoomFailed(room.hub_sid, reason[:64], message[:200])]
 
     def lost(self, topic: str) -> list[RoomEvent]:
         """The channel errored, closed or timed out; ``RoomLost`` if it was joined."""
