@@ -7,6 +7,7 @@ version is still the one loaded, and retry a few times when another process
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Awaitable, Callable, Collection
 from datetime import UTC, datetime
@@ -21,6 +22,8 @@ Clock = Callable[[], datetime]
 Change = Callable[[Event, datetime], Event]
 RETRIES = 5
 CACHE_S = 2.0
+
+log = logging.getLogger("hubs_bridge.calendar")
 
 
 def utc_now() -> datetime:
@@ -100,7 +103,12 @@ class CalendarService:
                 continue
             remembered = self._remember(updated)
             for listener in self.changed:
-                await listener(remembered)
+                # The change is stored: a listener's failure must not make it look failed
+                # to the caller, nor keep the other listeners from hearing of it.
+                try:
+                    await listener(remembered)
+                except Exception:
+                    log.exception("listener of event changes failed for %s", slug)
             return remembered
         raise AssertionError("unreachable")
 

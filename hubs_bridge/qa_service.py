@@ -120,6 +120,10 @@ class QaService:
         show_name = name if (name and not anonymous and event.qa.allow_names) else None
         if source == "hubs" and not event.qa.hubs_names:
             show_name = None
+        elif source == "hubs" and show_name is not None:
+            # A Hubs display name was not typed for this question: one that is too long
+            # is cut rather than refusing the question for it.
+            show_name = show_name.strip()[:MAX_NAME_CHARS] or None
         held = self.word_filter.matches(clean)
         if show_name is not None:
             # Shown to everyone beside the question: the same rules as the text.

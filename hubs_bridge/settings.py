@@ -61,6 +61,14 @@ class HubsSettings(BaseModel):
 
     _url = field_validator("url", mode="before")(lambda v: _base_url(v))
 
+    @field_validator("question_prefixes")
+    @classmethod
+    def _prefixes_have_text(cls, prefixes: list[str]) -> list[str]:
+        # A blank prefix would make every chat line a question: ordinary chat stored.
+        if any(not p.strip() for p in prefixes):
+            raise ValueError("a question prefix must contain more than spaces")
+        return prefixes
+
 
 class LimitSettings(BaseModel):
     """Size limits on every input; the defaults suit a town's events."""

@@ -7,10 +7,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from hubs_bridge.errors import ConfigError
 from hubs_bridge.settings import load_settings
-from tests.conftest import REPO
+from tests.conftest import REPO, make_settings
 from tests.server_process import server_env
 
 
@@ -119,3 +120,41 @@ def test_scenes_check_command(tmp_path: Path) -> None:
     broken.write_bytes(b"glTF\x02\x00\x00\x00\x10\x00\x00\x00")
     bad = _run(["scenes", "check", str(broken)], server_env(tmp_path))
     assert bad.returncode == 1 and "Traceback" not in bad.stderr
+
+
+def test_a_blank_question_prefix_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="more than spaces"):
+        make_settings(tmp_path, hubs={"question_prefixes": ["/frage ", "  "]})
+
+
+async def test_a_failing_listener_does_not_fail_a_stored_change(tmp_path: Path) -> None:
+    from hubs_bridge.calendar_service import CalendarService
+    from hubs_bridge.core import event_commands as cmds
+    from hubs_bridge.core.calendar import EventCreate, EventUpdate
+    from hubs_bridge.store import open_store
+
+    settings = make_settings(tmp_path)
+    store = await open_store(settings)
+    calendar = CalendarService(store, lambda: ["foyer"], settings.limits)
+    heard: list[str] = []
+
+    async def broken(event: object) -> None:
+        raise RuntimeError("listener bug")
+
+    async def listening(event: object) -> None:
+        heard.append("yes")
+
+    calendar.changed += [broken, listening]
+    try:
+        body = {"slug": "hoeren", "title": "Hören"}
+        body |= {"starts_at": "2026-12-01T10:00", "ends_at": "2026-12-01T12:00"}
+        await calendar.create(EventCreate.model_validate(body))
+        update = EventUpdate(title="Neu")
+        changed = await calendar.change(
+            "hoeren", lambda e, now: cmds.update_event(e, update, now=now)
+        )
+        assert changed.title == "Neu" and heard == ["yes"]
+        stored = await store.get_event("hoeren")
+        assert stored is not None and stored.title == "Neu"
+    finally:
+        await store.close()

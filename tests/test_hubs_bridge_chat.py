@@ -298,3 +298,19 @@ async def test_own_prefixes_anonymous_hubs_questions_and_the_bots_name(tmp_path:
         ]
         thanks = next(f for f in frames if "Danke" in str(f.get("body")))
         assert thanks["from"] == "Stadtbot"
+
+
+async def test_a_long_hubs_name_is_cut_not_the_question_refused(tmp_path: Path) -> None:
+    async with make_rig(tmp_path, chat_interval_s=0.2) as rig:
+        await rig.joined()
+        long_name = "Sehr langer Anzeigename aus dem Hubs-Raum 1234567890"
+        rig.sim.add_avatar(rig.hub.hub_id, long_name).say("/frage Geht das trotzdem?")
+        deadline = time.monotonic() + 8.0
+        listing: dict[str, Any] = {"questions": []}
+        while not listing["questions"]:
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.05)
+            listing = await rig.get("/api/events/kirmes/questions")
+        question = listing["questions"][0]
+        assert question["text"] == "Geht das trotzdem?"
+        assert question["authors"] == [long_name[:40].strip()]

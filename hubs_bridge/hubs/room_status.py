@@ -10,13 +10,15 @@ the bridge does not retry it, so someone has to act.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from hubs_bridge.broker.base import Broker
 
+log = logging.getLogger("hubs_bridge.hubs.status")
 STATUS_PREFIX = "hubs-status:"
 BridgeState = Literal["joining", "joined", "stale", "failed"]
 
@@ -85,4 +87,11 @@ class RoomStatuses:
 async def read_status(broker: Broker, event: str) -> EventHubsStatus | None:
     """The last published status of ``event``'s rooms, or ``None`` while no bridge leads it."""
     raw = await broker.value_get(STATUS_PREFIX + event)
-    return None if raw is None else EventHubsStatus.model_validate_json(raw)
+    if raw is None:
+        return None
+    try:
+        return EventHubsStatus.model_validate_json(raw)
+    except ValidationError:
+        # Written by another version during a rolling deploy: as if not said yet.
+        log.warning("unreadable Hubs room status of %s", event)
+        return None

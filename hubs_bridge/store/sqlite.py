@@ -9,7 +9,7 @@ behind every acknowledgement.
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import logging
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -111,6 +111,8 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 
+log = logging.getLogger("hubs_bridge.store.sqlite")
+
 
 async def _connect(path: Path) -> aiosqlite.Connection:
     db = await aiosqlite.connect(path, isolation_level=None)
@@ -194,8 +196,10 @@ class SqliteStore(SqliteQa):
                 # original one: a CancelledError turned into a store error is swallowed
                 # by a retrying loop, which then never stops (seen as a hang at shutdown).
                 if tx.in_transaction:
-                    with contextlib.suppress(sqlite3.Error):
+                    try:
                         await tx.execute("ROLLBACK")
+                    except sqlite3.Error as exc:
+                        log.warning("SQLite ROLLBACK failed: %s", exc)
                 raise
 
     async def _migrate(self) -> None:
