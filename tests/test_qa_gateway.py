@@ -472,3 +472,24 @@ async def test_hostile_type_field(h: Harness) -> None:
     assert (await client.next("error"))["code"] == "unknown_type"
     await client.send({"type": "ping", "t": 3.0})
     assert (await client.next("pong"))["t"] == 3.0
+
+
+async def test_a_revoked_token_also_stops_a_page_that_only_reads(h: Harness) -> None:
+    """A moderator page that sends nothing still loses the moderator view: the periodic
+    check (every minute; called directly here) closes its session as 4401."""
+    token = await moderator_token(h, "kirmes")
+    listed = await (await h.http.get(h.server.make_url("/api/tokens"), headers=AUTH)).json()
+    token_id = listed["tokens"][-1]["token_id"]
+    reader = await h.client()
+    await reader.hello("kirmes", token=token)
+    staff = await moderator(h)  # the environment's staff token cannot be revoked
+    visitor = await h.visitor()
+    realtime = h.server.app[REALTIME]
+    await realtime._close_revoked()
+    resp = await h.http.delete(h.server.make_url(f"/api/tokens/{token_id}"), headers=AUTH)
+    assert resp.status in (200, 204)
+    await realtime._close_revoked()
+    assert await reader.closed() == 4401
+    for still_open in (staff, visitor):
+        await still_open.send({"type": "ping", "t": 1})
+        assert (await still_open.next("pong"))["t"] == 1

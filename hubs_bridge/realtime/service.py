@@ -44,6 +44,7 @@ from hubs_bridge.realtime.hub import (
 from hubs_bridge.realtime.presence import PresenceKeeper
 from hubs_bridge.realtime.session import Session
 from hubs_bridge.realtime.snapshots import copy_state, public_event, snapshot_for
+from hubs_bridge.realtime.token_check import CHECK_EVERY_S, close_revoked
 from hubs_bridge.realtime.wire import PING_FRAME, text_frame
 from hubs_bridge.settings import Settings
 from hubs_bridge.store.base import Store
@@ -101,6 +102,7 @@ class RealtimeService:
         self.qa: QaService | None = None
         # Public live counts, cached briefly so a busy landing page costs one read a second.
         self.live_cache: dict[str, tuple[float, Any]] = {}
+        self.token_check_s = CHECK_EVERY_S  # revoked tokens' pages closed this often
 
     # Lifetime
 
@@ -114,6 +116,7 @@ class RealtimeService:
             self._every(1.0, self.presence.flush),
             self._every(min(HOUSEKEEPING_S, self.settings.ping_interval_s), self._housekeeping),
             self._every(RETENTION_EVERY_S, self._retention, first_delay=5.0),
+            self._every(self.token_check_s, self._close_revoked),
         ]
         tasks = [asyncio.create_task(loop) for loop in loops]
         try:
@@ -152,6 +155,12 @@ class RealtimeService:
             if session.last_seen < deadline:
                 self.close_later(session, 1000, "idle", bye={"reason": "idle"})
         await self.registry.sweep()
+
+    async def _close_revoked(self) -> None:
+        def close(session: Session, code: int, reason: str) -> None:
+            self.close_later(session, code, reason, bye={"reason": reason})
+
+        await close_revoked(self.sessions.values(), self._store, close)
 
     async def _retention(self) -> None:
         cutoff = retention_cutoff(self.calendar.now(), self._retention_days)
