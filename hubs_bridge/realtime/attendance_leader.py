@@ -61,6 +61,7 @@ class AttendanceLeader:
         self._ticks: dict[str, int] = {}
         self._events: dict[str, Event] = {}
         self._events_loaded_at: datetime | None = None
+        self._unknown_at_load: set[str] = set()
         # Rooms whose Hubs counts are stale (the bridge lost their channel); set by the bridge.
         self.stale_rooms: dict[str, set[str]] = {}
 
@@ -73,10 +74,16 @@ class AttendanceLeader:
         )
         # A page open for an event created since the last load must not wait the whole
         # refresh for its first counts (but a deleted one must not reload every tick).
-        unknown = bool(local - self._events.keys())
+        # Slugs already unknown at the last load (a deleted event whose pages are still
+        # open) do not count: they would reload the calendar every second.
+        unknown = bool(local - self._events.keys() - self._unknown_at_load)
         if age is None or age > EVENTS_REFRESH_S or (unknown and age > UNKNOWN_REFRESH_S):
             self._events = {e.slug: e for e in await self._store.list_events()}
             self._events_loaded_at = now
+            self._unknown_at_load = local - self._events.keys()
+            for per_event in (self._last, self._sampled, self._ticks):
+                for slug in set(per_event) - self._events.keys():
+                    del per_event[slug]  # deleted events leave nothing behind
         return [
             e
             for e in self._events.values()
