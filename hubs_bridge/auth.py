@@ -74,7 +74,7 @@ class Principal:
         if self.role == "visitor":
             raise Unauthorized("this needs a moderator or staff token", code="token_required")
         if not self.may_moderate(event):
-            raise Forbidden(f"this token may not moderate event {event!r}", code="wrong_event")
+            raise Forbidden(f"this token may not moderate event {event[:64]!r}", code="wrong_event")
 
 
 VISITOR = Principal(role="visitor")

@@ -352,7 +352,7 @@ async def attendance_chart(request: web.Request, principal: Principal) -> web.Re
     lang: Lang = "en" if request.query.get("lang") == "en" else "de"
     room = request.query.get("room") or None
     if room is not None and event.room(room) is None:
-        raise NotFound(f"event {event.slug!r} has no room {room!r}", code="room_not_found")
+        raise NotFound(f"event {event.slug!r} has no room {room[:64]!r}", code="room_not_found")
     titles = {r.slug: (r.title_en or r.title) if lang == "en" else r.title for r in event.rooms}
     samples = await request.app[STORE].attendance_samples(event.slug)
     title = (event.title_en or event.title) if lang == "en" else event.title
