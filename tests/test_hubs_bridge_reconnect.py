@@ -25,6 +25,7 @@ from aiohttp.test_utils import TestServer
 
 from hubs_bridge.core.calendar import Event, HubsRoomLink
 from hubs_bridge.core.event_commands import set_room_hubs_link
+from hubs_bridge.hubs import scheduler
 from hubs_bridge.hubs.sim_crowd import Avatar
 from hubs_bridge.hubs.simulator import HubsSimulator
 from hubs_bridge.web.app import create_app
@@ -222,7 +223,11 @@ async def _go(rig: Rig, slug: str, room: str) -> aiohttp.ClientResponse:
         return resp
 
 
-async def test_reopened_event_gets_fresh_rooms_and_the_bridge_joins_them(tmp_path: Path) -> None:
+async def test_reopened_event_gets_fresh_rooms_and_the_bridge_joins_them(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    # The closer waits a grace after the end (for the bridge's goodbye); shorter here.
+    monkeypatch.setattr(scheduler, "CLOSE_GRACE_S", 1.0)
     async with bridge_rig(
         tmp_path,
         sim_options={"admin_key": ADMIN, "create_interval_s": 0.0},

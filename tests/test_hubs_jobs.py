@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 from aiohttp.test_utils import TestServer
 
 from hubs_bridge.web.app import create_app
-from hubs_bridge.web.keys import SETTINGS
+from hubs_bridge.web.keys import BROKER, SETTINGS
 from tests.conftest import REDIS_URL
 from tests.test_hubs_provision import AUTH, TIMEOUT, harness, simulator
 
@@ -85,3 +87,52 @@ async def test_status_is_shared_by_two_processes(tmp_path: Path, redis_prefix: s
                 assert len(sim.hubs) == 2
         finally:
             await asyncio.wait_for(other.close(), 10)
+
+
+async def test_a_start_that_never_shows_is_a_clear_409(tmp_path: Path, monkeypatch: Any) -> None:
+    from hubs_bridge.hubs import jobs
+
+    monkeypatch.setattr(jobs, "START_WAIT_S", 0.2)
+    async with simulator(create_interval_s=0.0) as sim, harness(tmp_path, sim.base_url) as h:
+        broker = h.server.app[BROKER]
+
+        async def lost(key: str, owner: str, ttl_s: float) -> bool:
+            return False  # another process won the start, and died before its status
+
+        monkeypatch.setattr(broker, "lead", lost)
+        resp = await h.http.post(h.url("/api/events/open/provision"), headers=AUTH)
+        assert resp.status == 409
+        assert (await resp.json())["code"] == "provisioning_starting"
+        assert len(sim.hubs) == 0
+
+
+async def test_a_job_whose_status_cannot_be_saved_is_stopped(monkeypatch: Any) -> None:
+    from datetime import UTC, datetime
+
+    from hubs_bridge.broker.memory import MemoryBroker
+    from hubs_bridge.errors import BrokerUnavailable
+    from hubs_bridge.hubs import jobs
+
+    monkeypatch.setattr(jobs, "HEARTBEAT_S", 0.01)
+    monkeypatch.setattr(jobs, "ALIVE_S", 0.1)
+    broker = MemoryBroker()
+    stopped = asyncio.Event()
+
+    async def forever(event: str, on_result: Any) -> list[Any]:
+        try:
+            await asyncio.sleep(60)
+        finally:
+            stopped.set()
+        return []
+
+    clock = time.time
+    job_runner = jobs.ProvisionJobs(broker, forever, lambda: datetime.now(UTC), clock)
+    await job_runner.start("e", 1)
+
+    async def away(key: str, value: bytes, ttl_s: float) -> None:
+        raise BrokerUnavailable("the broker is away")
+
+    monkeypatch.setattr(broker, "value_put", away)
+    # By now every process reads the job as failed: it must not go on unseen.
+    await asyncio.wait_for(stopped.wait(), 5)
+    await job_runner.close()

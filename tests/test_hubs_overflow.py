@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,9 @@ from hubs_bridge.broker.base import PresenceEntry
 from hubs_bridge.core.calendar import HubsRoomLink, Room
 from hubs_bridge.core.overflow import choose, occupancy
 from hubs_bridge.core.room_links import close_links, open_hub_ids
+from hubs_bridge.hubs.overflow import Door, Doorman
+from hubs_bridge.web.doors import GO_BURST
+from hubs_bridge.web.hubs_services import DOORMAN
 from hubs_bridge.web.keys import BROKER, CALENDAR
 from tests.test_hubs_provision import Harness, harness, simulator
 
@@ -73,18 +77,73 @@ async def test_full_room_sends_to_one_twin_made_once(tmp_path: Path) -> None:
         assert await _location(h) == own["url"]
 
 
-async def test_arrivals_in_flight_count(tmp_path: Path) -> None:
+async def test_arrivals_in_flight_count_once_per_client(tmp_path: Path) -> None:
     rooms = [_room(overflow_allowed=True)]
     async with (
         simulator(create_interval_s=0.0) as sim,
         harness(tmp_path, sim.base_url, rooms=rooms, arrival_window_s=30) as h,
     ):
         [own] = await h.provision("open")
+        # One client asking again and again is one arrival, not a crowd.
+        assert [await _location(h) for _ in range(4)] == [own["url"]] * 4
+        assert len(sim.hubs) == 1
         # Nobody is seen in Hubs yet, but two were sent in: the third goes elsewhere.
-        assert [await _location(h) for _ in range(2)] == [own["url"]] * 2
-        third = await _location(h)
-        assert third != own["url"] and third.startswith(sim.base_url)
+        doorman, event = h.server.app[DOORMAN], await h.server.app[CALENDAR].get("open")
+        assert _hub(await doorman.door(event, "saal", "10.0.0.2")) == own["hub_id"]
+        third = await doorman.door(event, "saal", "10.0.0.3")
+        assert third.link is not None and third.link.url != own["url"]
+        assert third.link.url.startswith(sim.base_url)
         assert len(sim.hubs) == 2
+
+
+def _hub(door: Door) -> str | None:
+    return door.link.hub_id if door.link is not None else None
+
+
+async def test_go_is_rate_limited_per_address(tmp_path: Path) -> None:
+    async with (
+        simulator(create_interval_s=0.0) as sim,
+        harness(tmp_path, sim.base_url, rooms=[_room()], arrival_window_s=30) as h,
+    ):
+        answers = [await h.go("open", "saal") for _ in range(GO_BURST)]
+        assert all(a.status == 409 for a in answers)  # not provisioned, but answered
+        resp = await h.go("open", "saal")
+        assert resp.status == 429
+        assert (await resp.json())["code"] == "rate_limited"
+        assert int(resp.headers["Retry-After"]) >= 1
+
+
+async def test_a_failed_twin_sends_everyone_to_the_least_full_room_at_once(
+    tmp_path: Path,
+) -> None:
+    rooms = [_room(overflow_allowed=True)]
+    async with (
+        simulator(create_interval_s=0.0) as sim,
+        harness(tmp_path, sim.base_url, rooms=rooms, arrival_window_s=0) as h,
+    ):
+        [own] = await h.provision("open")
+        await _fill(h, _person(1, "room"), _person(2, "room"))
+        tries = 0
+
+        async def broken_twin(event: Any, room: Any) -> HubsRoomLink:
+            nonlocal tries
+            tries += 1
+            await asyncio.sleep(0.3)
+            raise RuntimeError("not a HubsRequestFailed")
+
+        app = h.server.app
+        doorman = Doorman(app[CALENDAR], app[BROKER], broken_twin, 0)
+        event = await app[CALENDAR].get("open")
+        started = time.monotonic()
+        doors = await asyncio.gather(
+            *(doorman.door(event, "saal", f"10.0.0.{n}") for n in range(4))
+        )
+        assert time.monotonic() - started < 3  # nobody waited for the twin that failed
+        assert [(d.kind, _hub(d)) for d in doors] == [("enter", own["hub_id"])] * 4
+        assert tries == 1
+        # For a while, nobody tries (or waits) again.
+        assert _hub(await doorman.door(event, "saal", "10.0.0.9")) == own["hub_id"]
+        assert tries == 1
 
 
 async def test_without_overflow_a_full_room_still_lets_people_try(tmp_path: Path) -> None:

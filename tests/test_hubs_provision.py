@@ -310,3 +310,85 @@ async def test_provision_command_shows_progress(tmp_path: Path) -> None:
         assert len(sim.hubs) == 1
     finally:
         await sim.stop()
+
+
+ADMIN = "admin-key-of-the-simulator"
+
+
+async def _provision_direct(h: Harness, slug: str) -> list[Any]:
+    app = h.server.app
+    return await asyncio.wait_for(
+        provision_event(
+            app[CALENDAR], app[SCENES], app[SETTINGS], slug, progress=None, http=h.http
+        ),
+        15,
+    )
+
+
+async def test_a_link_that_cannot_be_stored_closes_its_room_and_spares_the_others(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    from hubs_bridge.errors import StoreUnavailable
+
+    sim = HubsSimulator(admin_key=ADMIN, create_interval_s=0.0)
+    await sim.start()
+    try:
+        async with harness(tmp_path, sim.base_url, admin_access_key=ADMIN) as h:
+            calendar = h.server.app[CALENDAR]
+            change = calendar.change
+            calls = 0
+
+            async def flaky(slug: str, fn: Any) -> Any:
+                nonlocal calls
+                calls += 1
+                if calls == 1:
+                    raise StoreUnavailable("the store is away")
+                return await change(slug, fn)
+
+            monkeypatch.setattr(calendar, "change", flaky)
+            info, daten = await _provision_direct(h, "open")
+            assert info.state == "failed" and "could not be stored" in info.message
+            assert "closed again" in info.message
+            assert info.hub_id is not None and sim.hubs[info.hub_id].entry_mode == "deny"
+            assert daten.state == "created"
+            event = await calendar.get("open")
+            assert event.rooms[0].hubs is None and event.rooms[1].hubs is not None
+    finally:
+        await sim.stop()
+
+
+async def test_a_link_stored_meanwhile_is_kept(tmp_path: Path, monkeypatch: Any) -> None:
+    from hubs_bridge.core.calendar import HubsRoomLink
+    from hubs_bridge.core.event_commands import set_room_hubs_link
+
+    sim = HubsSimulator(admin_key=ADMIN, create_interval_s=0.0)
+    await sim.start()
+    try:
+        async with harness(tmp_path, sim.base_url, admin_access_key=ADMIN) as h:
+            calendar = h.server.app[CALENDAR]
+            change = calendar.change
+            theirs = HubsRoomLink(
+                hub_id="theirs", url=f"{sim.base_url}/theirs", provisioned_at=_now()
+            )
+
+            async def racing(slug: str, fn: Any) -> Any:
+                # Another provisioner (the command) stored the room's link first.
+                event = await calendar.get(slug)
+                if event.rooms[0].hubs is None:
+                    await change(
+                        slug,
+                        lambda e, now: set_room_hubs_link(e, "info", theirs, now=now),
+                    )
+                return await change(slug, fn)
+
+            monkeypatch.setattr(calendar, "change", racing)
+            info, daten = await _provision_direct(h, "open")
+            assert (info.state, info.hub_id, info.url) == ("exists", "theirs", theirs.url)
+            assert daten.state == "created"
+            event = await calendar.get("open")
+            assert event.rooms[0].hubs == theirs
+            # The Hubs room made in vain is closed again.
+            spare = [hub for hub in sim.hubs.values() if hub.hub_id != daten.hub_id]
+            assert [hub.entry_mode for hub in spare] == ["deny"]
+    finally:
+        await sim.stop()

@@ -5,9 +5,13 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
+from typing import Any
 
 from hubs_bridge.core.room_links import open_hub_ids
+from hubs_bridge.errors import Conflict
+from hubs_bridge.hubs.scheduler import CLOSE_GRACE_S
 from hubs_bridge.hubs.simulator import HubsSimulator
+from hubs_bridge.web.hubs_services import CLOSER
 from hubs_bridge.web.keys import CALENDAR
 from tests.test_hubs_provision import Harness, harness
 
@@ -66,3 +70,88 @@ async def test_without_the_admin_key_rooms_are_only_marked_closed(tmp_path: Path
             assert resp.status == 410
     finally:
         await sim.stop()
+
+
+async def test_rooms_are_closed_only_after_the_grace(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from tests.test_hubs_provision import AUTH, _event
+
+    sim = HubsSimulator(admin_key=ADMIN, create_interval_s=0.0)
+    await sim.start()
+    try:
+        # The loop sleeps long: the test does the rounds itself.
+        async with harness(tmp_path, sim.base_url, admin_access_key=ADMIN) as h:
+            app = h.server.app
+            calendar = app[CALENDAR]
+            ends = calendar.now() - timedelta(seconds=CLOSE_GRACE_S / 2)
+            body = _event("just", ends - timedelta(hours=1), ends)
+            resp = await h.http.post(h.url("/api/events"), json=body, headers=AUTH)
+            assert resp.status == 201, await resp.text()
+            just = await asyncio.wait_for(h.provision("just"), 15)
+            past = await asyncio.wait_for(h.provision("past"), 15)
+            closer = app[CLOSER]
+            # Ended, but the bridge's closing notice may not be in the room yet.
+            closed = await closer.sweep()
+            assert sorted(closed) == sorted(r["hub_id"] for r in past)
+            assert {sim.hubs[r["hub_id"]].entry_mode for r in just} == {"allow"}
+            calendar.now = lambda: ends + timedelta(seconds=CLOSE_GRACE_S + 1)  # type: ignore[method-assign]
+            closed = await closer.sweep()
+            assert sorted(closed) == sorted(r["hub_id"] for r in just)
+    finally:
+        await sim.stop()
+
+
+async def test_one_event_failing_does_not_keep_the_others_open(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    from tests.test_hubs_provision import AUTH, PAST, _event
+
+    sim = HubsSimulator(admin_key=ADMIN, create_interval_s=0.0)
+    await sim.start()
+    try:
+        async with harness(tmp_path, sim.base_url, admin_access_key=ADMIN) as h:
+            body = _event("past2", PAST[1], PAST[2])
+            resp = await h.http.post(h.url("/api/events"), json=body, headers=AUTH)
+            assert resp.status == 201, await resp.text()
+            for slug in ("past", "past2"):
+                await asyncio.wait_for(h.provision(slug), 15)
+            closer = h.server.app[CLOSER]
+            close = closer._close
+
+            async def failing(event: Any) -> list[str]:
+                if event.slug == "past":
+                    raise Conflict("changed meanwhile", code="version_conflict")
+                return await close(event)
+
+            monkeypatch.setattr(closer, "_close", failing)
+            closed = await closer.sweep()
+            event = await h.server.app[CALENDAR].store.get_event("past2")
+            assert event is not None and sorted(closed) == sorted(
+                r.hubs.hub_id for r in event.rooms if r.hubs is not None
+            )
+            assert not open_hub_ids(event)
+    finally:
+        await sim.stop()
+
+
+async def test_the_loop_outlives_any_error(tmp_path: Path, monkeypatch: Any) -> None:
+    async with harness(tmp_path, "http://127.0.0.1:9", close_interval_s=0.01) as h:
+        closer = h.server.app[CLOSER]
+        rounds = 0
+
+        async def sweep() -> list[str]:
+            nonlocal rounds
+            rounds += 1
+            raise RuntimeError("a bug")
+
+        monkeypatch.setattr(closer, "sweep", sweep)
+        task = asyncio.create_task(closer.run())
+        try:
+            deadline = time.monotonic() + 5
+            while rounds < 3:
+                assert not task.done(), "the loop ended"
+                assert time.monotonic() < deadline
+                await asyncio.sleep(0.01)
+        finally:
+            task.cancel()

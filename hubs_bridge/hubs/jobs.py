@@ -10,7 +10,9 @@ so everyone who saw the same latest job competes for the same key, exactly
 one wins, and the next round competes for a new key (no lease is ever
 released). While a job runs, its process renews ``alive_until`` in the
 status every few seconds; a "running" status whose process stopped renewing
-(it died) reads as ``failed``, and the next start begins a fresh job.
+(it died) reads as ``failed``, and the next start begins a fresh job. A job
+whose status could not be saved for ``ALIVE_S`` (broker away) reads as failed
+everywhere, so it is stopped: nobody could see it finish.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import Literal
 from pydantic import BaseModel, ValidationError
 
 from hubs_bridge.broker.base import Broker
+from hubs_bridge.errors import Conflict
 from hubs_bridge.hubs.provision import OnResult, RoomResult
 
 log = logging.getLogger(__name__)
@@ -103,7 +106,11 @@ class ProvisionJobs:
                 return await self._begin(event, job, total), True
             # Another process won this round: its status appears in a moment.
             if time.monotonic() > deadline:
-                raise TimeoutError("another process is starting a job but shows no status")
+                raise Conflict(
+                    "another process is starting provisioning but shows no status yet; "
+                    "try again in a moment",
+                    code="provisioning_starting",
+                )
             await asyncio.sleep(0.05)
 
     async def _begin(self, event: str, job: str, total: int) -> JobStatus:
@@ -131,7 +138,9 @@ class ProvisionJobs:
             status.done = len(status.rooms)
             await saver.save()
 
-        heartbeat = asyncio.create_task(saver.beat())
+        work = asyncio.current_task()
+        assert work is not None
+        heartbeat = asyncio.create_task(saver.beat(work))
         try:
             results = await self._run(status.event, on_result)
             failed = [r for r in results if r.state == "failed"]
@@ -142,6 +151,10 @@ class ProvisionJobs:
             )
         except asyncio.CancelledError:
             status.state, status.message = "failed", "stopped: the server shut down"
+            if saver.lost:
+                status.message = (
+                    f"stopped: its status could not be saved for {ALIVE_S:g} s (broker away)"
+                )
             raise
         except Exception as exc:  # a job must end with a status, whatever went wrong
             log.exception("provisioning job %s of %s failed", status.job, status.event)
@@ -171,6 +184,7 @@ class _Saver:
         self.status = status
         self._clock = clock
         self._lock = asyncio.Lock()
+        self.lost = False  # the status went unsaved too long: the job was stopped
 
     async def save(self) -> None:
         async with self._lock:
@@ -179,10 +193,28 @@ class _Saver:
                 STATUS_KEY + self.status.event, stored.model_dump_json().encode(), STATUS_TTL_S
             )
 
-    async def beat(self) -> None:
+    async def beat(self, work: asyncio.Task[None]) -> None:
+        """Renew ``alive_until``; stop ``work`` once that failed for ``ALIVE_S``.
+
+        By then every process reads the job as failed, and the next start
+        begins a fresh one: this one must not go on beside it.
+        """
+        saved = self._clock()
         while True:
             await asyncio.sleep(HEARTBEAT_S)
             try:
-                await self.save()
+                async with asyncio.timeout(ALIVE_S):
+                    await self.save()
+                saved = self._clock()
             except Exception as exc:  # the broker may be away for a moment; try again
                 log.warning("provisioning status not saved: %s", exc)
+                if self._clock() - saved >= ALIVE_S:
+                    log.error(
+                        "provisioning job %s of %s stopped: status unsaved for %g s",
+                        self.status.job,
+                        self.status.event,
+                        ALIVE_S,
+                    )
+                    self.lost = True
+                    work.cancel()
+                    return

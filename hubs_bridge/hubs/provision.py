@@ -9,6 +9,12 @@ provisioning again creates nothing twice: rooms with an open link are skipped
 (``exists``); a room whose link was closed gets a fresh Hubs room, because
 Hubs cannot reopen a closed one. One room failing does not stop the others.
 
+A Hubs room whose link cannot be stored (the event deleted meanwhile, the
+store away, a lost race) would be an orphan nobody knows of: its hub id is
+logged and it is closed at once when the admin key allows (``failed``). When
+another provisioner (the command takes no job lease) stored an open link for
+the room first, that link stays and the new Hubs room is closed (``exists``).
+
 Overflow twins (``overflow.py``) are created here too (:func:`provision_twin`).
 """
 
@@ -28,7 +34,14 @@ from hubs_bridge.core.calendar import Event, HubsRoomLink, Room
 from hubs_bridge.core.event_commands import set_room_hubs_link
 from hubs_bridge.core.room_links import add_twin
 from hubs_bridge.errors import ConfigError
-from hubs_bridge.hubs.rooms_api import HubSpec, HubsRequestFailed, create_hub, new_session
+from hubs_bridge.hubs.rooms_api import (
+    HubSpec,
+    HubsRequestFailed,
+    NewHub,
+    close_hub,
+    create_hub,
+    new_session,
+)
 from hubs_bridge.scenes.library import SceneLibrary
 from hubs_bridge.settings import Settings
 from hubs_bridge.web.scenes import glb_url
@@ -107,7 +120,13 @@ async def provision_event(
                 if created_any:
                     await asyncio.sleep(settings.hubs.create_interval_s)
                 created_any = True
-                result = await _provision_room(calendar, library, settings, session, event, room)
+                try:
+                    result = await _provision_room(
+                        calendar, library, settings, session, event, room
+                    )
+                except Exception as exc:  # one room's trouble must not stop the others
+                    log.exception("provisioning %s/%s failed", event.slug, room.slug)
+                    result = RoomResult(room=room.slug, state="failed", message=str(exc))
             results.append(result)
             if progress is not None:
                 progress(result.room, result.state, result.message)
@@ -142,10 +161,46 @@ async def _provision_room(
         return RoomResult(room=room.slug, state="failed", message=str(exc))
 
     def store_link(current: Event, now: datetime) -> Event:
+        there = current.room(room.slug)
+        if there is not None and there.hubs is not None and not there.hubs.closed:
+            raise _AlreadyLinked(there.hubs)
         link = HubsRoomLink(hub_id=new.hub_id, url=new.url, provisioned_at=now)
         return set_room_hubs_link(current, room.slug, link, now=now)
 
-    await calendar.change(event.slug, store_link)
+    try:
+        await calendar.change(event.slug, store_link)
+    except _AlreadyLinked as race:
+        log.info(
+            "%s/%s got a Hubs room meanwhile (%s); the new one %s is not used",
+            event.slug,
+            room.slug,
+            race.link.hub_id,
+            new.hub_id,
+        )
+        await _discard(session, settings, new)
+        return RoomResult(
+            room=room.slug,
+            state="exists",
+            message="already provisioned (by someone else just now)",
+            hub_id=race.link.hub_id,
+            url=race.link.url,
+        )
+    except Exception as exc:
+        log.exception(
+            "Hubs room %s (%s) made for %s/%s, but its link was not stored",
+            new.hub_id,
+            new.url,
+            event.slug,
+            room.slug,
+        )
+        closed = await _discard(session, settings, new)
+        return RoomResult(
+            room=room.slug,
+            state="failed",
+            message=f"the Hubs room was made but could not be stored ({_brief(exc)}); "
+            + ("it was closed again" if closed else f"Hubs room {new.hub_id} is left over"),
+            hub_id=new.hub_id,
+        )
     log.info("provisioned %s/%s as Hubs room %s", event.slug, room.slug, new.hub_id)
     return RoomResult(
         room=room.slug,
@@ -154,6 +209,33 @@ async def _provision_room(
         hub_id=new.hub_id,
         url=new.url,
     )
+
+
+class _AlreadyLinked(Exception):
+    """The room has an open link already (stored by someone else meanwhile)."""
+
+    def __init__(self, link: HubsRoomLink) -> None:
+        super().__init__(f"room already has Hubs room {link.hub_id}")
+        self.link = link
+
+
+def _brief(exc: Exception) -> str:
+    return (str(exc) or type(exc).__name__).splitlines()[0][:200]
+
+
+async def _discard(session: aiohttp.ClientSession, settings: Settings, new: NewHub) -> bool:
+    """Close a Hubs room nobody will link to, if the admin key allows; whether it is closed."""
+    admin_key = settings.hubs.admin_access_key
+    if admin_key is None or settings.hubs.url is None:
+        log.warning("Hubs room %s is left over (no admin key to close it)", new.hub_id)
+        return False
+    try:
+        await close_hub(session, settings.hubs.url, admin_key.get_secret_value(), new.hub_id)
+    except Exception as exc:
+        log.warning("left-over Hubs room %s could not be closed: %s", new.hub_id, exc)
+        return False
+    log.info("left-over Hubs room %s closed", new.hub_id)
+    return True
 
 
 def twin_name(event: Event, room: Room, number: int) -> str:
@@ -176,9 +258,19 @@ async def provision_twin(
     """
     spec = _spec(library, settings, twin_name(event, room, len(room.twins) + 2), room)
     new = await create_hub(session, hubs_url(settings), settings.hubs, spec)
-    link = HubsRoomLink(hub_id=new.hub_id, url=new.url, provisioned_at=calendar.now())
-    await calendar.change(
-        event.slug, lambda current, now: add_twin(current, room.slug, link, now=now)
-    )
+    try:
+        link = HubsRoomLink(hub_id=new.hub_id, url=new.url, provisioned_at=calendar.now())
+        await calendar.change(
+            event.slug, lambda current, now: add_twin(current, room.slug, link, now=now)
+        )
+    except Exception as exc:
+        log.exception(
+            "twin %s of %s/%s made, but its link was not stored",
+            new.hub_id,
+            event.slug,
+            room.slug,
+        )
+        await _discard(session, settings, new)
+        raise HubsRequestFailed(f"the new twin could not be stored: {_brief(exc)}") from exc
     log.info("provisioned twin of %s/%s as Hubs room %s", event.slug, room.slug, new.hub_id)
     return link

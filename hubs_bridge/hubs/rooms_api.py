@@ -11,6 +11,7 @@ refused.
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,10 @@ RATE_LIMIT_RETRIES = 4
 MAX_RETRY_AFTER_S = 30.0
 REQUEST_TIMEOUT_S = 15.0
 ADMIN_KEY_HEADER = "x-ret-admin-access-key"
+# What a stored link takes (``HubsRoomLink``); a hub id also goes into a URL path.
+HUB_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+MAX_URL = 500
+MAX_DETAIL = 200
 
 
 class HubsRequestFailed(Exception):
@@ -54,10 +59,22 @@ class NewHub:
     url: str
 
     def __post_init__(self) -> None:
+        if not valid_hub_id(self.hub_id):
+            raise HubsRequestFailed(
+                f"the Hubs server answered a room id that cannot be stored: {self.hub_id[:80]!r}"
+            )
+        if len(self.url) > MAX_URL:
+            raise HubsRequestFailed(
+                f"the Hubs server answered a room URL longer than {MAX_URL} characters"
+            )
         if not is_http_url(self.url):
             raise HubsRequestFailed(
                 f"the Hubs server answered a room URL that is not http(s): {self.url[:80]!r}"
             )
+
+
+def valid_hub_id(hub_id: str) -> bool:
+    return HUB_ID.fullmatch(hub_id) is not None
 
 
 def new_session() -> aiohttp.ClientSession:
@@ -98,6 +115,8 @@ async def close_hub(
 
     A room the server no longer knows (404) counts as closed.
     """
+    if not valid_hub_id(hub_id):
+        raise HubsRequestFailed(f"not a Hubs room id: {hub_id[:80]!r}")
     try:
         await send(
             session,
@@ -120,10 +139,14 @@ async def send(
     interval_s: float,
     **kwargs: Any,
 ) -> Any:
-    """One request, its JSON answer; 429s are retried after a growing wait."""
+    """One request, its JSON answer; 429s are retried after a growing wait.
+
+    Redirects are not followed: the admin key or API token must never reach
+    another host, so a 3xx is a refusal.
+    """
     for attempt in range(RATE_LIMIT_RETRIES + 1):
         try:
-            async with session.request(method, endpoint, **kwargs) as resp:
+            async with session.request(method, endpoint, allow_redirects=False, **kwargs) as resp:
                 if resp.status == 429:
                     if attempt == RATE_LIMIT_RETRIES:
                         raise HubsRequestFailed(
@@ -132,7 +155,7 @@ async def send(
                     await asyncio.sleep(_retry_wait(resp, interval_s, attempt))
                     continue
                 if resp.status >= 300:
-                    raise HubsRefused(resp.status, (await resp.text())[:200])
+                    raise HubsRefused(resp.status, await _detail(resp))
                 try:
                     return await resp.json(content_type=None)
                 except ValueError:
@@ -144,6 +167,17 @@ async def send(
                 f"the Hubs server at {hubs_url} is unreachable: {exc or type(exc).__name__}"
             ) from None
     raise AssertionError("unreachable")
+
+
+async def _detail(resp: aiohttp.ClientResponse) -> str:
+    """The start of an error answer's body, for the message (whatever its bytes)."""
+    if 300 <= resp.status < 400:
+        return f"redirect to {resp.headers.get('Location', '?')[:MAX_DETAIL]!r} not followed"
+    try:
+        text = await resp.text(errors="replace")
+    except LookupError:  # a charset Python does not know
+        return "(an answer in an unknown charset)"
+    return text[:MAX_DETAIL]
 
 
 def _retry_wait(resp: aiohttp.ClientResponse, interval_s: float, attempt: int) -> float:

@@ -12,6 +12,12 @@ attendance leader's leases) closes them:
 - without it: only marks the links closed here. People still in the room
   are told by the bridge, which posts a closing notice as it leaves.
 
+Closing waits until ``CLOSE_GRACE_S`` after the end, so that the bridge's
+closing notice (posted when it sees the event end) reaches the room before
+the room goes. The lease outlasts the worst case of closing one room and is
+renewed before each room. One event failing does not stop the others, and
+nothing ends the loop but cancelling it.
+
 Hubs cannot reopen a closed room; provisioning the event again makes fresh
 rooms (provisioning skips only open links).
 """
@@ -22,7 +28,7 @@ import asyncio
 import logging
 import secrets
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import aiohttp
 
@@ -31,12 +37,23 @@ from hubs_bridge.calendar_service import CalendarService
 from hubs_bridge.core.calendar import Event
 from hubs_bridge.core.room_links import close_links, open_hub_ids
 from hubs_bridge.errors import HubsBridgeError, NotFound
-from hubs_bridge.hubs.rooms_api import HubsRequestFailed, close_hub
+from hubs_bridge.hubs.rooms_api import (
+    MAX_RETRY_AFTER_S,
+    RATE_LIMIT_RETRIES,
+    REQUEST_TIMEOUT_S,
+    HubsRequestFailed,
+    close_hub,
+)
 from hubs_bridge.settings import HubsSettings
 
 log = logging.getLogger(__name__)
 
 LEAD_PREFIX = "hubs-close:"
+# After the end, time for the bridge to see it (two syncs of 5 s) and post its
+# closing notice (a chat interval of 2 s), with a margin; only then are rooms closed.
+CLOSE_GRACE_S = 20.0
+# The longest one DELETE can take (every try timing out, the longest waits between).
+ONE_CLOSE_S = (RATE_LIMIT_RETRIES + 1) * REQUEST_TIMEOUT_S + RATE_LIMIT_RETRIES * MAX_RETRY_AFTER_S
 
 
 class RoomCloser:
@@ -61,18 +78,30 @@ class RoomCloser:
                 await self.sweep()
             except HubsBridgeError as exc:  # store or broker away: next round
                 log.warning("closing ended events' rooms: %s", exc)
+            except Exception:  # whatever it was, the loop must go on
+                log.exception("closing ended events' rooms failed; trying again next round")
             await asyncio.sleep(self._settings.close_interval_s)
 
+    def _lease_s(self) -> float:
+        return max(3 * self._settings.close_interval_s, ONE_CLOSE_S + 5.0)
+
+    async def _lead(self, event: str) -> bool:
+        return await self._broker.lead(LEAD_PREFIX + event, self.owner, self._lease_s())
+
     async def sweep(self) -> list[str]:
-        """Close the rooms of every ended event this process leads; their hub ids."""
-        now = self._calendar.now()
+        """Close the rooms of every event ended (and past the grace) this process leads."""
+        due = self._calendar.now() - timedelta(seconds=CLOSE_GRACE_S)
         closed: list[str] = []
         for event in await self._calendar.store.list_events():
-            if event.phase(now) != "ended" or not open_hub_ids(event):
+            if event.phase(due) != "ended" or not open_hub_ids(event):
                 continue
-            ttl = max(3 * self._settings.close_interval_s, 5.0)
-            if await self._broker.lead(LEAD_PREFIX + event.slug, self.owner, ttl):
-                closed += await self._close(event)
+            try:
+                if await self._lead(event.slug):
+                    closed += await self._close(event)
+            except HubsBridgeError as exc:
+                log.warning("closing the rooms of %s: %s", event.slug, exc)
+            except Exception:  # one event's trouble must not keep the others open
+                log.exception("closing the rooms of %s failed", event.slug)
         return closed
 
     async def _close(self, event: Event) -> list[str]:
@@ -80,7 +109,9 @@ class RoomCloser:
         admin_key = self._settings.admin_access_key
         if admin_key is not None and self._settings.url is not None:
             done: list[str] = []
-            for hub_id in hub_ids:
+            for i, hub_id in enumerate(hub_ids):
+                if i > 0 and not await self._lead(event.slug):
+                    break  # another process leads now (we were too slow): it goes on
                 try:
                     await close_hub(
                         self._http(), self._settings.url, admin_key.get_secret_value(), hub_id

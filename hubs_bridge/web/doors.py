@@ -5,7 +5,9 @@
   made on demand (``hubs/overflow.py``). 409 ``doors_closed`` (with
   ``opens_at``) before, 410 ``event_ended`` after, 409 ``not_provisioned``
   while the room has no open Hubs link, 409 ``room_full`` when the room and
-  every twin it may have are full.
+  every twin it may have are full. 429 ``rate_limited`` (with Retry-After)
+  past ``GO_PER_MINUTE`` requests per client address: every request counts
+  as someone arriving for a while, so a flood could fake a full room.
 - ``POST /api/events/{event}/provision`` (staff): starts provisioning in the
   background (``hubs/jobs.py``) and answers 202 with the job's status; while
   a job runs, it answers that job instead of starting another.
@@ -20,10 +22,10 @@ from aiohttp import web
 
 from hubs_bridge.auth import Principal
 from hubs_bridge.core.calendar import Event, Room
-from hubs_bridge.errors import Conflict, NotFound
+from hubs_bridge.errors import Conflict, NotFound, RateLimited
 from hubs_bridge.hubs.jobs import JobStatus
 from hubs_bridge.web.api import Api, json_response
-from hubs_bridge.web.hubs_services import DOORMAN, PROVISION_JOBS
+from hubs_bridge.web.hubs_services import DOORMAN, GO_LIMITER, PROVISION_JOBS
 from hubs_bridge.web.keys import CALENDAR, SETTINGS
 from hubs_bridge.web.pages.door import door_page, wants_html
 
@@ -34,6 +36,10 @@ ROOM_FULL = (
     "Dieser Raum ist voll, bitte versuche es gleich noch einmal. / "
     "This room is full, please try again in a moment."
 )
+# /go per client address (a module constant, no setting yet): plenty for a
+# person retrying a full room, too few to fake a crowd.
+GO_PER_MINUTE = 30
+GO_BURST = 15
 
 
 def _refusal(
@@ -56,9 +62,19 @@ def _refusal(
     "/go/{event}/{room}",
     summary="Enter a room: redirect to its Hubs room (or a twin) while the doors are open",
     tag=TAG,
-    errors=(404, 409, 410),
+    errors=(404, 409, 410, 429),
 )
 async def go(request: web.Request) -> web.StreamResponse:
+    # Behind a reverse proxy request.remote is the proxy's address, so every
+    # visitor shares one limit and one arrival key (docs/hubs-bridge.md).
+    client = request.remote or "?"
+    wait_ms = await request.app[GO_LIMITER].wait_ms("go:" + client, GO_PER_MINUTE, GO_BURST)
+    if wait_ms > 0:
+        raise RateLimited(
+            f"too many requests; try again in {-(-wait_ms // 1000)} s",
+            retry_after_s=wait_ms / 1000,
+            code="rate_limited",
+        )
     calendar = request.app[CALENDAR]
     event = await calendar.get(request.match_info["event"])
     room = event.room(request.match_info["room"])
@@ -75,7 +91,7 @@ async def go(request: web.Request) -> web.StreamResponse:
         )
     if phase == "ended":
         return _refusal(request, event, room, 410, "event_ended", "the event has ended", times)
-    door = await request.app[DOORMAN].door(event, room.slug)
+    door = await request.app[DOORMAN].door(event, room.slug, client)
     if door.kind == "full":
         details = {**times, "capacity": door.capacity, "rooms": door.rooms}
         return _refusal(request, event, room, 409, "room_full", ROOM_FULL, details)

@@ -22,11 +22,14 @@ from hubs_bridge.hubs.overflow import Doorman, MakeTwin
 from hubs_bridge.hubs.provision import OnResult, RoomResult, provision_event, provision_twin
 from hubs_bridge.hubs.rooms_api import new_session
 from hubs_bridge.hubs.scheduler import RoomCloser
+from hubs_bridge.ratelimits import MemoryLimiter
 from hubs_bridge.web.keys import BROKER, CALENDAR, SCENES, SETTINGS
 
 PROVISION_JOBS: web.AppKey[ProvisionJobs] = web.AppKey("provision_jobs")
 DOORMAN: web.AppKey[Doorman] = web.AppKey("doorman")
 CLOSER: web.AppKey[RoomCloser] = web.AppKey("room_closer")
+# /go per client address, in this process (like new visitor ids in web/ws.py).
+GO_LIMITER: web.AppKey[MemoryLimiter] = web.AppKey("go_limiter")
 _HTTP: web.AppKey[_Http] = web.AppKey("hubs_http")
 
 
@@ -68,6 +71,7 @@ def install(app: web.Application) -> None:
     app[PROVISION_JOBS] = ProvisionJobs(broker, run, calendar.now, time.time)
     app[DOORMAN] = Doorman(calendar, broker, make_twin, settings.hubs.arrival_window_s)
     app[CLOSER] = RoomCloser(settings.hubs, calendar, broker, http)
+    app[GO_LIMITER] = MemoryLimiter()
     app.cleanup_ctx.append(_lifetime)
 
 
