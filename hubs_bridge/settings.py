@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     BaseModel,
     Field,
+    IPvAnyNetwork,
     SecretStr,
     StringConstraints,
     ValidationError,
@@ -134,6 +135,10 @@ class Settings(BaseSettings):
     # Absolute base URL this server is reached at from outside (scheme://host[:port]).
     # Hubs clients load scenes by absolute URL; without it, URLs follow the request's Host.
     public_url: str | None = None
+    # Reverse proxies whose X-Forwarded-For is believed (addresses or networks). Without
+    # them, every visitor behind a proxy shares the proxy's address, and with it the
+    # per-address limits (new visitor ids, /go).
+    trusted_proxies: list[IPvAnyNetwork] = Field(default_factory=list, max_length=50)
     data_dir: Path = Path("data")
     scenes_dir: Path = Path("room_scenes")
     seed_dir: Path | None = Path("config/events")

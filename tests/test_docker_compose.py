@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -68,3 +70,26 @@ def test_shape_redis_persistent_two_replicas_proxy() -> None:
     assert "proxy_set_header Upgrade $http_upgrade" in proxy_conf
     for name in (n for n, s in services.items() if s in bridges):
         assert f"server {name}:8080" in proxy_conf
+
+
+def test_the_replicas_see_visitors_behind_the_proxy(tmp_path: Path) -> None:
+    """Per-address limits must see visitors, not nginx: nginx forwards the address and
+    the replicas believe it from the compose network (and from nowhere else)."""
+    from aiohttp import web
+    from aiohttp.test_utils import make_mocked_request
+
+    from hubs_bridge.web.client_address import client_address
+    from hubs_bridge.web.keys import SETTINGS
+    from tests.conftest import make_settings
+
+    assert (
+        "X-Forwarded-For $proxy_add_x_forwarded_for" in (REPO / "deploy" / "nginx.conf").read_text()
+    )
+    env = _compose()["services"]["bridge-1"]["environment"]
+    proxies = json.loads(env["HUBS_BRIDGE_TRUSTED_PROXIES"])
+    app = web.Application()
+    app[SETTINGS] = make_settings(tmp_path, trusted_proxies=proxies)
+    request = make_mocked_request(
+        "GET", "/go/e/r", headers={"X-Forwarded-For": "198.51.100.1"}, app=app
+    ).clone(remote="172.18.0.3")  # nginx on a compose network
+    assert client_address(request) == "198.51.100.1"

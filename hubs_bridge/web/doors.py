@@ -25,6 +25,7 @@ from hubs_bridge.core.calendar import Event, Room
 from hubs_bridge.errors import Conflict, NotFound, RateLimited
 from hubs_bridge.hubs.jobs import JobStatus
 from hubs_bridge.web.api import Api, json_response
+from hubs_bridge.web.client_address import client_address
 from hubs_bridge.web.hubs_services import DOORMAN, GO_LIMITER, PROVISION_JOBS
 from hubs_bridge.web.keys import CALENDAR, SETTINGS
 from hubs_bridge.web.pages.door import door_page, wants_html
@@ -65,9 +66,8 @@ def _refusal(
     errors=(404, 409, 410, 429),
 )
 async def go(request: web.Request) -> web.StreamResponse:
-    # Behind a reverse proxy request.remote is the proxy's address, so every
-    # visitor shares one limit and one arrival key (docs/hubs-bridge.md).
-    client = request.remote or "?"
+    # The visitor's address, also behind a configured reverse proxy (client_address.py).
+    client = client_address(request)
     wait_ms = await request.app[GO_LIMITER].wait_ms("go:" + client, GO_PER_MINUTE, GO_BURST)
     if wait_ms > 0:
         raise RateLimited(

@@ -35,6 +35,7 @@ from hubs_bridge.protocol import (
 )
 from hubs_bridge.realtime.service import RealtimeService
 from hubs_bridge.realtime.session import Session
+from hubs_bridge.web.client_address import client_address
 from hubs_bridge.web.errors import error_response
 from hubs_bridge.web.keys import AUTH, CALENDAR, REALTIME, SETTINGS
 
@@ -156,7 +157,7 @@ async def _hello(
     if visitor is None:
         # A fresh id is a fresh vote: how many one address may get is limited.
         per_minute = settings.new_visitors_per_minute
-        if await service.identity_limiter.wait_ms(request.remote or "?", per_minute, per_minute):
+        if await service.identity_limiter.wait_ms(client_address(request), per_minute, per_minute):
             await _refuse(
                 ws, CLOSE_TOO_MANY, "rate_limited_visitors", "too many new visitors; try again"
             )
