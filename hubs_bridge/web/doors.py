@@ -29,6 +29,7 @@ from hubs_bridge.web.client_address import client_address
 from hubs_bridge.web.hubs_services import DOORMAN, GO_LIMITER, PROVISION_JOBS
 from hubs_bridge.web.keys import CALENDAR, SETTINGS
 from hubs_bridge.web.pages.door import door_page, wants_html
+from hubs_bridge.web.pages.render import request_lang
 
 api = Api()
 TAG = "doors"
@@ -54,7 +55,8 @@ def _refusal(
 ) -> web.Response:
     """JSON for scripts; for a browser following "Raum betreten", a page in its language."""
     if wants_html(request):
-        return door_page(request, status, code, event, room.title)
+        title = room.title_en if request_lang(request) == "en" and room.title_en else room.title
+        return door_page(request, status, code, event, title)
     return json_response({"code": code, "message": message, "details": details}, status=status)
 
 

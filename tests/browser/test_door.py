@@ -52,11 +52,10 @@ def test_doors_closed_and_ended_pages(browser: Any, server: ServerProcess) -> No
     response = page.goto(server.url + f"/go/{later}/daten")
     assert response.status == 409
     expect(page.locator("h1")).to_have_text("The doors are not open yet")
-    expect(page.locator("#door-text")).to_contain_text(
-        "“Open data”".replace("Open data", "Offene Daten")
-    )
-    page.locator("#lang-switch").click()
-    expect(page.locator("#door-text")).to_contain_text("Uhr")  # values kept on the switch
+    expect(page.locator("#door-text")).to_contain_text("“Open data”")  # the room's English title
+    page.locator("#lang-switch").click()  # drawn again in German, title included
+    expect(page.locator("#door-text")).to_contain_text("„Offene Daten“")
+    expect(page.locator("#door-text")).to_contain_text("Uhr")
 
     over = make_event(
         server,

@@ -35,7 +35,7 @@ def door_page(
         "door.html",
         sections=("door",),
         title_key=f"door.{code}.title",
-        script="common.js",
+        script="server-drawn.js",
         page={"event": event.slug},
         status=status,
         code=code,

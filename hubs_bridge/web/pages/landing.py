@@ -39,7 +39,7 @@ async def events_page(request: web.Request) -> web.Response:
         "landing.html",
         sections=("landing",),
         title_key="landing.title",
-        script="landing.js",
+        script="server-drawn.js",
         page={},
         events=events,
     )
