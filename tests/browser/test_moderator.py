@@ -19,7 +19,6 @@ from tests.browser.conftest import (
     make_event,
     moderator_token,
     new_page,
-    screenshot,
 )
 from tests.server_process import ServerProcess
 
@@ -293,7 +292,6 @@ def test_console_accessible_screenshot_and_narrow(browser: Any, server: ServerPr
     expect(item(page, pending)).to_have_attribute("data-status", "pending")
     expect(item(page, rejected)).to_have_attribute("data-status", "rejected")
     assert_accessible(page)
-    screenshot(page, "moderator")
 
     item(page, approved).locator('button[data-action="reply"]').click()
     expect(page.locator("#dialog-text")).to_be_focused()

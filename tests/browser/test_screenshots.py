@@ -12,8 +12,16 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import assert_accessible, call, make_event, new_page, screenshot
+from tests.browser.conftest import (
+    assert_accessible,
+    call,
+    make_event,
+    moderator_token,
+    new_page,
+    screenshot,
+)
 from tests.browser.hubs_thread import SimThread
+from tests.browser.test_moderator import signed_in
 from tests.browser.test_visitor import ask, open_event, question
 from tests.server_process import ServerProcess
 
@@ -88,6 +96,25 @@ def test_pages_in_use(browser: Any, server: ServerProcess, hubs: SimThread) -> N
     expect(question(phone, QUESTIONS[0]).locator(".question-pinned")).to_be_visible()
     screenshot(phone, "visitor-phone")
 
+    # The moderator console: a question from the Hubs chat, one rejected, a raised hand.
+    clara = people[0]
+    hubs.call(clara.raise_hand)
+    hubs.call(clara.say, "/frage Kann man die 3D-Räume auch mit der VR-Brille besuchen?")
+    ask(ben, "Kauft billige Uhren bei mir!")
+    spam = _question_id(ben, "Kauft billige Uhren bei mir!")
+    call(server, "POST", f"{base}/{spam}/moderate", {"action": "reject", "reason": "off_topic"})
+    console = signed_in(
+        browser,
+        server,
+        event,
+        moderator_token(server, event),
+        viewport={"width": 1280, "height": 900},
+    )
+    expect(console.locator("#hands")).to_contain_text("Clara", timeout=20_000)
+    expect(console.locator("li.question", has_text="VR-Brille")).to_be_visible(timeout=10_000)
+    screenshot(console, "moderator")
+    assert_accessible(console)
+
     stage = new_page(browser, viewport={"width": 1280, "height": 720})
     stage.goto(server.url + f"/stage/{event}/info")
     expect(stage.locator("#pinned-text")).to_have_text(QUESTIONS[0])
@@ -96,6 +123,6 @@ def test_pages_in_use(browser: Any, server: ServerProcess, hubs: SimThread) -> N
 
     for person in people:
         hubs.call(person.leave)
-    for page in (anna, ben, phone, stage):
+    for page in (anna, ben, phone, stage, console):
         assert page.js_errors == []
         page.context.close()
