@@ -8,7 +8,6 @@ change at their next welcome or snapshot.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
 import time
@@ -22,6 +21,7 @@ from hubs_bridge.core import qa
 from hubs_bridge.core.calendar import Event
 from hubs_bridge.core.qa_text import WordFilter, clean_text
 from hubs_bridge.errors import Conflict, HubsBridgeError, ValidationFailed
+from hubs_bridge.periodic import every
 from hubs_bridge.ratelimits import Limiter, check
 from hubs_bridge.settings import QaLimits
 from hubs_bridge.store.base import Store
@@ -203,9 +203,7 @@ class QaService:
                 log.warning("vote counts of %s not published yet: %s", event, exc)
 
     async def run_vote_flusher(self) -> None:
-        while True:
-            await asyncio.sleep(self.limits.vote_flush_s)
-            await self.flush_votes()
+        await every(self.limits.vote_flush_s, self.flush_votes, logger=log)
 
     # Moderators
 

@@ -33,7 +33,7 @@ import functools
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -62,6 +62,7 @@ from hubs_bridge.hubs.presence import HubsPerson
 from hubs_bridge.hubs.presence_mirror import PresenceMirror
 from hubs_bridge.hubs.room_status import RoomStatuses
 from hubs_bridge.identity import VisitorIds
+from hubs_bridge.periodic import every, run_safely
 from hubs_bridge.qa_service import QaService
 from hubs_bridge.realtime.watchers import EventStreams
 from hubs_bridge.settings import HubsSettings
@@ -158,14 +159,14 @@ class HubsBridge:
 
     async def start(self) -> None:
         self.client.start()
-        await self._safely(self.sync)
+        await run_safely(self.sync, log)
         self._tasks = [
             asyncio.create_task(self._work(), name="hubs bridge worker"),
             asyncio.create_task(
-                self._every(self._sync_interval, self.sync), name="hubs bridge sync"
+                every(self._sync_interval, self.sync, logger=log), name="hubs bridge sync"
             ),
             asyncio.create_task(
-                self._every(self._ttl / 3, self._mirror.refresh), name="hubs bridge refresh"
+                every(self._ttl / 3, self._mirror.refresh, logger=log), name="hubs bridge refresh"
             ),
         ]
 
@@ -178,21 +179,7 @@ class HubsBridge:
         await self.client.close()
         self._unwatch(set(self._notices))
         for hub_sid in list(self.rooms):
-            await self._safely(functools.partial(self._forget, hub_sid))
-
-    async def _every(self, seconds: float, work: Callable[[], Awaitable[None]]) -> None:
-        while True:
-            await asyncio.sleep(seconds)
-            await self._safely(work)
-
-    @staticmethod
-    async def _safely(work: Callable[[], Awaitable[None]]) -> None:
-        try:
-            await work()
-        except HubsBridgeError as exc:
-            log.warning("hubs bridge work failed, retrying later: %s", exc)
-        except Exception:
-            log.exception("hubs bridge work crashed, retrying later")
+            await run_safely(functools.partial(self._forget, hub_sid), log)
 
     # --- which rooms --------------------------------------------------------
 
@@ -354,7 +341,7 @@ class HubsBridge:
     async def _work(self) -> None:
         while True:
             item = await self._queue.get()
-            await self._safely(functools.partial(self._handle, item))
+            await run_safely(functools.partial(self._handle, item), log)
 
     async def _handle(self, item: _Work) -> None:
         if isinstance(item, _Frame):

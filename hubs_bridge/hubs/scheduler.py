@@ -24,7 +24,6 @@ rooms (provisioning skips only open links).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
 from collections.abc import Callable
@@ -44,6 +43,7 @@ from hubs_bridge.hubs.rooms_api import (
     HubsRequestFailed,
     close_hub,
 )
+from hubs_bridge.periodic import every
 from hubs_bridge.settings import HubsSettings
 
 log = logging.getLogger(__name__)
@@ -73,14 +73,8 @@ class RoomCloser:
         self.owner = secrets.token_hex(6)
 
     async def run(self) -> None:
-        while True:
-            try:
-                await self.sweep()
-            except HubsBridgeError as exc:  # store or broker away: next round
-                log.warning("closing ended events' rooms: %s", exc)
-            except Exception:  # whatever it was, the loop must go on
-                log.exception("closing ended events' rooms failed; trying again next round")
-            await asyncio.sleep(self._settings.close_interval_s)
+        # Whatever a round runs into (store or broker away, a bug), the next one comes.
+        await every(self._settings.close_interval_s, self.sweep, first_delay=0.0, logger=log)
 
     def _lease_s(self) -> float:
         return max(3 * self._settings.close_interval_s, ONE_CLOSE_S + 5.0)

@@ -14,7 +14,7 @@ import random
 import secrets
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
@@ -30,6 +30,7 @@ from hubs_bridge.core.ratelimit import TokenBucket
 from hubs_bridge.errors import HubsBridgeError, RateLimited
 from hubs_bridge.identity import VisitorIds
 from hubs_bridge.metrics import Metrics
+from hubs_bridge.periodic import every
 from hubs_bridge.protocol import Hello, encode
 from hubs_bridge.qa_service import QaService
 from hubs_bridge.ratelimits import MemoryLimiter
@@ -111,12 +112,12 @@ class RealtimeService:
         await self.broker.start(self.registry)
         interval = self.settings.attendance_interval_s
         loops = [
-            self._every(interval, lambda: self.leader.tick(self.calendar.now())),
-            self._every(self.settings.presence_ttl_s / 3, self.presence.refresh),
-            self._every(1.0, self.presence.flush),
-            self._every(min(HOUSEKEEPING_S, self.settings.ping_interval_s), self._housekeeping),
-            self._every(RETENTION_EVERY_S, self._retention, first_delay=5.0),
-            self._every(self.token_check_s, self._close_revoked),
+            every(interval, lambda: self.leader.tick(self.calendar.now())),
+            every(self.settings.presence_ttl_s / 3, self.presence.refresh),
+            every(1.0, self.presence.flush),
+            every(min(HOUSEKEEPING_S, self.settings.ping_interval_s), self._housekeeping),
+            every(RETENTION_EVERY_S, self._retention, first_delay=5.0),
+            every(self.token_check_s, self._close_revoked),
         ]
         tasks = [asyncio.create_task(loop) for loop in loops]
         try:
@@ -127,20 +128,6 @@ class RealtimeService:
             await asyncio.gather(*tasks, return_exceptions=True)
             await self.registry.close()
             await self.presence.flush()
-
-    async def _every(
-        self, seconds: float, work: Callable[[], Awaitable[None]], first_delay: float | None = None
-    ) -> None:
-        await asyncio.sleep(seconds if first_delay is None else first_delay)
-        while True:
-            started = time.monotonic()
-            try:
-                await work()
-            except HubsBridgeError as exc:
-                log.warning("background work failed, retrying: %s", exc)
-            except Exception:
-                log.exception("background work crashed, retrying")
-            await asyncio.sleep(max(0.0, seconds - (time.monotonic() - started)))
 
     async def _housekeeping(self) -> None:
         now = time.monotonic()
