@@ -204,4 +204,4 @@ def test_chat_gate_stays_bounded() -> None:
     gate = chat_in.ChatGate()
     for i in range(chat_in.GATE_SESSIONS + 50):
         gate.allow("room", f"s{i}", 0.0)
-    assert len(gate._seen) <= chat_in.GATE_SESSIONS
+    assert len(gate._buckets) <= chat_in.GATE_SESSIONS

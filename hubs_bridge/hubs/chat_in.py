@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from hubs_bridge.core.calendar import Event
+from hubs_bridge.core.ratelimit import TokenBucket
 from hubs_bridge.errors import ClientError
 from hubs_bridge.identity import VisitorIds
 from hubs_bridge.qa_service import QaService
@@ -28,30 +29,33 @@ GATE_SESSIONS = 10_000
 
 
 class ChatGate:
-    """At most :data:`LINES_PER_MINUTE` question lines per Hubs session (a sliding minute).
+    """At most :data:`LINES_PER_MINUTE` question lines per Hubs session, as a token bucket
+    per session (the project's pure :class:`~hubs_bridge.core.ratelimit.TokenBucket`).
 
-    In memory, per process: only the bridging process sees a room's chat. Sessions
-    not heard from for a minute are forgotten, and at most :data:`GATE_SESSIONS` are
-    kept, so the gate cannot grow without bound.
+    In memory, per process: only the bridging process sees a room's chat. Sessions whose
+    bucket is full again are forgotten first, and at most :data:`GATE_SESSIONS` are kept,
+    so the gate cannot grow without bound.
     """
 
     def __init__(self, per_minute: int = LINES_PER_MINUTE) -> None:
         self._per_minute = per_minute
-        self._seen: dict[tuple[str, str], list[float]] = {}
+        self._buckets: dict[tuple[str, str], TokenBucket] = {}
 
     def allow(self, hub_sid: str, session_id: str, now: float) -> bool:
         key = (hub_sid, session_id)
-        recent = [t for t in self._seen.get(key, ()) if now - t < 60.0]
-        if len(recent) >= self._per_minute:
-            self._seen[key] = recent
-            return False
-        recent.append(now)
-        self._seen[key] = recent
-        if len(self._seen) > GATE_SESSIONS:
-            self._seen = {k: v for k, v in self._seen.items() if now - v[-1] < 60.0}
-            while len(self._seen) > GATE_SESSIONS:  # still too many: the oldest go
-                del self._seen[next(iter(self._seen))]
-        return True
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            bucket = TokenBucket(rate=self._per_minute / 60.0, burst=self._per_minute)
+            self._buckets[key] = bucket
+            if len(self._buckets) > GATE_SESSIONS:
+                self._forget(now)
+        return bucket.take(now) == 0.0
+
+    def _forget(self, now: float) -> None:
+        refilled = 60.0  # a bucket untouched this long is full: as good as new
+        self._buckets = {k: b for k, b in self._buckets.items() if now - b.updated < refilled}
+        while len(self._buckets) > GATE_SESSIONS:  # still too many: the oldest go
+            del self._buckets[next(iter(self._buckets))]
 
 
 @dataclass(frozen=True, slots=True)
