@@ -27,7 +27,7 @@ from hubs_bridge.hubs.jobs import JobStatus
 from hubs_bridge.web.api import Api, json_response
 from hubs_bridge.web.client_address import client_address
 from hubs_bridge.web.hubs_services import DOORMAN, GO_LIMITER, PROVISION_JOBS
-from hubs_bridge.web.keys import CALENDAR, SETTINGS
+from hubs_bridge.web.keys import CALENDAR, REALTIME, SETTINGS
 from hubs_bridge.web.pages.door import door_page, wants_html
 from hubs_bridge.web.pages.render import request_lang
 
@@ -93,7 +93,9 @@ async def go(request: web.Request) -> web.StreamResponse:
         )
     if phase == "ended":
         return _refusal(request, event, room, 410, "event_ended", "the event has ended", times)
-    door = await request.app[DOORMAN].door(event, room.slug, client)
+    # The arrival is kept under a keyed hash of the address, the same on every process.
+    pseudonym = request.app[REALTIME].ids.record_hash(event.slug, "go:" + client)
+    door = await request.app[DOORMAN].door(event, room.slug, pseudonym)
     if door.kind == "full":
         details = {**times, "capacity": door.capacity, "rooms": door.rooms}
         return _refusal(request, event, room, 409, "room_full", ROOM_FULL, details)
