@@ -60,6 +60,11 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def title_in(item: Event | Room, lang: str) -> str:
+    """The event's or room's title in ``lang`` ("de" or "en"): German when no English one."""
+    return item.title_en or item.title if lang == "en" else item.title
+
+
 def is_http_url(url: str) -> bool:
     """An absolute http(s) address: what a room link handed to visitors may be, so that a
     misbehaving Hubs server can never make a page link to ``javascript:`` or a file."""

@@ -25,7 +25,7 @@ from aiohttp import web
 
 from hubs_bridge.auth import Principal
 from hubs_bridge.core.attendance import AttendanceSample
-from hubs_bridge.core.calendar import BERLIN
+from hubs_bridge.core.calendar import BERLIN, title_in
 from hubs_bridge.errors import NotFound
 from hubs_bridge.web.api import Api
 from hubs_bridge.web.keys import CALENDAR, STORE
@@ -353,9 +353,9 @@ async def attendance_chart(request: web.Request, principal: Principal) -> web.Re
     room = request.query.get("room") or None
     if room is not None and event.room(room) is None:
         raise NotFound(f"event {event.slug!r} has no room {room[:64]!r}", code="room_not_found")
-    titles = {r.slug: (r.title_en or r.title) if lang == "en" else r.title for r in event.rooms}
+    titles = {r.slug: title_in(r, lang) for r in event.rooms}
     samples = await request.app[STORE].attendance_samples(event.slug)
-    title = (event.title_en or event.title) if lang == "en" else event.title
+    title = title_in(event, lang)
     svg = attendance_svg(series_of(samples, titles, room), event_title=title, lang=lang)
     return web.Response(
         text=svg,

@@ -21,7 +21,7 @@ from typing import Any
 from aiohttp import web
 
 from hubs_bridge.auth import Principal
-from hubs_bridge.core.calendar import Event, Room
+from hubs_bridge.core.calendar import Event, Room, title_in
 from hubs_bridge.errors import Conflict, NotFound, RateLimited
 from hubs_bridge.hubs.jobs import JobStatus
 from hubs_bridge.web.api import Api, json_response
@@ -55,7 +55,7 @@ def _refusal(
 ) -> web.Response:
     """JSON for scripts; for a browser following "Raum betreten", a page in its language."""
     if wants_html(request):
-        title = room.title_en if request_lang(request) == "en" and room.title_en else room.title
+        title = title_in(room, request_lang(request))
         return door_page(request, status, code, event, title)
     return json_response({"code": code, "message": message, "details": details}, status=status)
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from aiohttp import web
 
-from hubs_bridge.core.calendar import BERLIN
+from hubs_bridge.core.calendar import BERLIN, title_in
 from hubs_bridge.web.keys import CALENDAR
 from hubs_bridge.web.pages.render import render_page, request_lang
 
@@ -27,7 +27,7 @@ async def events_page(request: web.Request) -> web.Response:
         events.append(
             {
                 "slug": event.slug,
-                "title": (event.title_en if lang == "en" and event.title_en else event.title),
+                "title": title_in(event, lang),
                 "phase": event.phase(now),
                 "when": f"{starts:%d.%m.%Y %H:%M} – {ends:%H:%M}"
                 if starts.date() == ends.date()
