@@ -23,6 +23,7 @@ import pytest
 from aiohttp import WSMsgType, web
 
 from hubs_bridge.hubs.client import NotJoined, ReticulumClient
+from hubs_bridge.hubs.client_meta import ServerMeta, socket_url
 from hubs_bridge.hubs.client_events import (
     ChatReceived,
     ConnectionState,
@@ -108,7 +109,9 @@ class FakeReticulum:
             await self._runner.cleanup()
 
     async def _meta(self, request: web.Request) -> web.Response:
-        meta = dict(FRAMES["http_meta_response"], phx_host="127.0.0.1", phx_port=str(self.port))
+        # Like Hubs CE: phx_port is the endpoint's internal port (lib/ret/meta.ex), not
+        # the one the socket is reached on; every test here proves it is not used.
+        meta = dict(FRAMES["http_meta_response"], phx_host="127.0.0.1", phx_port="4000")
         return web.json_response(meta)
 
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
@@ -495,3 +498,21 @@ async def test_async_with_starts_and_closes(fake: FakeReticulum, recorder: Recor
         [join] = fake.current.events("phx_join", TOPIC)
         assert "bot_access_key" not in join[4]
     assert not client.connected
+
+
+@pytest.mark.parametrize(
+    ("base", "expected"),
+    [
+        ("https://hubs.soest.example", "wss://hubs.soest.example/socket/websocket?vsn=2.0.0"),
+        (
+            "https://hubs.soest.example:4443",
+            "wss://hubs.soest.example:4443/socket/websocket?vsn=2.0.0",
+        ),
+        ("http://127.0.0.1:4001", "ws://hubs.soest.example:4001/socket/websocket?vsn=2.0.0"),
+    ],
+)
+def test_the_socket_is_on_the_web_port_never_phx_port(base: str, expected: str) -> None:
+    # hubs src/utils/phoenix-utils.js refreshDirectReticulumHostAndPort: host from
+    # meta, port from the web URL (or the scheme's default); meta's 4000 is internal.
+    meta = ServerMeta(phx_host="hubs.soest.example", phx_port=4000)
+    assert socket_url(base, meta, None) == expected

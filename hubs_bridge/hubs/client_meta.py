@@ -1,4 +1,15 @@
-"""Where a Hubs server's socket is: ``GET /api/v1/meta`` and the socket URL (PROTOCOL.md §1)."""
+"""Where a Hubs server's socket is: ``GET /api/v1/meta`` and the socket URL (PROTOCOL.md §1).
+
+The host comes from meta's ``phx_host``, the port from the web URL, as the
+Hubs web client does (``src/utils/phoenix-utils.js``,
+``refreshDirectReticulumHostAndPort``: ``host = RETICULUM_SOCKET_SERVER ||
+reticulumMeta.phx_host``, ``port = new URL(RETICULUM_SERVER).port`` or 443).
+Meta's ``phx_port`` is the endpoint's internal https port
+(``lib/ret/meta.ex``, ``base_meta``: ``RetWeb.Endpoint[:https][:port]``), 4000
+on Hubs Community Edition, whose ingress exposes only 443: connecting there
+would never reach the socket. ``phx_port`` is read (it must be a port) but
+never used.
+"""
 
 from __future__ import annotations
 
@@ -31,13 +42,19 @@ def check_base_url(base_url: str) -> str:
 
 
 def socket_url(base_url: str, meta: ServerMeta, session_token: str | None) -> str:
-    """The websocket URL: ``wss`` for an ``https`` web host, ``ws`` for a local ``http`` one."""
-    scheme = "wss" if urlsplit(base_url).scheme == "https" else "ws"
+    """The websocket URL on ``phx_host`` and the web URL's port (never ``phx_port``).
+
+    ``wss`` for an ``https`` web host, ``ws`` for a local ``http`` one; without
+    a port in the web URL, the scheme's default (443 or 80), as the browser does.
+    """
+    web = urlsplit(base_url)
+    scheme = "wss" if web.scheme == "https" else "ws"
     host = f"[{meta.phx_host}]" if ":" in meta.phx_host else meta.phx_host  # IPv6 literal
+    port = f":{web.port}" if web.port is not None else ""
     query = {"vsn": PHOENIX_VSN}
     if session_token is not None:
         query["session_token"] = session_token  # keeps the same session_id (§1)
-    return f"{scheme}://{host}:{meta.phx_port}{SOCKET_PATH}?{urlencode(query)}"
+    return f"{scheme}://{host}{port}{SOCKET_PATH}?{urlencode(query)}"
 
 
 async def fetch_meta(http: aiohttp.ClientSession, base_url: str) -> ServerMeta:
