@@ -45,8 +45,17 @@ class HubsSettings(BaseModel):
     bot_access_key: SecretStr | None = None
     admin_access_key: SecretStr | None = None
     api_token: SecretStr | None = None
+    # The bot's Hubs account (a Ret.Guardian account token, as the Hubs web client
+    # keeps it after the e-mail sign-in; docs/hubs-bridge.md): the bridge signs in
+    # with it on each room's channel and owns the rooms it made (close, settings,
+    # mute, kick from inside Hubs).
+    account_token: SecretStr | None = None
+    # The Hubs server's features|max_room_size (Reticulum's default 50); a larger
+    # room_size is refused with 422, so capacities are cut to it.
+    max_room_size: int = Field(default=50, ge=1, le=1000)
     bot_name: str = Field(default="StadtLABOR", min_length=1, max_length=64)
-    # Reticulum allows one room creation per second per IP.
+    # Every room API call of a process (create, update, delete) is spaced by this:
+    # Reticulum allows one per fixed 1-second window per client address (pacer.py).
     create_interval_s: float = Field(default=1.1, ge=0)
     # Chat lines starting with one of these (case-insensitive) become questions.
     question_prefixes: list[Annotated[str, StringConstraints(min_length=2, max_length=20)]] = Field(
@@ -223,6 +232,7 @@ _SECRET_PATHS = (
     ("hubs", "bot_access_key"),
     ("hubs", "admin_access_key"),
     ("hubs", "api_token"),
+    ("hubs", "account_token"),
 )
 
 

@@ -36,7 +36,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 import aiohttp
 from websockets.asyncio.client import ClientConnection, connect
@@ -45,7 +45,7 @@ from websockets.exceptions import WebSocketException
 from hubs_bridge.hubs import backoff
 from hubs_bridge.hubs.client_events import ConnectionState, RoomEvent
 from hubs_bridge.hubs.client_meta import check_base_url, fetch_meta, socket_url
-from hubs_bridge.hubs.client_rooms import RoomTable
+from hubs_bridge.hubs.client_rooms import RoomTable, hub_sid_of
 from hubs_bridge.hubs.errors import HubsError, ProtocolError
 from hubs_bridge.hubs.frames import (
     MAX_FRAME_CHARS,
@@ -59,6 +59,7 @@ from hubs_bridge.hubs.frames import (
     hub_topic,
     parse_payload,
 )
+from hubs_bridge.hubs.perms import HubPerms
 from hubs_bridge.hubs.phoenix import (
     HEARTBEAT_INTERVAL,
     REPLY_TIMEOUT,
@@ -71,6 +72,7 @@ from hubs_bridge.hubs.phoenix import (
     JoinFailed,
     Message,
     PhoenixProtocol,
+    Reply,
     ReplyTimeout,
 )
 from hubs_bridge.hubs.presence import RoomPresence
@@ -92,6 +94,22 @@ class ClientClosed(HubsError):
     """The client was closed; it cannot join rooms any more."""
 
 
+class NotAllowed(HubsError):
+    """The room's perms do not grant the bridge this owner action."""
+
+
+OwnerAction = Literal["mute", "kick", "close_hub", "update_hub", "update_scene"]
+# The perm each action needs (hub_channel.ex: can?(mute_users), can?(kick_users),
+# handle_entry_mode_change can?(close_hub), update_hub and update_scene can?(update_hub)).
+OWNER_RIGHTS: dict[OwnerAction, str] = {
+    "mute": "mute_users",
+    "kick": "kick_users",
+    "close_hub": "close_hub",
+    "update_hub": "update_hub",
+    "update_scene": "update_hub",
+}
+
+
 class ReticulumClient:
     """One Phoenix socket to a Hubs server and a channel per provisioned room.
 
@@ -110,6 +128,7 @@ class ReticulumClient:
         bot_name: str,
         bot_access_key: str | None,
         on_event: Callable[[RoomEvent], None],
+        account_token: str | None = None,
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.monotonic,
         heartbeat_interval: float = HEARTBEAT_INTERVAL,
@@ -120,11 +139,17 @@ class ReticulumClient:
         close_timeout: float = 2.0,
     ) -> None:
         self._base_url = check_base_url(base_url)
+        # auth_token: the join is signed in as the bot's account, so the rooms it
+        # created are its own from the start (hub_channel.ex perform_join reads it
+        # with Ret.Guardian.resource_from_token).
         self._join_payload = JoinPayload(
             profile=Profile(display_name=bot_name, avatar_id=""),
             context=JoinContext(mobile=False, hmd=False, discord=True),
             bot_access_key=bot_access_key,
+            auth_token=account_token,
         ).to_payload()
+        self._account_token = account_token
+        self._sign_ins: dict[str, str] = {}  # ref of a sign_in push -> hub sid
         self._on_event = on_event
         self._rng = rng if rng is not None else random.Random()
         self._clock = clock
@@ -205,6 +230,32 @@ class ReticulumClient:
 
     def presence(self, hub_sid: str) -> RoomPresence | None:
         return self._rooms.presence(hub_sid)
+
+    def perms(self, hub_sid: str) -> HubPerms:
+        """What the bridge may do in the room now (nothing while not joined)."""
+        return self._rooms.perms(hub_sid)
+
+    def set_creator_token(self, hub_sid: str, token: str | None) -> None:
+        """The room's ``creator_assignment_token``: signed in with after each join until used."""
+        self._rooms.set_creator_token(hub_sid, token)
+        if token is not None and self._rooms.is_joined(hub_sid):
+            self._maybe_sign_in(hub_sid)
+
+    def push_owner_action(self, hub_sid: str, action: OwnerAction, payload: dict[str, Any]) -> None:
+        """Push an owner action (``mute``, ``kick``, ``close_hub``, ``update_hub``...).
+
+        Reticulum answers none of them and silently ignores them without the
+        right (``hub_channel.ex``), so the right is checked here first:
+        :class:`NotAllowed` when the room's perms lack it, :class:`NotJoined`
+        when the channel is not joined now.
+        """
+        topic = hub_topic(hub_sid)
+        joined = self._rooms.is_joined(hub_sid)
+        if not (joined and self._connected and self._protocol.state(topic) is ChannelState.JOINED):
+            raise NotJoined(f"room {hub_sid!r} is not joined")
+        if not getattr(self._rooms.perms(hub_sid), OWNER_RIGHTS[action]):
+            raise NotAllowed(f"the bridge may not {action} in room {hub_sid!r}")
+        self._queue(self._protocol.push(topic, action, payload, self._clock()))
 
     def join_room(self, hub_sid: str) -> None:
         """Join ``hub:<hub_sid>`` now if connected, else as soon as the socket opens."""
@@ -385,7 +436,12 @@ class ReticulumClient:
                 self._channel_down(event.topic, now)
         elif isinstance(event, ChannelErrored | ChannelClosed):
             self._channel_down(event.topic, now)
+        elif isinstance(event, Reply):
+            hub_sid = self._sign_ins.pop(event.ref, None)
+            if hub_sid is not None:
+                self._emit_all(self._rooms.signed_in(hub_sid, event.status, event.response))
         elif isinstance(event, ReplyTimeout):
+            self._sign_ins.pop(event.ref, None)
             # Only a join that timed out leaves its channel errored (phoenix.py).
             if self._protocol.state(event.topic) is ChannelState.ERRORED:
                 self._channel_down(event.topic, now)
@@ -406,6 +462,27 @@ class ReticulumClient:
             self._emit_all(self._rooms.joined(topic, response))
         except ProtocolError as exc:
             self._drop_reason = f"unreadable join reply: {exc}"
+            return
+        hub_sid = hub_sid_of(topic)
+        if hub_sid is not None:
+            self._maybe_sign_in(hub_sid)
+
+    def _maybe_sign_in(self, hub_sid: str) -> None:
+        """Claim the room with its creator token: ``sign_in`` (``hub_channel.ex``).
+
+        Only with an account token and a creator token not yet used; the
+        reply becomes :class:`SignedIn` with the rights that follow.
+        """
+        token = self._rooms.creator_token(hub_sid)
+        if self._account_token is None or token is None or self._rooms.perms(hub_sid).close_hub:
+            return
+        payload = {"token": self._account_token, "creator_assignment_token": token}
+        frame = self._protocol.push(
+            hub_topic(hub_sid), "sign_in", payload, self._clock(), expect_reply=True
+        )
+        if frame.ref is not None:
+            self._sign_ins[frame.ref] = hub_sid
+        self._queue(frame)
 
     def _on_join_refused(self, event: JoinFailed) -> None:
         log.warning("join of %s refused for good: %s", event.topic, event.reason)

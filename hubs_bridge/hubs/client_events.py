@@ -13,20 +13,38 @@ The promises the bridge may rely on:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeAlias
 
 from hubs_bridge.hubs.frames import EntryMode, Hub
+from hubs_bridge.hubs.perms import HubPerms
 from hubs_bridge.hubs.presence import RoomPresence
 
 
 @dataclass(frozen=True, slots=True)
 class RoomJoined:
-    """The room's channel is joined (again); ``session_id`` is the bridge's own session."""
+    """The room's channel is joined (again); ``session_id`` is the bridge's own session.
+
+    ``perms`` are the bridge's rights there from the join reply's ``perms_token``.
+    """
 
     hub_sid: str
     hub: Hub
     session_id: str
+    perms: HubPerms = field(default_factory=HubPerms)
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    """The reply to the bridge's ``sign_in`` on a room's channel.
+
+    ``perms`` are its rights afterwards; ``error`` is Reticulum's reason when
+    the account token was refused (``hub_channel.ex``: "Sign in failed").
+    """
+
+    hub_sid: str
+    perms: HubPerms
+    error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +111,7 @@ class ConnectionState:
 
 RoomEvent: TypeAlias = (
     RoomJoined
+    | SignedIn
     | RoomFailed
     | RoomLost
     | PresenceChanged

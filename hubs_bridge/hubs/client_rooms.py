@@ -22,8 +22,10 @@ from hubs_bridge.hubs.client_events import (
     RoomFailed,
     RoomJoined,
     RoomLost,
+    SignedIn,
 )
 from hubs_bridge.hubs.frames import HubRefresh, JoinReply, parse_chat, parse_payload
+from hubs_bridge.hubs.perms import HubPerms, perms_from_token
 from hubs_bridge.hubs.presence import RoomPresence
 
 HUB_PREFIX = "hub:"
@@ -40,6 +42,8 @@ class _Room:
     presence: RoomPresence = field(default_factory=RoomPresence)
     joined: bool = False
     session_id: str | None = None  # the bridge's own session in this room
+    perms: HubPerms = field(default_factory=HubPerms)
+    creator_token: str | None = field(default=None, repr=False)  # for sign_in, once
 
 
 class RoomTable:
@@ -64,6 +68,32 @@ class RoomTable:
     def presence(self, hub_sid: str) -> RoomPresence | None:
         room = self._rooms.get(hub_sid)
         return None if room is None else room.presence
+
+    def perms(self, hub_sid: str) -> HubPerms:
+        room = self._rooms.get(hub_sid)
+        return HubPerms() if room is None or not room.joined else room.perms
+
+    def set_creator_token(self, hub_sid: str, token: str | None) -> None:
+        room = self._rooms.get(hub_sid)
+        if room is not None:
+            room.creator_token = token
+
+    def creator_token(self, hub_sid: str) -> str | None:
+        room = self._rooms.get(hub_sid)
+        return None if room is None else room.creator_token
+
+    def signed_in(self, hub_sid: str, status: str, response: dict[str, Any]) -> list[RoomEvent]:
+        """The reply to a ``sign_in``: new perms, or the reason it failed."""
+        room = self._rooms.get(hub_sid)
+        if room is None:
+            return []
+        if status != "ok":
+            reason = response.get("reason") or response.get("message") or "sign in failed"
+            return [SignedIn(hub_sid, room.perms, str(reason)[:100])]
+        token = response.get("perms_token")
+        room.perms = perms_from_token(token if isinstance(token, str) else None)
+        room.creator_token = None  # Reticulum forgets it once used
+        return [SignedIn(hub_sid, room.perms)]
 
     def add(self, hub_sid: str) -> bool:
         """Track a room; ``False`` if it was tracked already."""
@@ -92,7 +122,8 @@ class RoomTable:
         room.joined = True
         room.session_id = reply.session_id
         room.presence.own_session_id = reply.session_id
-        return [RoomJoined(room.hub_sid, reply.hub, reply.session_id)]
+        room.perms = perms_from_token(reply.perms_token)
+        return [RoomJoined(room.hub_sid, reply.hub, reply.session_id, room.perms)]
 
     def refused(self, topic: str, reason: str, message: str) -> list[RoomEvent]:
         """A fatal join error (§2): the room is forgotten."""

@@ -1,41 +1,50 @@
-"""Creating rooms with Reticulum's token GraphQL API (PROTOCOL.md §5).
+"""Creating rooms with Reticulum's token GraphQL API (PROTOCOL.md §5): the documents and answers.
 
-When the server enables ``public_api_access``, an admin makes API tokens with
-scopes (``write_rooms`` is the one creating rooms needs). Requests go to
-``/api/v2_alpha`` with ``Authorization: Bearer <token>``. Unlike
-``POST /api/v1/hubs`` the room is created by the token's account, and the
-scene, size and name are set in the same mutation.
+When the server has ``features|public_api_access`` on (off by default; else
+``RetWeb.Plugs.RequirePublicApiAccess`` answers 404), an admin makes API
+tokens with scopes (``write_rooms`` creates rooms). Requests go to
+``/api/v2_alpha`` with ``Authorization: Bearer <token>``; they are not
+throttled (the router's ``:graphql`` pipeline has no ``RateLimit``).
 
-GraphQL reports most failures in the body of a 200 answer
-(``{"data": {"createRoom": null}, "errors": [{"message", "type"?}]}``); a
-missing or wrong token is refused before that, with 401.
+What the schema has (``lib/ret_web/schema/room_types.ex``, transcribed in
+``hubs_bridge/hubs/reticulum.graphql`` and checked by a test): ``createRoom``
+takes ``name, description, roomSize, sceneId, sceneUrl, memberPermissions,
+userData``; the ``Room`` type has ``id`` and ``creatorAssignmentToken`` but
+**no** ``url``: the link is built from the server URL and the id.
+
+Errors come in the body of a 200 answer (``{"data": {"createRoom": null},
+"errors": [{"message", "type"?}]}``), a missing or wrong token too
+(``RetWeb.Middleware.HandleApiTokenAuthErrors``: type
+``api_access_token_not_found``, ``token_revoked``...); a token without the
+scope gets ``invalid_credentials`` (``Ret.Api.Rooms.authed_create_room``).
+This module does no I/O: ``rooms_api.HubsApi`` sends what it builds.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import aiohttp
 from pydantic import BaseModel, ValidationError
 
-from hubs_bridge.hubs.rooms_api import HubSpec, HubsRefused, HubsRequestFailed, NewHub, send
-from hubs_bridge.settings import HubsSettings
+from hubs_bridge.hubs.room_specs import HubSpec, HubsRequestFailed, NewHub, room_url
 
 ENDPOINT = "/api/v2_alpha"
 CREATE_ROOM = """
 mutation CreateRoom($name: String!, $roomSize: Int, $sceneUrl: String) {
   createRoom(name: $name, roomSize: $roomSize, sceneUrl: $sceneUrl) {
     id
-    name
-    url
+    creatorAssignmentToken
   }
 }
 """.strip()
+# Every document the bridge sends, for the schema test.
+DOCUMENTS = (CREATE_ROOM,)
+_TOKEN_ERRORS = frozenset({"api_access_token_not_found", "token_revoked", "invalid_token"})
 
 
 class _Room(BaseModel):
     id: str
-    url: str | None = None
+    creatorAssignmentToken: str | None = None  # the GraphQL field's name
 
 
 class _Error(BaseModel):
@@ -44,7 +53,7 @@ class _Error(BaseModel):
 
 
 class _Data(BaseModel):
-    createRoom: _Room | None = None  # the GraphQL field's name
+    createRoom: _Room | None = None
 
 
 class _Answer(BaseModel):
@@ -52,51 +61,35 @@ class _Answer(BaseModel):
     errors: list[_Error] = []
 
 
-async def create_room(
-    session: aiohttp.ClientSession,
-    hubs_url: str,
-    token: str,
-    spec: HubSpec,
-    settings: HubsSettings,
-) -> NewHub:
-    """``createRoom`` with the room's name, size and scene URL; its id and URL."""
-    variables: dict[str, Any] = {
-        "name": spec.name,
-        "roomSize": spec.room_size,
-        "sceneUrl": spec.scene_url,
-    }
-    try:
-        raw = await send(
-            session,
-            "POST",
-            hubs_url + ENDPOINT,
-            hubs_url,
-            settings.create_interval_s,
-            json={"query": CREATE_ROOM, "variables": variables},
-            headers={"Authorization": f"Bearer {token}"},
-        )
-    except HubsRefused as exc:
-        if exc.status in (401, 403):
-            raise HubsRequestFailed(
-                f"the Hubs server refused the API token ({exc.status}); "
-                "check HUBS_BRIDGE_HUBS__API_TOKEN and its write_rooms scope"
-            ) from None
-        if exc.status == 404:
-            raise HubsRequestFailed(
-                "the Hubs server has no token API (public_api_access off?); "
-                "unset HUBS_BRIDGE_HUBS__API_TOKEN to create rooms without it"
-            ) from None
-        raise
+def create_room_body(spec: HubSpec) -> dict[str, Any]:
+    """The request body of ``createRoom`` with the room's name, size and scene URL."""
+    variables = {"name": spec.name, "roomSize": spec.room_size, "sceneUrl": spec.scene_url}
+    return {"query": CREATE_ROOM, "variables": variables}
+
+
+def read_created_room(raw: Any, hubs_url: str) -> NewHub:
+    """The new room from a ``createRoom`` answer; :class:`HubsRequestFailed` for errors."""
     try:
         answer = _Answer.model_validate(raw)
     except ValidationError:
         raise HubsRequestFailed("the Hubs server's GraphQL answer has an unknown shape") from None
     if answer.errors:
         first = answer.errors[0]
+        if first.type in _TOKEN_ERRORS:
+            raise HubsRequestFailed(
+                f"the Hubs server refused the API token ({first.type}); "
+                "check HUBS_BRIDGE_HUBS__API_TOKEN"
+            )
+        if "invalid_credentials" in first.message:
+            raise HubsRequestFailed(
+                "the Hubs server refused createRoom for this API token (invalid_credentials: "
+                "it needs the write_rooms scope)"
+            )
         kind = f" ({first.type})" if first.type else ""
-        raise HubsRequestFailed(f"the Hubs server refused createRoom{kind}: {first.message}")
+        raise HubsRequestFailed(f"the Hubs server refused createRoom{kind}: {first.message[:200]}")
     room = answer.data.createRoom if answer.data is not None else None
     if room is None or not room.id:
         raise HubsRequestFailed("the Hubs server's createRoom answer has no room")
-    # The room's address is <server>/<hub_sid> (the slug after it is optional).
-    return NewHub(room.id, room.url or f"{hubs_url}/{room.id}")
+    # sceneUrl on another host becomes the room's own scene URL (Hub.create_room,
+    # scene_change_from_params): no default listing is attached on this path.
+    return NewHub(room.id, room_url(hubs_url, room.id), creator_token=room.creatorAssignmentToken)

@@ -1,10 +1,15 @@
 """Provisioning: one Hubs room per room of an event (PROTOCOL.md §5).
 
 Each room is created with its scene set to the library's content-addressed
-GLB URL, over ``POST /api/v1/hubs`` or, with an API token, the token GraphQL
-API (``rooms_api.py``). Creations are spaced by ``hubs.create_interval_s``
-because Reticulum allows one per second per address (a 429 is retried after a
-growing wait). Each new room's link is stored right after its creation, so
+GLB URL, with the token GraphQL API when an API token is set, else over
+``POST /api/v1/hubs`` (``rooms_api.HubsApi``; there Reticulum attaches a
+default scene listing, which the result says, and which the bridge replaces
+with the library's scene once it owns the room). Names fit Reticulum's 64
+characters (``room_names.py``), sizes its maximum. Every call is paced by
+the process's one pacer (Reticulum throttles per address, ``pacer.py``).
+The room's ``creator_assignment_token`` is kept as a secret
+(``creator_tokens.py``) before the link is stored, so the bridge can become
+the room's owner. Each new room's link is stored right after its creation, so
 provisioning again creates nothing twice: rooms with an open link are skipped
 (``exists``); a room whose link was closed gets a fresh Hubs room, because
 Hubs cannot reopen a closed one. One room failing does not stop the others.
@@ -20,13 +25,11 @@ Overflow twins (``overflow.py``) are created here too (:func:`provision_twin`).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Literal
 
-import aiohttp
 from pydantic import BaseModel
 
 from hubs_bridge.calendar_service import CalendarService
@@ -34,14 +37,9 @@ from hubs_bridge.core.calendar import Event, HubsRoomLink, Room
 from hubs_bridge.core.event_commands import set_room_hubs_link
 from hubs_bridge.core.room_links import add_twin
 from hubs_bridge.errors import ConfigError
-from hubs_bridge.hubs.rooms_api import (
-    HubSpec,
-    HubsRequestFailed,
-    NewHub,
-    close_hub,
-    create_hub,
-    new_session,
-)
+from hubs_bridge.hubs import creator_tokens
+from hubs_bridge.hubs.room_names import hub_name, hub_names
+from hubs_bridge.hubs.rooms_api import HubsApi, HubSpec, HubsRequestFailed, NewHub
 from hubs_bridge.scenes.library import SceneLibrary
 from hubs_bridge.settings import Settings
 from hubs_bridge.web.scenes import glb_url
@@ -49,6 +47,7 @@ from hubs_bridge.web.scenes import glb_url
 log = logging.getLogger(__name__)
 
 RoomState = Literal["created", "exists", "failed"]
+SceneState = Literal["library", "default_listing"]
 Progress = Callable[[str, str, str], None]
 OnResult = Callable[["RoomResult"], Awaitable[None]]
 
@@ -61,6 +60,11 @@ class RoomResult(BaseModel):
     message: str
     hub_id: str | None = None
     url: str | None = None
+    name: str | None = None  # the room's name on the Hubs server
+    # "default_listing": made over POST /api/v1/hubs, where Reticulum shows one of
+    # its default scenes until the bridge, as owner, sets the library's.
+    scene: SceneState | None = None
+    owned: bool | None = None  # made by the bridge's account, or a creator token kept
 
 
 class ProvisionResults(BaseModel):
@@ -89,52 +93,45 @@ async def provision_event(
     calendar: CalendarService,
     library: SceneLibrary,
     settings: Settings,
+    api: HubsApi,
     event_slug: str,
     *,
     progress: Progress | None,
-    http: aiohttp.ClientSession | None = None,
     on_result: OnResult | None = None,
 ) -> list[RoomResult]:
     """Create the missing Hubs rooms of an event; one result per room, in event order.
 
     ``progress`` (a line per room, for the command) and ``on_result`` (for
-    background jobs) hear of each room as soon as it is done.
+    background jobs) hear of each room as soon as it is done. The api's pacer
+    spaces the creations (shared with every other room API call of the process).
     """
     hubs_url(settings)
     public_url(settings)
     event = await calendar.get(event_slug)
-    session = http or new_session()
+    names = hub_names(event.title, [(room.slug, room.title) for room in event.rooms])
     results: list[RoomResult] = []
-    created_any = False
-    try:
-        for room in event.rooms:
-            if room.hubs is not None and not room.hubs.closed:
-                result = RoomResult(
-                    room=room.slug,
-                    state="exists",
-                    message="already provisioned",
-                    hub_id=room.hubs.hub_id,
-                    url=room.hubs.url,
+    for room in event.rooms:
+        if room.hubs is not None and not room.hubs.closed:
+            result = RoomResult(
+                room=room.slug,
+                state="exists",
+                message="already provisioned",
+                hub_id=room.hubs.hub_id,
+                url=room.hubs.url,
+            )
+        else:
+            try:
+                result = await _provision_room(
+                    calendar, library, settings, api, event, room, names[room.slug]
                 )
-            else:
-                if created_any:
-                    await asyncio.sleep(settings.hubs.create_interval_s)
-                created_any = True
-                try:
-                    result = await _provision_room(
-                        calendar, library, settings, session, event, room
-                    )
-                except Exception as exc:  # one room's trouble must not stop the others
-                    log.exception("provisioning %s/%s failed", event.slug, room.slug)
-                    result = RoomResult(room=room.slug, state="failed", message=str(exc))
-            results.append(result)
-            if progress is not None:
-                progress(result.room, result.state, result.message)
-            if on_result is not None:
-                await on_result(result)
-    finally:
-        if http is None:
-            await session.close()
+            except Exception as exc:  # one room's trouble must not stop the others
+                log.exception("provisioning %s/%s failed", event.slug, room.slug)
+                result = RoomResult(room=room.slug, state="failed", message=str(exc))
+        results.append(result)
+        if progress is not None:
+            progress(result.room, result.state, result.message)
+        if on_result is not None:
+            await on_result(result)
     return results
 
 
@@ -142,23 +139,53 @@ def _spec(library: SceneLibrary, settings: Settings, name: str, room: Room) -> H
     scene = library.scenes.get(room.scene)
     if scene is None:
         raise HubsRequestFailed(f"scene {room.scene!r} is not in the library")
-    return HubSpec(name, glb_url(public_url(settings), scene), room.capacity)
+    size = min(room.capacity, settings.hubs.max_room_size)
+    return HubSpec(name, glb_url(public_url(settings), scene), size)
+
+
+async def _create_owned(calendar: CalendarService, api: HubsApi, spec: HubSpec) -> NewHub:
+    """Create a room and keep its creator token (a secret) before anyone may use the room."""
+    new = await api.create(spec)
+    if new.creator_token is not None:
+        try:
+            await creator_tokens.keep(calendar.store, new.hub_id, new.creator_token)
+        except Exception:
+            # The room is still usable; only ownership is lost. Say so, do not fail.
+            log.exception("the creator token of Hubs room %s was not stored", new.hub_id)
+            return NewHub(new.hub_id, new.url, None, new.default_scene)
+    return new
+
+
+def _created_message(new: NewHub, api: HubsApi) -> str:
+    parts = ["Hubs room created"]
+    if new.default_scene:
+        parts.append(
+            "the Hubs server shows one of its default scenes in rooms made without an API "
+            "token (POST /api/v1/hubs)"
+            + (
+                "; the bridge sets the library's scene when it joins as owner"
+                if api.settings.account_token is not None
+                else "; set HUBS_BRIDGE_HUBS__API_TOKEN or an account token to fix it"
+            )
+        )
+    return "; ".join(parts)
 
 
 async def _provision_room(
     calendar: CalendarService,
     library: SceneLibrary,
     settings: Settings,
-    session: aiohttp.ClientSession,
+    api: HubsApi,
     event: Event,
     room: Room,
+    name: str,
 ) -> RoomResult:
     try:
-        spec = _spec(library, settings, f"{event.title} – {room.title}", room)
-        new = await create_hub(session, hubs_url(settings), settings.hubs, spec)
+        spec = _spec(library, settings, name, room)
+        new = await _create_owned(calendar, api, spec)
     except HubsRequestFailed as exc:
         log.warning("provisioning %s/%s failed: %s", event.slug, room.slug, exc)
-        return RoomResult(room=room.slug, state="failed", message=str(exc))
+        return RoomResult(room=room.slug, state="failed", message=str(exc), name=name)
 
     def store_link(current: Event, now: datetime) -> Event:
         there = current.room(room.slug)
@@ -177,7 +204,7 @@ async def _provision_room(
             race.link.hub_id,
             new.hub_id,
         )
-        await _discard(session, settings, new)
+        await _discard(api, new)
         return RoomResult(
             room=room.slug,
             state="exists",
@@ -193,7 +220,7 @@ async def _provision_room(
             event.slug,
             room.slug,
         )
-        closed = await _discard(session, settings, new)
+        closed = await _discard(api, new)
         return RoomResult(
             room=room.slug,
             state="failed",
@@ -205,9 +232,12 @@ async def _provision_room(
     return RoomResult(
         room=room.slug,
         state="created",
-        message="Hubs room created",
+        message=_created_message(new, api),
         hub_id=new.hub_id,
         url=new.url,
+        name=name,
+        scene="default_listing" if new.default_scene else "library",
+        owned=new.creator_token is not None or api.settings.account_token is not None,
     )
 
 
@@ -223,14 +253,13 @@ def _brief(exc: Exception) -> str:
     return (str(exc) or type(exc).__name__).splitlines()[0][:200]
 
 
-async def _discard(session: aiohttp.ClientSession, settings: Settings, new: NewHub) -> bool:
+async def _discard(api: HubsApi, new: NewHub) -> bool:
     """Close a Hubs room nobody will link to, if the admin key allows; whether it is closed."""
-    admin_key = settings.hubs.admin_access_key
-    if admin_key is None or settings.hubs.url is None:
+    if not api.can_close:
         log.warning("Hubs room %s is left over (no admin key to close it)", new.hub_id)
         return False
     try:
-        await close_hub(session, settings.hubs.url, admin_key.get_secret_value(), new.hub_id)
+        await api.close(new.hub_id)
     except Exception as exc:
         log.warning("left-over Hubs room %s could not be closed: %s", new.hub_id, exc)
         return False
@@ -240,14 +269,14 @@ async def _discard(session: aiohttp.ClientSession, settings: Settings, new: NewH
 
 def twin_name(event: Event, room: Room, number: int) -> str:
     """``"<event> – <room title> (2)"``: the room's own name with the twin's number."""
-    return f"{event.title} – {room.title} ({number})"
+    return hub_name(event.title, room.title, number)
 
 
 async def provision_twin(
     calendar: CalendarService,
     library: SceneLibrary,
     settings: Settings,
-    session: aiohttp.ClientSession,
+    api: HubsApi,
     event: Event,
     room: Room,
 ) -> HubsRoomLink:
@@ -257,7 +286,7 @@ async def provision_twin(
     Raises :class:`HubsRequestFailed`.
     """
     spec = _spec(library, settings, twin_name(event, room, len(room.twins) + 2), room)
-    new = await create_hub(session, hubs_url(settings), settings.hubs, spec)
+    new = await _create_owned(calendar, api, spec)
     try:
         link = HubsRoomLink(hub_id=new.hub_id, url=new.url, provisioned_at=calendar.now())
         await calendar.change(
@@ -270,7 +299,7 @@ async def provision_twin(
             event.slug,
             room.slug,
         )
-        await _discard(session, settings, new)
+        await _discard(api, new)
         raise HubsRequestFailed(f"the new twin could not be stored: {_brief(exc)}") from exc
     log.info("provisioned twin of %s/%s as Hubs room %s", event.slug, room.slug, new.hub_id)
     return link

@@ -3,14 +3,24 @@
 Every ``hubs.close_interval_s`` each process looks for ended events with open
 Hubs links; for each, the process that takes the event's closing lease
 (``broker.lead("hubs-close:<event>")``, apart from the bridge's and the
-attendance leader's leases) closes them:
+attendance leader's leases) closes them. Three ways, best first:
 
-- with ``hubs.admin_access_key`` (and a Hubs server): ``DELETE`` each room
-  (PROTOCOL.md §5, entry mode deny, for good), then marks the links closed;
-  a room the server could not close stays open here and is tried again on
-  the next round;
-- without it: only marks the links closed here. People still in the room
-  are told by the bridge, which posts a closing notice as it leaves.
+- the bridge, as the room's owner, has already sent ``close_hub`` on the
+  room's channel when it saw the event end (``hub_channel.ex``
+  ``handle_entry_mode_change``: entry mode deny and a ``hub_refresh`` that
+  tells the people inside) and marked the link closed itself;
+- with ``hubs.admin_access_key``: ``DELETE`` each remaining room through the
+  process's paced room API (PROTOCOL.md §5; entry mode deny, for good,
+  telling nobody), then the links are marked closed;
+- without either: the links are only marked closed here (``/go`` has sent
+  nobody there since the end anyway) and the log says the rooms stay open on
+  the Hubs server.
+
+A refused ``DELETE`` (stock Hubs CE configures no admin key, so it answers
+401; an unknown room 500) is recorded once per room with its reason, in the
+broker where every process and the dashboard read it, and not tried again
+until staff ask (:meth:`RoomCloser.retry`, ``POST /api/events/{event}/hubs/close``):
+no loop knocks on a door that said no.
 
 Closing waits until ``CLOSE_GRACE_S`` after the end, so that the bridge's
 closing notice (posted when it sees the event end) reaches the room before
@@ -26,10 +36,9 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
-import aiohttp
+import orjson
 
 from hubs_bridge.broker.base import Broker
 from hubs_bridge.calendar_service import CalendarService
@@ -40,8 +49,9 @@ from hubs_bridge.hubs.rooms_api import (
     MAX_RETRY_AFTER_S,
     RATE_LIMIT_RETRIES,
     REQUEST_TIMEOUT_S,
+    THROTTLE_RETRIES,
+    HubsApi,
     HubsRequestFailed,
-    close_hub,
 )
 from hubs_bridge.periodic import every
 from hubs_bridge.settings import HubsSettings
@@ -49,11 +59,16 @@ from hubs_bridge.settings import HubsSettings
 log = logging.getLogger(__name__)
 
 LEAD_PREFIX = "hubs-close:"
+REFUSED_PREFIX = "hubs-close-refused:"
+# Refusals are kept long enough for the report after the event; staff clear them.
+REFUSED_TTL_S = 90 * 24 * 3600.0
 # After the end, time for the bridge to see it (two syncs of 5 s) and post its
 # closing notice (a chat interval of 2 s), with a margin; only then are rooms closed.
 CLOSE_GRACE_S = 20.0
 # The longest one DELETE can take (every try timing out, the longest waits between).
-ONE_CLOSE_S = (RATE_LIMIT_RETRIES + 1) * REQUEST_TIMEOUT_S + RATE_LIMIT_RETRIES * MAX_RETRY_AFTER_S
+ONE_CLOSE_S = (
+    RATE_LIMIT_RETRIES + THROTTLE_RETRIES + 1
+) * REQUEST_TIMEOUT_S + RATE_LIMIT_RETRIES * MAX_RETRY_AFTER_S
 
 
 class RoomCloser:
@@ -64,12 +79,12 @@ class RoomCloser:
         settings: HubsSettings,
         calendar: CalendarService,
         broker: Broker,
-        http: Callable[[], aiohttp.ClientSession],
+        api: HubsApi | None,
     ) -> None:
         self._settings = settings
         self._calendar = calendar
         self._broker = broker
-        self._http = http
+        self._api = api
         self.owner = secrets.token_hex(6)
 
     async def run(self) -> None:
@@ -98,23 +113,61 @@ class RoomCloser:
                 log.exception("closing the rooms of %s failed", event.slug)
         return closed
 
+    async def refusals(self, event: str) -> dict[str, str]:
+        """Rooms of ``event`` whose closing the Hubs server refused: hub id -> reason."""
+        raw = await self._broker.value_get(REFUSED_PREFIX + event)
+        if raw is None:
+            return {}
+        try:
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            return {}
+        if not isinstance(data, dict):
+            return {}
+        return {str(k): str(v)[:300] for k, v in data.items()}
+
+    async def retry(self, event_slug: str) -> dict[str, str]:
+        """Staff asked: forget the refusals and close the event's open rooms now.
+
+        Returns the refusals that remain (empty when every room closed).
+        Raises :class:`~hubs_bridge.errors.NotFound` for an unknown event.
+        """
+        event = await self._calendar.get(event_slug)
+        await self._broker.value_put(REFUSED_PREFIX + event_slug, b"{}", 1.0)
+        if open_hub_ids(event) and await self._lead(event_slug):
+            await self._close(event)
+        return await self.refusals(event_slug)
+
     async def _close(self, event: Event) -> list[str]:
-        hub_ids = open_hub_ids(event)
-        admin_key = self._settings.admin_access_key
-        if admin_key is not None and self._settings.url is not None:
+        refused = await self.refusals(event.slug)
+        hub_ids = [h for h in open_hub_ids(event) if h not in refused]
+        if not hub_ids:
+            return []
+        api = self._api
+        if api is not None and api.can_close:
             done: list[str] = []
+            newly_refused: dict[str, str] = {}
             for i, hub_id in enumerate(hub_ids):
                 if i > 0 and not await self._lead(event.slug):
                     break  # another process leads now (we were too slow): it goes on
                 try:
-                    await close_hub(
-                        self._http(), self._settings.url, admin_key.get_secret_value(), hub_id
-                    )
+                    await api.close(hub_id)
                 except HubsRequestFailed as exc:
                     log.warning("Hubs room %s of %s not closed: %s", hub_id, event.slug, exc)
+                    newly_refused[hub_id] = str(exc)
                     continue
                 done.append(hub_id)
+            if newly_refused:
+                body = orjson.dumps({**refused, **newly_refused})
+                await self._broker.value_put(REFUSED_PREFIX + event.slug, body, REFUSED_TTL_S)
             hub_ids = done
+        else:
+            log.warning(
+                "%d Hubs rooms of %s stay open on the Hubs server (no admin key, and the "
+                "bridge did not close them as their owner); marked closed here",
+                len(hub_ids),
+                event.slug,
+            )
         if not hub_ids:
             return []
         closing = set(hub_ids)
