@@ -119,24 +119,29 @@ def _serve(settings: Settings) -> int:
 async def _provision(settings: Settings, event: str) -> int:
     """Create the event's missing Hubs rooms, one line of progress per room."""
     from hubs_bridge.calendar_service import CalendarService
-    from hubs_bridge.hubs.provision import provision_event
+    from hubs_bridge.hubs.provision import hubs_url, provision_event
+    from hubs_bridge.hubs.rooms_api import HubsApi, new_session
     from hubs_bridge.scenes.library import load_library
     from hubs_bridge.store import open_store
 
     library = await asyncio.to_thread(
         load_library, settings.scenes_dir, max_bytes=settings.limits.max_scene_bytes
     )
+    hubs_url(settings)
     store = await open_store(settings)
+    http = new_session()
     try:
         calendar = CalendarService(store, lambda: library.scenes.keys(), settings.limits)
         results = await provision_event(
             calendar,
             library,
             settings,
+            HubsApi(settings.hubs, lambda: http),
             event,
             progress=lambda room, state, message: print(f"{room}: {state} {message}", flush=True),
         )
     finally:
+        await http.close()
         await store.close()
     failed = [r for r in results if r.state == "failed"]
     print(f"{len(results) - len(failed)} of {len(results)} rooms ready", file=sys.stderr)
