@@ -33,7 +33,7 @@ import functools
 import logging
 import secrets
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -41,6 +41,7 @@ from typing import Any
 from hubs_bridge.broker.base import Broker
 from hubs_bridge.core.calendar import Event
 from hubs_bridge.errors import HubsBridgeError
+from hubs_bridge.hubs import creator_tokens
 from hubs_bridge.hubs.chat_in import (
     MAX_CHAT_IN_CHARS,
     ChatGate,
@@ -52,12 +53,16 @@ from hubs_bridge.hubs.chat_out import ChatOutbox, refusal_text
 from hubs_bridge.hubs.client import NotJoined, ReticulumClient
 from hubs_bridge.hubs.client_events import (
     ChatReceived,
+    HubRefreshed,
     PresenceChanged,
     RoomEvent,
     RoomFailed,
+    RoomJoined,
     RoomLost,
+    SignedIn,
 )
 from hubs_bridge.hubs.notices import CLOSING, StreamNotices
+from hubs_bridge.hubs.owner_duties import OwnerDuties
 from hubs_bridge.hubs.presence import HubsPerson
 from hubs_bridge.hubs.presence_mirror import PresenceMirror
 from hubs_bridge.hubs.room_status import RoomStatuses
@@ -74,6 +79,8 @@ SYNC_INTERVAL_S = 5.0
 LEAD_PREFIX = "hubs-bridge:"  # the Hubs lease of an event, apart from the attendance lease
 # Stream frames that can call for a notice; the others (attendance every second) are not queued.
 NOTICE_FRAMES = frozenset({"question", "announcement"})
+# A moderator's mute or kick of a person in a Hubs room (web/hubs_actions.py).
+ACTION_FRAME = "hubs_action"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +101,10 @@ class _Frame:
     body: Mapping[str, Any]
 
 
-_Work = _Presence | ChatQuestion | RoomLost | RoomFailed | _Frame
+_Work = (
+    _Presence | ChatQuestion | RoomLost | RoomFailed | RoomJoined | SignedIn | HubRefreshed | _Frame
+)
+CloseLinks = Callable[[str, set[str]], Awaitable[None]]
 
 
 class HubsBridge:
@@ -115,6 +125,8 @@ class HubsBridge:
         sync_interval_s: float = SYNC_INTERVAL_S,
         chat_interval_s: float | None = None,
         client_options: Mapping[str, Any] | None = None,
+        scene_url: Callable[[str], str | None] | None = None,
+        close_links: CloseLinks | None = None,
     ) -> None:
         if settings.url is None:
             raise ValueError("the Hubs bridge needs settings.hubs.url")
@@ -130,16 +142,20 @@ class HubsBridge:
         self._sync_interval = sync_interval_s
         self.owner = "hubs-bridge-" + secrets.token_hex(8)
         key = settings.bot_access_key
+        account = settings.account_token
         self.client = ReticulumClient(
             settings.url,
             bot_name=settings.bot_name,
             bot_access_key=key.get_secret_value() if key is not None else None,
+            account_token=account.get_secret_value() if account is not None else None,
             on_event=self._on_event,
             **dict(client_options or {}),
         )
+        self._close_links = close_links
         self.rooms: dict[str, RoomRef] = {}  # hub_id -> (event, room) being bridged
         self._failed: set[str] = set()
         self.statuses = RoomStatuses()  # what staff see of each room (room_status.py)
+        self.owner_duties = OwnerDuties(settings, self.client, self.statuses, ids, now, scene_url)
         self._events: dict[str, Event] = {}
         self._notices: dict[str, StreamNotices] = {}  # events whose stream is watched
         self._chat_numbers: dict[str, int] = {}
@@ -219,19 +235,38 @@ class HubsBridge:
                     continue
                 self.rooms[hub_sid] = ref
                 self.statuses.mark(ref.event, ref.room, hub_sid, "joining", now)
+                self.owner_duties.track(hub_sid, ref.event, ref.room)
                 self.client.join_room(hub_sid)
+                # Signed in with after the join, to become the room's owner (once).
+                self.client.set_creator_token(
+                    hub_sid, await creator_tokens.find(self._store, hub_sid)
+                )
             self.statuses.keep_only(set(wanted))
+            self.owner_duties.keep_all(events)
             await self.statuses.publish(self._broker, set(events), now, ttl)
 
     async def _say_goodbye(self, hub_sids: list[str]) -> None:
-        """The closing notice in each room, sent (at its turn in the queue) before leaving."""
+        """The closing notice in each room, then ``close_hub`` where the bridge is owner.
+
+        Rooms Hubs confirmed closed are marked closed in the calendar at once, so the
+        scheduler has nothing left to do for them (``scheduler.py``).
+        """
         for hub_sid in hub_sids:
             self._outbox.post(hub_sid, CLOSING)
         await asyncio.gather(*(self._outbox.flush(h) for h in hub_sids))
+        closed = await self.owner_duties.close(hub_sids)
+        if not closed or self._close_links is None:
+            return
+        by_event: dict[str, set[str]] = {}
+        for hub_sid in closed:
+            by_event.setdefault(self.rooms[hub_sid].event, set()).add(hub_sid)
+        for event, hubs in by_event.items():
+            await run_safely(functools.partial(self._close_links, event, hubs), log)
 
     async def _forget(self, hub_sid: str) -> None:
         """Stop bridging a room: its entries leave presence, its stale mark and queue go."""
         ref = self.rooms.pop(hub_sid, None)
+        self.owner_duties.forget(hub_sid)
         self._outbox.forget(hub_sid)
         self._chat_numbers.pop(hub_sid, None)
         if ref is not None:
@@ -275,8 +310,16 @@ class HubsBridge:
                 self._streams.unwatch(slug, self._on_frame)
 
     def _on_frame(self, event: str, body: Mapping[str, Any]) -> None:
-        if body.get("type") in NOTICE_FRAMES:
+        if body.get("type") in NOTICE_FRAMES or body.get("type") == ACTION_FRAME:
             self._queue.put_nowait(_Frame(event, body))
+
+    async def _act(self, item: _Frame) -> None:
+        """A moderator's mute or kick: carried out here, its result published for the console."""
+        if item.event not in self._events:
+            return  # no longer led here
+        if self.owner_duties.moderate(item.event, item.body) is not None:
+            ttl = max(3 * self._sync_interval, 2.0)
+            await self.statuses.publish(self._broker, {item.event}, self._now(), ttl)
 
     def _tell(self, item: _Frame) -> None:
         notices = self._notices.get(item.event)
@@ -319,7 +362,7 @@ class HubsBridge:
     def _on_event(self, event: RoomEvent) -> None:
         if isinstance(event, PresenceChanged):
             self._queue.put_nowait(_Presence(event.hub_sid, tuple(event.presence.people())))
-        elif isinstance(event, RoomLost | RoomFailed):
+        elif isinstance(event, RoomLost | RoomFailed | RoomJoined | SignedIn | HubRefreshed):
             self._queue.put_nowait(event)
         elif isinstance(event, ChatReceived):
             if len(event.body) > MAX_CHAT_IN_CHARS:
@@ -345,16 +388,29 @@ class HubsBridge:
 
     async def _handle(self, item: _Work) -> None:
         if isinstance(item, _Frame):
-            self._tell(item)
+            if item.body.get("type") == ACTION_FRAME:
+                await self._act(item)
+            else:
+                self._tell(item)
             return
         ref = self.rooms.get(item.hub_sid)
         if ref is None:
             return  # left meanwhile
-        if isinstance(item, _Presence):
+        if isinstance(item, RoomJoined):
+            self.owner_duties.joined(
+                item.hub_sid, item.hub, item.perms, self._events.get(ref.event)
+            )
+        elif isinstance(item, SignedIn):
+            event = self._events.get(ref.event)
+            self.owner_duties.signed_in(item.hub_sid, item.perms, item.error, event)
+        elif isinstance(item, HubRefreshed):
+            self.owner_duties.refreshed(item.hub_sid, item.hub)
+        elif isinstance(item, _Presence):
             await self._mirror.update(item.hub_sid, ref.event, ref.room, item.people)
             self._set_stale(ref, False)
             self.statuses.mark(ref.event, ref.room, item.hub_sid, "joined", self._now())
         elif isinstance(item, RoomLost):
+            self.owner_duties.lost(item.hub_sid)
             self._set_stale(ref, True)
             self.statuses.mark(ref.event, ref.room, item.hub_sid, "stale", self._now())
         elif isinstance(item, RoomFailed):

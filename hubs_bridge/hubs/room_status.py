@@ -20,6 +20,7 @@ from hubs_bridge.broker.base import Broker
 
 log = logging.getLogger("hubs_bridge.hubs.status")
 STATUS_PREFIX = "hubs-status:"
+MAX_ACTIONS = 20  # results of in-room actions kept per event, newest last
 BridgeState = Literal["joining", "joined", "stale", "failed"]
 
 
@@ -32,6 +33,22 @@ class HubStatus(BaseModel):
     reason: str | None = None  # the server's join error, for failed rooms
     message: str | None = None
     since: datetime
+    # What the bridge may do there (ownership.capabilities) and why not.
+    may_close: bool = False
+    may_moderate: bool = False
+    may_change_settings: bool = False
+    why_not: str | None = None
+    scene: str | None = None  # "library", or "hubs_scene" (one of the server's own)
+
+
+class ActionResult(BaseModel):
+    """The outcome of an in-room moderation action (mute, kick) asked for by a moderator."""
+
+    id: str
+    action: str
+    ok: bool
+    message: str
+    at: datetime
 
 
 class EventHubsStatus(BaseModel):
@@ -40,6 +57,7 @@ class EventHubsStatus(BaseModel):
     event: str
     updated_at: datetime
     hubs: dict[str, HubStatus]
+    actions: dict[str, ActionResult] = {}
 
 
 class RoomStatuses:
@@ -47,6 +65,38 @@ class RoomStatuses:
 
     def __init__(self) -> None:
         self._by_hub: dict[str, tuple[str, HubStatus]] = {}  # hub_id -> (event, status)
+        self._actions: dict[str, list[ActionResult]] = {}  # event -> the latest results
+
+    def record_action(self, event: str, result: ActionResult) -> None:
+        kept = [a for a in self._actions.get(event, []) if a.id != result.id]
+        self._actions[event] = [*kept, result][-MAX_ACTIONS:]
+
+    def set_abilities(
+        self,
+        hub_id: str,
+        *,
+        may_close: bool,
+        may_moderate: bool,
+        may_change_settings: bool,
+        why_not: str | None,
+        scene: str | None,
+    ) -> None:
+        found = self._by_hub.get(hub_id)
+        if found is None:
+            return
+        event, status = found
+        self._by_hub[hub_id] = (
+            event,
+            status.model_copy(
+                update={
+                    "may_close": may_close,
+                    "may_moderate": may_moderate,
+                    "may_change_settings": may_change_settings,
+                    "why_not": why_not,
+                    "scene": scene,
+                }
+            ),
+        )
 
     def mark(
         self,
@@ -62,8 +112,21 @@ class RoomStatuses:
         before = self._by_hub.get(hub_id)
         if before is not None and before[1].state == state and before[1].reason == reason:
             return  # unchanged: keep its `since`
+        keep = (
+            {}
+            if before is None
+            else before[1].model_dump(
+                include={"may_close", "may_moderate", "may_change_settings", "why_not", "scene"}
+            )
+        )
         status = HubStatus(
-            hub_id=hub_id, room=room, state=state, reason=reason, message=message, since=now
+            hub_id=hub_id,
+            room=room,
+            state=state,
+            reason=reason,
+            message=message,
+            since=now,
+            **keep,
         )
         self._by_hub[hub_id] = (event, status)
 
@@ -76,7 +139,8 @@ class RoomStatuses:
 
     def of_event(self, event: str, now: datetime) -> EventHubsStatus:
         hubs = {h: s for h, (e, s) in self._by_hub.items() if e == event}
-        return EventHubsStatus(event=event, updated_at=now, hubs=hubs)
+        actions = {a.id: a for a in self._actions.get(event, [])}
+        return EventHubsStatus(event=event, updated_at=now, hubs=hubs, actions=actions)
 
     async def publish(self, broker: Broker, events: set[str], now: datetime, ttl_s: float) -> None:
         for event in events:

@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
 from hubs_bridge.auth import Authenticator
 from hubs_bridge.broker import open_broker
 from hubs_bridge.calendar_service import CalendarService
+from hubs_bridge.core.room_links import close_links
 from hubs_bridge.hubs.bridge import HubsBridge
 from hubs_bridge.identity import VisitorIds, resolve_secret
 from hubs_bridge.metrics import CONTENT_TYPE, Metrics
 from hubs_bridge.qa_service import QaService, load_word_filter
 from hubs_bridge.ratelimits import open_limiter
 from hubs_bridge.realtime.service import RealtimeService
-from hubs_bridge.scenes.library import load_library
+from hubs_bridge.scenes.library import SceneLibrary, load_library
 from hubs_bridge.seed import seed_events
 from hubs_bridge.settings import Settings
 from hubs_bridge.store import open_store
@@ -52,6 +54,7 @@ from hubs_bridge.web.keys import (
 from hubs_bridge.web.openapi import openapi_handler
 from hubs_bridge.web.pages import routes as pages
 from hubs_bridge.web.pages.security import security_headers
+from hubs_bridge.web.scenes import glb_url
 from hubs_bridge.web.ws import ws_handler
 
 log = logging.getLogger("hubs_bridge.app")
@@ -128,11 +131,30 @@ async def create_app(settings: Settings) -> web.Application:
             presence_ttl_s=settings.realtime.presence_ttl_s,
             now=calendar.now,
             streams=realtime.registry,
+            scene_url=_library_url(settings, library),
+            close_links=functools.partial(_close_links, calendar),
         )
         app.cleanup_ctx.append(_hubs_bridge)
     app.on_cleanup.append(lambda _app: close_limiter())
     app.on_shutdown.append(_say_bye)
     return app
+
+
+def _library_url(settings: Settings, library: SceneLibrary) -> Callable[[str], str | None]:
+    """A library scene's absolute GLB URL, for the rooms the bridge owns (None: unknown)."""
+
+    def url(scene: str) -> str | None:
+        found = library.scenes.get(scene)
+        if found is None or settings.public_url is None:
+            return None
+        return glb_url(settings.public_url, found)
+
+    return url
+
+
+async def _close_links(calendar: CalendarService, event: str, hub_ids: set[str]) -> None:
+    """Mark Hubs links closed once Hubs confirmed the bridge closed the rooms as owner."""
+    await calendar.change(event, lambda current, now: close_links(current, hub_ids, now=now))
 
 
 async def _metrics(request: web.Request) -> web.Response:
