@@ -39,6 +39,7 @@ from hubs_bridge.web.keys import BROKER, CALENDAR, REALTIME, STORE
 
 api = Api()
 TAG = "hubs"
+MAX_PEOPLE = 500  # a console list, not an export
 
 
 class HubsRoomOut(BaseModel):
@@ -80,6 +81,22 @@ class HubsActionAccepted(BaseModel):
     action: Literal["mute", "kick"]
     room: str
     state: Literal["sent"]
+
+
+class HubsPerson(BaseModel):
+    session: str  # the presence entry ("hubs:<hash>"), what mute and kick name
+    room: str
+    name: str | None
+    device: str  # "desktop", "mobile" or "vr"
+    where: str  # "room", "lobby" or "entering"
+    hand_raised: bool
+    may_moderate: bool  # the bridge owns this person's Hubs room
+    why_not: str | None = None
+
+
+class HubsPeople(BaseModel):
+    event: str
+    people: list[HubsPerson]
 
 
 class CloseOutcome(BaseModel):
@@ -145,6 +162,46 @@ def _scene(value: str | None) -> Literal["library", "hubs_scene"] | None:
     if value == "library":
         return "library"
     return "hubs_scene" if value == "hubs_scene" else None
+
+
+@api.operation(
+    "GET",
+    "/api/events/{event}/hubs/people",
+    summary="Everyone in the event's Hubs rooms now, raised hands first (moderator console)",
+    tag=TAG,
+    response=HubsPeople,
+    auth="moderator",
+    errors=(404, 503),
+)
+async def hubs_people(request: web.Request, principal: Principal) -> HubsPeople:
+    slug = request.match_info["event"]
+    principal.require_moderator(slug)
+    event = await request.app[CALENDAR].get(slug)
+    entries = await request.app[BROKER].presence_list(event.slug)
+    status = await read_status(request.app[BROKER], slug)
+    known = status.hubs if status is not None else {}
+    people = []
+    for entry in entries:
+        if entry.source != "hubs" or entry.room is None:
+            continue
+        details = dict(entry.details)
+        seen = known.get(details.get(HUB_DETAIL, ""))
+        people.append(
+            HubsPerson(
+                session=entry.session,
+                room=entry.room,
+                name=entry.name,
+                device=details.get("device", "desktop"),
+                where=details.get("presence", "room"),
+                hand_raised=details.get("hand_raised") == "1",
+                may_moderate=seen is not None and seen.may_moderate,
+                why_not=None if seen is None else seen.why_not,
+            )
+        )
+    people.sort(
+        key=lambda p: (not p.hand_raised, p.room, p.name is None, (p.name or "").casefold())
+    )
+    return HubsPeople(event=slug, people=people[:MAX_PEOPLE])
 
 
 @api.operation(

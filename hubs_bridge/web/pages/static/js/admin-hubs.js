@@ -9,6 +9,8 @@ const REFRESH_MS = 5000;
 const tbody = document.querySelector("#hubs-rooms tbody");
 const empty = document.getElementById("hubs-rooms-empty");
 const errorBox = document.getElementById("hubs-rooms-error");
+const closeBox = document.getElementById("hubs-close-box");
+const closeResult = document.getElementById("hubs-close-result");
 let shown = null; // slug of the event shown
 let last = null;
 let timer = null;
@@ -22,14 +24,40 @@ function linkTo(url, label) {
   return href ? el("a", { href, target: "_blank", rel: "noopener" }, label) : el("span", {}, label);
 }
 
+// What the bridge may do in the room (join, close, moderate, settings) and why not.
+function mayCell(room) {
+  if (room.closed) return el("td", {}, "");
+  const may = [];
+  if (room.bridge === "joined" || room.bridge === "stale") may.push(t("admin.hubs.may.join"));
+  if (room.may_close) may.push(t("admin.hubs.may.close"));
+  if (room.may_moderate) may.push(t("admin.hubs.may.moderate"));
+  if (room.may_change_settings) may.push(t("admin.hubs.may.settings"));
+  return el(
+    "td",
+    { class: "user-text" },
+    el("span", {}, may.length ? may.join(", ") : t("admin.hubs.may.nothing")),
+    room.why_not ? el("div", { class: "muted" }, t("admin.hubs.why_not", { reason: room.why_not })) : null,
+  );
+}
+
+function detailOf(room) {
+  const parts = [];
+  if (room.bridge === "failed") parts.push(t("admin.hubs.reason", { reason: room.reason || "?" }));
+  else if (room.since) parts.push(t("admin.hubs.since", { time: fmtTime(room.since) }));
+  if (room.scene === "hubs_scene") parts.push(t("admin.hubs.scene.hubs_scene"));
+  if (room.close_refused) parts.push(t("admin.hubs.close_refused", { reason: room.close_refused }));
+  return parts.join(" · ");
+}
+
 export function renderHubs(data = last) {
   if (!data) return;
   last = data;
   clear(tbody);
   empty.hidden = data.rooms.length > 0;
+  closeBox.hidden = !(data.phase === "ended" && data.rooms.some((r) => r.close_refused));
   for (const room of data.rooms) {
     const state = room.closed ? "closed" : room.bridge;
-    const detail = room.bridge === "failed" ? t("admin.hubs.reason", { reason: room.reason || "?" }) : room.since ? t("admin.hubs.since", { time: fmtTime(room.since) }) : "";
+    const detail = detailOf(room);
     tbody.append(
       el(
         "tr",
@@ -38,6 +66,7 @@ export function renderHubs(data = last) {
         el("td", {}, t(`admin.hubs.kind.${room.kind}`)),
         el("td", {}, el("span", { class: `badge ${room.closed ? "badge-info" : BADGES[room.bridge] || "badge-info"}` }, t(`admin.hubs.state.${state}`))),
         el("td", { class: "user-text" }, detail),
+        mayCell(room),
         el("td", {}, linkTo(room.url, room.hub_id)),
       ),
     );
@@ -59,6 +88,21 @@ async function refresh(slug, gen) {
   timer = setTimeout(() => refresh(slug, gen), REFRESH_MS);
 }
 
+async function retryClose() {
+  const slug = shown;
+  if (!slug) return;
+  closeResult.textContent = "";
+  try {
+    const outcome = await staff("POST", `/api/events/${encodeURIComponent(slug)}/hubs/close`);
+    const n = Object.keys(outcome.refused || {}).length;
+    closeResult.textContent = n ? t("admin.hubs.close_still", { n }) : t("admin.hubs.close_done");
+  } catch (err) {
+    closeResult.textContent = errorText(err);
+  }
+}
+
+document.getElementById("hubs-close-retry").addEventListener("click", retryClose);
+
 export function showHubs(slug) {
   stopHubs();
   shown = slug;
@@ -74,4 +118,6 @@ export function stopHubs() {
   clear(tbody);
   empty.hidden = true;
   errorBox.hidden = true;
+  closeBox.hidden = true;
+  closeResult.textContent = "";
 }

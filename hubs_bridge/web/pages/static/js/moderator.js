@@ -6,6 +6,7 @@ import { announce, connectionIndicator, localized, onLangChange, t, tokenStore }
 import { Live } from "./live.js";
 import { resetActions, setupActions } from "./moderator-actions.js";
 import { renderQueue } from "./moderator-queue.js";
+import { setupHubsPeople, startHubsPeople, stopHubsPeople } from "./moderator-hubs.js";
 import { addAnnouncement, applyAttendance, renderConnection, setupSide, startHands, stopHands } from "./moderator-side.js";
 import { onRender, render, sectionOf, state, upsert } from "./moderator-state.js";
 
@@ -38,6 +39,7 @@ function showConsole() {
   $("signin-token").value = "";
   if (first) {
     startHands();
+    startHubsPeople();
     $("main").focus();
   }
 }
@@ -49,6 +51,7 @@ function stopLive() {
   indicator("open");
   $("conn").hidden = true;
   stopHands();
+  stopHubsPeople();
   resetActions();
   state.token = null;
   state.role = null;
@@ -165,6 +168,7 @@ function setup() {
   onRender("queue", renderQueue);
   setupActions();
   setupSide();
+  setupHubsPeople();
   $("signin-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const token = $("signin-token").value.trim();
