@@ -57,6 +57,6 @@ def perms_from_token(token: str | None) -> HubPerms:
             claims["account_id"] = None
         else:
             claims["account_id"] = str(claims["account_id"])
-        return HubPerms.model_validate(claims)
+        return HubPerms.model_validate(claims, strict=True)  # "yes" is not a right
     except (binascii.Error, ValueError, ValidationError):
         return HubPerms()
