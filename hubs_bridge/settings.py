@@ -70,6 +70,11 @@ class HubsSettings(BaseModel):
     arrival_window_s: float = Field(default=30.0, ge=0)
 
     _url = field_validator("url", mode="before")(lambda v: _base_url(v))
+    # docker-compose passes unset secrets as "": that means "not configured", never
+    # an empty key or token sent to the Hubs server.
+    _unset = field_validator(
+        "bot_access_key", "admin_access_key", "api_token", "account_token", mode="before"
+    )(lambda v: None if isinstance(v, str) and not v.strip() else v)
 
     @field_validator("question_prefixes")
     @classmethod

@@ -158,3 +158,19 @@ async def test_a_failing_listener_does_not_fail_a_stored_change(tmp_path: Path) 
         assert stored is not None and stored.title == "Neu"
     finally:
         await store.close()
+
+
+def test_blank_hubs_secrets_are_not_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    # docker-compose passes unset variables as "": never an empty key sent to Hubs.
+    for name in ("BOT_ACCESS_KEY", "ADMIN_ACCESS_KEY", "API_TOKEN", "ACCOUNT_TOKEN"):
+        monkeypatch.setenv(f"HUBS_BRIDGE_HUBS__{name}", "")
+    hubs = load_settings().hubs
+    assert (hubs.bot_access_key, hubs.admin_access_key, hubs.api_token, hubs.account_token) == (
+        None,
+        None,
+        None,
+        None,
+    )
+    monkeypatch.setenv("HUBS_BRIDGE_HUBS__ACCOUNT_TOKEN", "a.b.c")
+    token = load_settings().hubs.account_token
+    assert token is not None and token.get_secret_value() == "a.b.c"
