@@ -23,8 +23,8 @@ from hubs_bridge.hubs.chat_out import reply_text
 from hubs_bridge.hubs.frames import PhxMessage
 from hubs_bridge.hubs.sim_state import SimHub
 from hubs_bridge.hubs.simulator import HubsSimulator
-from hubs_bridge.web.app import create_app
-from hubs_bridge.web.keys import BROKER, CALENDAR, HUBS, QA, REALTIME, SETTINGS, STORE
+from hubs_bridge.web.app import build_bridge, create_app
+from hubs_bridge.web.keys import BROKER, CALENDAR, HUBS
 from tests.conftest import make_settings
 from tests.ws_client import WsClient
 
@@ -106,17 +106,8 @@ def rig_bridge(
 ) -> HubsBridge:
     """The app's own bridge, but quick to sync and slow to reconnect (about 1 s), so that
     tests see rooms joined at once and the stale window after a loss."""
-    realtime = app[REALTIME]
-    return HubsBridge(
-        app[SETTINGS].hubs,
-        store=app[STORE],
-        broker=app[BROKER],
-        ids=realtime.ids,
-        qa=app[QA],
-        stale_rooms=realtime.leader.stale_rooms,
-        presence_ttl_s=app[SETTINGS].realtime.presence_ttl_s,
-        now=app[CALENDAR].now,
-        streams=realtime.registry,
+    return build_bridge(
+        app,
         sync_interval_s=0.5,
         chat_interval_s=chat_interval_s,
         client_options={"backoff_scale": 100.0, **(client_options or {})},

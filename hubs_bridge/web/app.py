@@ -7,6 +7,7 @@ import contextlib
 import functools
 import logging
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 from aiohttp import web
 
@@ -121,23 +122,30 @@ async def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_vote_flusher)
     hubs_services.install(app)  # provisioning jobs, overflow twins, closing at the end
     if settings.hubs.url is not None:
-        app[HUBS] = HubsBridge(
-            settings.hubs,
-            store=store,
-            broker=broker,
-            ids=ids,
-            qa=qa_service,
-            stale_rooms=realtime.leader.stale_rooms,
-            presence_ttl_s=settings.realtime.presence_ttl_s,
-            now=calendar.now,
-            streams=realtime.registry,
-            scene_url=_library_url(settings, library),
-            close_links=functools.partial(_close_links, calendar),
-        )
+        app[HUBS] = build_bridge(app)
         app.cleanup_ctx.append(_hubs_bridge)
     app.on_cleanup.append(lambda _app: close_limiter())
     app.on_shutdown.append(_say_bye)
     return app
+
+
+def build_bridge(app: web.Application, **options: Any) -> HubsBridge:
+    """The Hubs bridge of the app, from its state; ``options`` go to :class:`HubsBridge`."""
+    settings, calendar, realtime = app[SETTINGS], app[CALENDAR], app[REALTIME]
+    return HubsBridge(
+        settings.hubs,
+        store=app[STORE],
+        broker=app[BROKER],
+        ids=realtime.ids,
+        qa=app[QA],
+        stale_rooms=realtime.leader.stale_rooms,
+        presence_ttl_s=settings.realtime.presence_ttl_s,
+        now=calendar.now,
+        streams=realtime.registry,
+        scene_url=_library_url(settings, app[SCENES]),
+        close_links=functools.partial(_close_links, calendar),
+        **options,
+    )
 
 
 def _library_url(settings: Settings, library: SceneLibrary) -> Callable[[str], str | None]:
