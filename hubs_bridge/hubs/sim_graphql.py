@@ -1,272 +1,524 @@
-"""The token GraphQL API of the Hubs server simulator (PROTOCOL.md §5).
+"""The token GraphQL API of the Hubs server simulator (``/api/v2_alpha``).
 
-``POST /api/v2_alpha`` with ``Authorization: Bearer <token>`` and a JSON body
-``{"query", "variables"?}``. Tokens are registered with
-:func:`add_api_token` and carry scopes (``read_rooms``, ``write_rooms``).
-A missing or unknown token is refused with 401 before GraphQL runs; every
-other failure is a 200 answer with ``errors`` beside ``data``, as GraphQL
-servers do. Mutations: ``createRoom`` and ``updateRoom`` (which, unlike
-``PATCH``, pushes ``hub_refresh`` to the people in the room).
+graphql-core executes the SDL ``reticulum.graphql`` (transcribed from
+Reticulum's Absinthe schema: ``lib/ret_web/schema.ex``,
+``lib/ret_web/schema/room_types.ex``, ``scene_types.ex``,
+``types/custom/json.ex``), so a query for a field Reticulum does not have
+(``url``) or an argument of the wrong type fails validation as it does there.
+The rest follows Reticulum:
 
-The parser understands the part of GraphQL a client of this API sends: one
-operation, variables, arguments (literals, variables, input objects) and a
-flat selection of fields; no fragments or directives.
+- ``RetWeb.Plugs.RequirePublicApiAccess``: with ``public_api_access`` off (the
+  default, ``features|public_api_access``) every request is 404 with an
+  empty body. GraphQL is not throttled.
+- ``RetWeb.ApiTokenAuthPipeline`` + ``RetWeb.AddAbsintheContext`` +
+  ``RetWeb.Middleware.HandleApiTokenAuthErrors`` (``put_error_result``): no
+  ``Authorization: Bearer`` header answers every field with
+  ``type: api_access_token_not_found``; an unknown token with ``type:
+  invalid_token`` ("Invalid token error. Could not find credentials."); a
+  revoked one ``token_revoked``. HTTP 200, ``data`` null for the field.
+- ``lib/ret/api/can_credentials.ex``: ``createRoom``/``updateRoom`` need the
+  ``write_rooms`` scope, queries ``read_rooms``; otherwise the error message
+  is ``invalid_credentials`` (``{:error, :invalid_credentials}``). An app
+  token may update any room; an account token only its account's rooms.
+- ``Ret.Api.Rooms.authed_create_room`` -> ``Hub.create_room``: an app token
+  leaves the room without creator (``creatorAssignmentToken`` set), an
+  account token makes its account the creator. ``sceneUrl`` on this host at
+  ``/scenes/<sid>`` picks that scene, any other URL becomes
+  ``defaultEnvironmentGltfBundleUrl`` (no listing). An invalid changeset gives
+  one error per field, ``"<field>: <Ecto template>"``
+  (``HandleChangesetErrors``) and ``data`` null.
+- ``Ret.Api.Rooms.authed_update_room``: unknown id: ``"Cannot find room with
+  id: <id>"``; success broadcasts ``hub_refresh`` with ``stale_fields`` = the
+  changed keys to the room.
+- ``Json`` takes only a JSON-encoded string as input (``decode/1``) and
+  returns the stored value as is.
+
+Error messages of GraphQL validation are graphql-core's (single quotes where
+Absinthe writes double quotes).
 """
 
 from __future__ import annotations
 
 import json
-import re
+import math
+import secrets
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
+import graphql
 from aiohttp import web
+from graphql import GraphQLSchema, ValueNode
 
-from hubs_bridge.hubs.sim_state import HUB_REFRESH, MAX_ROOM_SIZE, SimHub, SimScene
+from hubs_bridge.hubs.sim_auth import SimAccount, parse_bearer
+from hubs_bridge.hubs.sim_changeset import (
+    BLANK,
+    Changeset,
+    cast,
+    member_permissions_to_map,
+    validate_hub_attrs,
+)
+from hubs_bridge.hubs.sim_state import DEFAULT_MEMBER_PERMISSIONS, SimHub, SimScene
 
 if TYPE_CHECKING:
     from hubs_bridge.hubs.simulator import HubsSimulator
 
 ENDPOINT = "/api/v2_alpha"
-API_TOKENS: web.AppKey[dict[str, frozenset[str]]] = web.AppKey("hubs_simulator_api_tokens")
-_TOKEN = re.compile(
-    r'\s*(?:(?P<str>"(?:[^"\\]|\\.)*")|(?P<num>-?\d+(?:\.\d+)?)|(?P<var>\$[_A-Za-z]\w*)'
-    r"|(?P<name>[_A-Za-z]\w*)|(?P<punct>[{}()\[\]:!=,])|(?P<comment>#[^\n]*))"
+SDL_PATH = Path(__file__).with_name("reticulum.graphql")
+NOT_FOUND = (
+    "Failed to find api access token when searching for header "
+    "'Authorization: Bearer <your_api_access_token>'"
 )
+Info = Any  # graphql.GraphQLResolveInfo (generic from graphql-core 3.3 on)
+INVALID_TOKEN = "Invalid token error. Could not find credentials."
+PAGE_SIZE = 20  # Ret.Repo: use Scrivener, page_size: 20
+_ADJECTIVES = ("Handsome", "Joyful", "Quiet", "Gleaming", "Brave", "Tidy", "Lively", "Sunny")
+_NOUNS = ("Meetup", "Gathering", "Picnic", "Conference", "Space", "Plaza", "Get-together")
+_ATTRS = {"name": "string", "description": "string", "user_data": "map", "room_size": "integer"}
 
 
-class GraphQLError(Exception):
-    """An error reported in the answer's ``errors``."""
+@dataclass(slots=True)
+class ApiCredentials:
+    """``Ret.Api.Credentials``: scopes, ``subject_type`` (app or account), revocation."""
 
-    def __init__(self, message: str, kind: str | None = None) -> None:
-        super().__init__(message)
-        self.kind = kind
+    scopes: frozenset[str]
+    account_id: str | None = None  # None: an app token
+    revoked: bool = False
+
+
+API_TOKENS: web.AppKey[dict[str, ApiCredentials]] = web.AppKey("hubs_simulator_api_tokens")
+_SIM: web.AppKey[HubsSimulator] = web.AppKey("hubs_simulator_graphql")
 
 
 def add_api_token(
-    sim: HubsSimulator, token: str, scopes: tuple[str, ...] = ("read_rooms", "write_rooms")
+    sim: HubsSimulator,
+    token: str,
+    scopes: tuple[str, ...] = ("read_rooms", "write_rooms"),
+    account: str | SimAccount | None = None,
 ) -> None:
-    """Let ``token`` use the API with ``scopes`` (an admin making a token)."""
-    sim.app[API_TOKENS][token] = frozenset(scopes)
+    """An admin makes an API token (admin panel, "API Access").
+
+    ``account=None`` is an app token (``subject_type: :app``); an account (or
+    its id) makes an account token acting as that account.
+    """
+    account_id = account.account_id if isinstance(account, SimAccount) else account
+    sim.app[API_TOKENS][token] = ApiCredentials(frozenset(scopes), account_id)
 
 
-class _Parser:
-    def __init__(self, text: str, variables: dict[str, Any]) -> None:
-        self.tokens: list[str] = []
-        pos = 0
-        while pos < len(text):
-            match = _TOKEN.match(text, pos)
-            if match is None:
-                if text[pos:].strip():
-                    raise GraphQLError(f"Syntax error near {text[pos : pos + 10]!r}")
-                break
-            pos = match.end()
-            if match.lastgroup != "comment":
-                self.tokens.append(match.group(match.lastgroup or 0))
-        self.i = 0
-        self.variables = variables
-
-    def peek(self) -> str | None:
-        return self.tokens[self.i] if self.i < len(self.tokens) else None
-
-    def take(self, expected: str | None = None) -> str:
-        token = self.peek()
-        if token is None or (expected is not None and token != expected):
-            raise GraphQLError(f"Syntax error: expected {expected or 'more'}, got {token!r}")
-        self.i += 1
-        return token
-
-    def document(self) -> tuple[str, list[tuple[str, str, dict[str, Any]]]]:
-        kind = "query"
-        if self.peek() in ("query", "mutation"):
-            kind = self.take()
-            if self.peek() not in ("(", "{"):
-                self.take()  # the operation's name
-            if self.peek() == "(":
-                self._skip_variable_definitions()
-        fields = self.selection()
-        if self.peek() is not None:
-            raise GraphQLError("only one operation per document is supported")
-        return kind, fields
-
-    def _skip_variable_definitions(self) -> None:
-        depth = 0
-        while True:
-            token = self.take()
-            depth += {"(": 1, ")": -1}.get(token, 0)
-            if depth == 0:
-                return
-
-    def selection(self) -> list[tuple[str, str, dict[str, Any]]]:
-        """``(alias, field, arguments)`` of a selection set; nested sets are skipped."""
-        self.take("{")
-        fields: list[tuple[str, str, dict[str, Any]]] = []
-        while self.peek() != "}":
-            alias = name = self.take()
-            if self.peek() == ":":
-                self.take()
-                name = self.take()
-            args: dict[str, Any] = {}
-            if self.peek() == "(":
-                self.take()
-                while self.peek() != ")":
-                    key = self.take()
-                    self.take(":")
-                    args[key] = self.value()
-                    if self.peek() == ",":
-                        self.take()
-                self.take(")")
-            if self.peek() == "{":
-                args["__fields__"] = [f for _, f, _ in self.selection()]
-            fields.append((alias, name, args))
-            if self.peek() == ",":
-                self.take()
-        self.take("}")
-        return fields
-
-    def value(self) -> Any:
-        token = self.take()
-        if token.startswith("$"):
-            return self.variables.get(token[1:])
-        if token.startswith('"'):
-            return json.loads(token)
-        if token[0].isdigit() or token[0] == "-":
-            return float(token) if "." in token else int(token)
-        if token in ("true", "false", "null"):
-            return {"true": True, "false": False, "null": None}[token]
-        if token == "{":
-            obj: dict[str, Any] = {}
-            while self.peek() != "}":
-                key = self.take()
-                self.take(":")
-                obj[key] = self.value()
-                if self.peek() == ",":
-                    self.take()
-            self.take("}")
-            return obj
-        if token == "[":
-            items: list[Any] = []
-            while self.peek() != "]":
-                items.append(self.value())
-                if self.peek() == ",":
-                    self.take()
-            self.take("]")
-            return items
-        return token  # an enum value
+def revoke_api_token(sim: HubsSimulator, token: str) -> None:
+    sim.app[API_TOKENS][token].revoked = True
 
 
-def _room(sim: HubsSimulator, hub: SimHub, fields: list[str]) -> dict[str, Any]:
-    members, lobby = sim.room(hub.hub_id).counts()
-    known: dict[str, Any] = {
-        "id": hub.hub_id,
-        "name": hub.name,
-        "slug": hub.slug,
-        "description": hub.description,
-        "url": f"{sim.base_url}/{hub.hub_id}/{hub.slug}",
-        "roomSize": hub.room_size,
-        "memberCount": members,
-        "lobbyCount": lobby,
-        "embedToken": hub.embed_token,
-        "entryMode": hub.entry_mode.upper(),
-        "memberPermissions": dict(hub.member_permissions),
-        "userData": hub.user_data,
-        "allowPromotion": hub.allow_promotion,
-    }
-    unknown = [f for f in fields if f not in known and f != "__typename"]
-    if unknown:
-        raise GraphQLError(f'Cannot query field "{unknown[0]}" on type "Room".')
-    return {f: ("Room" if f == "__typename" else known[f]) for f in fields}
+class ResolverError(Exception):
+    """``{:error, ...}`` of a resolver: one answer error per message."""
+
+    def __init__(self, messages: list[str], kind: str | None = None) -> None:
+        super().__init__(messages[0])
+        self.messages = messages
+        self.kind = kind
 
 
-def _apply(sim: HubsSimulator, hub: SimHub, args: dict[str, Any]) -> None:
-    size = args.get("roomSize")
-    if size is not None:
-        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-            raise GraphQLError("roomSize must be a non-negative integer")
-        hub.room_size = min(size, MAX_ROOM_SIZE)
-    for arg, attr in (("name", "name"), ("description", "description"), ("userData", "user_data")):
-        if args.get(arg) is not None:
-            setattr(hub, attr, args[arg])
-    if isinstance(args.get("memberPermissions"), dict):
-        hub.member_permissions.update({k: bool(v) for k, v in args["memberPermissions"].items()})
-    if args.get("sceneId"):
-        scene_id = str(args["sceneId"])
-        hub.scene = SimScene(scene_id, scene_id, f"{sim.base_url}/scenes/{scene_id}.glb")
-        hub.gltf_bundle_url = None
-    elif args.get("sceneUrl"):
-        hub.scene, hub.gltf_bundle_url = None, str(args["sceneUrl"])
+@dataclass(slots=True)
+class _Context:
+    sim: HubsSimulator
+    credentials: ApiCredentials | None
+    auth_errors: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _resolve(
-    sim: HubsSimulator, scopes: frozenset[str], name: str, args: dict[str, Any]
-) -> dict[str, Any] | None:
-    fields = args.pop("__fields__", ["id"])
-    if name == "createRoom":
-        if "write_rooms" not in scopes:
-            raise GraphQLError("the token lacks the write_rooms scope", "insufficient_scope")
-        if not isinstance(args.get("name") or "", str):
-            raise GraphQLError("name must be a string")
-        hub = sim.create_hub(args.get("name") or "New Room")
-        _apply(sim, hub, args)
-        return _room(sim, hub, fields)
-    if name == "updateRoom":
-        if "write_rooms" not in scopes:
-            raise GraphQLError("the token lacks the write_rooms scope", "insufficient_scope")
-        hub_id = args.get("id")
-        if not isinstance(hub_id, str) or hub_id not in sim.hubs:
-            raise GraphQLError("Room not found", "not_found")
-        hub = sim.hubs[hub_id]
-        _apply(sim, hub, args)
-        # §5: updateRoom DOES tell the people in the room.
-        sim.room(hub_id).broadcast(
-            HUB_REFRESH, {"hubs": [sim.hub_wire(hub_id)], "stale_fields": sorted(args)}
+def _authed(info: Info) -> ApiCredentials:
+    """``HandleApiTokenAuthErrors``, run before every field's resolver."""
+    ctx: _Context = info.context
+    if ctx.auth_errors:
+        kind, message = ctx.auth_errors[0]
+        raise ResolverError([message], kind)
+    if ctx.credentials is None:
+        raise ResolverError([NOT_FOUND], "api_access_token_not_found")
+    if ctx.credentials.revoked:
+        raise ResolverError(["Token is revoked"], "token_revoked")
+    return ctx.credentials
+
+
+def _account(sim: HubsSimulator, credentials: ApiCredentials) -> SimAccount | None:
+    return sim.accounts.get(credentials.account_id) if credentials.account_id else None
+
+
+def _may(sim: HubsSimulator, credentials: ApiCredentials, scope: str, action: str,
+         hub: SimHub | None = None) -> bool:  # fmt: skip
+    """``Canada.Can`` for ``Ret.Api.Credentials`` (``lib/ret/api/can_credentials.ex``)."""
+    if credentials.revoked or scope not in credentials.scopes:
+        return False
+    account = _account(sim, credentials)
+    if credentials.account_id is None:  # can?(:reticulum_app_token, ...)
+        if action == "embed_hub":
+            return hub is not None and not hub.requires_oauth
+        return action in ("create_hub", "update_hub", "get_public_rooms")
+    if account is None:
+        return False
+    if action == "create_hub":
+        return sim.may_create_hub(account)
+    if action == "get_public_rooms":
+        return True
+    assert hub is not None
+    return sim.perms(hub, account)[action]
+
+
+def _snake(args: dict[str, Any]) -> dict[str, Any]:
+    """Absinthe's adapter: the arguments under their snake_case names."""
+    out: dict[str, Any] = {}
+    for key, value in args.items():
+        name = "".join("_" + c.lower() if c.isupper() else c for c in key)
+        if name == "member_permissions" and isinstance(value, dict):
+            value = _snake(value)
+        out[name] = value
+    return out
+
+
+def _random_room_name(sim: HubsSimulator) -> str:
+    """``Ret.RandomRoomNames.generate_room_name``."""
+    rng = sim.rng
+    return f"{rng.choice(_ADJECTIVES)} {rng.choice(_ADJECTIVES)} {rng.choice(_NOUNS)}"
+
+
+_NILIFY = object()
+
+
+def _scene_change(sim: HubsSimulator, params: dict[str, Any], cs: Changeset) -> Any:
+    """``Hub.scene_change_from_params``: None (unchanged), _NILIFY, a scene or a URL."""
+    has_id, has_url = "scene_id" in params, "scene_url" in params
+    scene_id, url = params.get("scene_id"), params.get("scene_url")
+    if has_id and has_url:
+        if scene_id is None and url is None:
+            return _NILIFY
+        cs.add_error("scene_id", "Cannot specify both scene_id and scene_url. "
+                                 "Choose one or the other (or neither).")  # fmt: skip
+        return None
+    if (has_url and url is None) or (has_id and scene_id is None):
+        return _NILIFY
+    if has_url:
+        url = str(url)
+        parts = urlsplit(url)
+        if parts.hostname == sim.host and parts.path.startswith("/scenes/"):
+            found = sim.scenes.get(parts.path.removeprefix("/scenes/").split("/")[0])
+            if found is None:
+                cs.add_error("scene_url", "Cannot find scene with url: " + url)
+            return found
+        return str(url)
+    if has_id:
+        scene_id = str(scene_id)
+        found = sim.scenes.get(scene_id)
+        if found is None:
+            cs.add_error("scene_id", "Cannot find scene with id: " + scene_id)
+        return found
+    return None
+
+
+def _apply_scene(hub: SimHub, change: Any, cs: Changeset) -> None:
+    """``add_scene_changes`` on a valid changeset, recording the changed keys."""
+    if change is None:
+        return
+    old_scene, old_url = hub.scene, hub.gltf_bundle_url
+    if change is _NILIFY:
+        hub.scene, hub.gltf_bundle_url = None, None
+    elif isinstance(change, SimScene):
+        hub.scene, hub.gltf_bundle_url = change, None
+    else:
+        hub.scene, hub.gltf_bundle_url = None, str(change)
+    for kind in ("scene", "scene_listing"):
+        before = old_scene if old_scene is not None and old_scene.kind == kind else None
+        after = hub.scene if hub.scene is not None and hub.scene.kind == kind else None
+        if before is not after:
+            cs.changes[kind] = after
+    if old_url != hub.gltf_bundle_url:
+        cs.changes["default_environment_gltf_bundle_url"] = hub.gltf_bundle_url
+
+
+def _check_url(change: Any, cs: Changeset) -> None:
+    """``validate_required([:default_environment_gltf_bundle_url])`` of a URL change."""
+    if isinstance(change, str) and change.strip() == "":
+        cs.add_error("default_environment_gltf_bundle_url", BLANK)
+
+
+def _create_room(info: Info, **args: Any) -> SimHub:
+    """``createRoom`` -> ``authed_create_room`` -> ``Hub.create_room(params, account)``."""
+    credentials = _authed(info)
+    sim: HubsSimulator = info.context.sim
+    if not _may(sim, credentials, "write_rooms", "create_hub"):
+        raise ResolverError(["invalid_credentials"])
+    params = _snake(args)
+    permissions = dict(DEFAULT_MEMBER_PERMISSIONS)
+    if params.get("member_permissions") is not None:
+        permissions = member_permissions_to_map(params["member_permissions"]) or permissions
+    merged = {"name": _random_room_name(sim), "room_size": sim.default_room_size, **params}
+    cs = cast(Changeset({}), merged, _ATTRS)  # type: ignore[arg-type]
+    change = _scene_change(sim, params, cs)
+    _check_url(change, cs)
+    if cs.get("room_size") is None and "room_size" not in cs.errors:
+        cs.add_error("room_size", BLANK)  # validate_required(@required_keys)
+    validate_hub_attrs(cs, max_room_size=sim.max_room_size)
+    if not cs.valid:
+        raise ResolverError(cs.messages())
+    hub = sim.new_hub(str(cs.changes["name"]), member_permissions=permissions)
+    for key, value in cs.changes.items():
+        setattr(hub, key, value)
+    _apply_scene(hub, change, cs)
+    account = _account(sim, credentials)
+    if account is not None:  # Hub.add_account_to_changeset
+        hub.creator_account_id = account.account_id
+        hub.creator_assignment_token = None
+    return hub
+
+
+def _update_room(info: Info, **args: Any) -> SimHub:
+    """``updateRoom`` -> ``authed_update_room``: changes, then ``hub_refresh`` to the room."""
+    credentials = _authed(info)
+    sim: HubsSimulator = info.context.sim
+    hub_id = args["id"]
+    room = sim.rooms.get(hub_id)
+    if room is None:
+        raise ResolverError(["Cannot find room with id: " + hub_id])
+    hub = room.hub
+    if not _may(sim, credentials, "write_rooms", "update_hub", hub):
+        raise ResolverError(["invalid_credentials"])
+    params = _snake({k: v for k, v in args.items() if k != "id"})
+    data = {"name": hub.name, "description": hub.description, "user_data": hub.user_data,
+            "room_size": hub.room_size}  # fmt: skip
+    cs = cast(Changeset(data), params, _ATTRS)  # type: ignore[arg-type]
+    validate_hub_attrs(cs, max_room_size=sim.max_room_size)
+    permissions = None
+    if params.get("member_permissions") is not None:  # maybe_add_member_permissions: merged
+        permissions = member_permissions_to_map(
+            {**hub.member_permissions, **params["member_permissions"]}
         )
-        return _room(sim, hub, fields)
-    raise GraphQLError(f'Cannot query field "{name}" on type "RootMutationType".')
+    change = _scene_change(sim, params, cs)
+    _check_url(change, cs)
+    if not cs.valid:
+        raise ResolverError(cs.messages())
+    for key, value in cs.changes.items():
+        setattr(hub, key, sim.default_room_size if key == "room_size" and value is None else value)
+    if permissions is not None and permissions != hub.member_permissions:
+        hub.member_permissions = permissions
+        cs.changes["member_permissions"] = permissions
+    _apply_scene(hub, change, cs)
+    account = _account(sim, credentials)
+    embeddable = not hub.requires_oauth if account is None else sim.perms(hub, account)["embed_hub"]
+    sim.channels.broadcast_hub_refresh_from_api(room, embeddable, sorted(cs.changes))
+    return hub
+
+
+def _page(hubs: list[SimHub], args: dict[str, Any]) -> dict[str, Any]:
+    """``Repo.paginate`` (Scrivener): page 1 and 20 entries unless asked."""
+    page = max(1, args.get("page") or 1)
+    size = max(1, args.get("pageSize") or PAGE_SIZE)
+    total = len(hubs)
+    return {
+        "totalEntries": total,
+        "totalPages": max(1, math.ceil(total / size)),
+        "pageNumber": page,
+        "pageSize": size,
+        "entries": hubs[(page - 1) * size : page * size],
+    }
+
+
+def _open(sim: HubsSimulator) -> list[SimHub]:
+    hubs = [h for h in sim.hubs.values() if h.entry_mode in ("allow", "invite")]
+    return sorted(hubs, key=lambda h: -h.created_seq)  # order_by: [desc: :inserted_at]
+
+
+def _my_rooms(info: Info, **args: Any) -> dict[str, Any]:
+    credentials = _authed(info)
+    sim: HubsSimulator = info.context.sim
+    if credentials.account_id is None:
+        raise ResolverError(["Not implemented for app tokens"], "not_implemented")
+    if "read_rooms" not in credentials.scopes or _account(sim, credentials) is None:
+        raise ResolverError(["invalid_credentials"])
+    mine = [h for h in _open(sim) if h.creator_account_id == credentials.account_id]
+    return _page(mine, args)
+
+
+def _favorite_rooms(info: Info, **args: Any) -> dict[str, Any]:
+    credentials = _authed(info)
+    if credentials.account_id is None:
+        raise ResolverError(["Not implemented for app tokens"], "not_implemented")
+    if "read_rooms" not in credentials.scopes:
+        raise ResolverError(["invalid_credentials"])
+    return _page([], args)  # favourites are not simulated
+
+
+def _public_rooms(info: Info, **args: Any) -> dict[str, Any]:
+    credentials = _authed(info)
+    sim: HubsSimulator = info.context.sim
+    if not _may(sim, credentials, "read_rooms", "get_public_rooms"):
+        raise ResolverError(["invalid_credentials"])
+    return _page([h for h in _open(sim) if h.allow_promotion], args)
+
+
+def _embed_token(hub: SimHub, info: Info) -> str | None:
+    """``authed_get_embed_token``: the token when the credentials may embed, else null."""
+    ctx: _Context = info.context
+    if ctx.credentials is None:
+        return None
+    may = _may(ctx.sim, ctx.credentials, "read_rooms", "embed_hub", hub)
+    return hub.embed_token if may else None
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+_ROOM_FIELDS: dict[str, Any] = {
+    "id": lambda hub, info: hub.hub_id,
+    "name": lambda hub, info: hub.name,
+    "slug": lambda hub, info: hub.slug,
+    "description": lambda hub, info: hub.description,
+    "allowPromotion": lambda hub, info: hub.allow_promotion,
+    "entryCode": lambda hub, info: "000000",  # RoomResolver.entry_code
+    "entryMode": lambda hub, info: hub.entry_mode,
+    "host": lambda hub, info: info.context.sim.host,
+    "port": lambda hub, info: info.context.sim.janus_port,  # Hub.janus_port
+    "turn": lambda hub, info: {"enabled": False},  # Hub.generate_turn_info without coturn
+    "embedToken": _embed_token,
+    "creatorAssignmentToken": lambda hub, info: hub.creator_assignment_token,
+    "memberPermissions": lambda hub, info: {
+        _camel(k): v for k, v in hub.member_permissions.items()
+    },
+    "roomSize": lambda hub, info: hub.room_size,
+    "memberCount": lambda hub, info: info.context.sim.room(hub.hub_id).counts()[0],
+    "lobbyCount": lambda hub, info: info.context.sim.room(hub.hub_id).counts()[1],
+    "scene": lambda hub, info: hub.scene,
+    "defaultEnvironmentGltfBundleUrl": lambda hub, info: hub.gltf_bundle_url,
+    "userData": lambda hub, info: hub.user_data,
+}
+
+
+def _parse_json_value(value: Any) -> Any:
+    """``RetWeb.Schema.Types.Custom.JSON.decode``: only a string holding JSON."""
+    if not isinstance(value, str):
+        raise TypeError("Json takes a JSON-encoded string")
+    return json.loads(value)
+
+
+def _parse_json_literal(node: ValueNode, _variables: Any = None) -> Any:
+    if isinstance(node, graphql.NullValueNode):
+        return None
+    if isinstance(node, graphql.StringValueNode):
+        return json.loads(node.value)
+    raise TypeError("Json takes a JSON-encoded string")
+
+
+@cache
+def schema() -> GraphQLSchema:
+    """The executable schema: ``reticulum.graphql`` with the simulator's resolvers."""
+    built = graphql.build_schema(SDL_PATH.read_text(encoding="utf-8"))
+    json_type = built.type_map["Json"]
+    assert isinstance(json_type, graphql.GraphQLScalarType)
+    json_type.serialize = lambda value: value  # type: ignore[method-assign]
+    json_type.parse_value = _parse_json_value  # type: ignore[method-assign]
+    json_type.parse_literal = _parse_json_literal  # type: ignore[method-assign,assignment]
+    union = built.type_map["SceneOrSceneListing"]
+    assert isinstance(union, graphql.GraphQLUnionType)
+    union.resolve_type = lambda obj, info, type_: (
+        "Scene" if isinstance(obj, SimScene) and obj.kind == "scene" else "SceneListing"
+    )
+    for type_name in ("Scene", "SceneListing"):
+        scene_type = built.type_map[type_name]
+        assert isinstance(scene_type, graphql.GraphQLObjectType)
+        scene_type.fields["id"].resolve = lambda scene, info: scene.scene_id
+        scene_type.fields["name"].resolve = lambda scene, info: scene.name
+    room = built.type_map["Room"]
+    assert isinstance(room, graphql.GraphQLObjectType)
+    for name, resolve in _ROOM_FIELDS.items():
+        room.fields[name].resolve = resolve
+    roots: dict[str, dict[str, Any]] = {
+        "RootMutationType": {"createRoom": _create_room, "updateRoom": _update_room},
+        "RootQueryType": {"myRooms": _my_rooms, "publicRooms": _public_rooms,
+                          "favoriteRooms": _favorite_rooms},
+    }  # fmt: skip
+    for root_name, resolvers in roots.items():
+        root = built.type_map[root_name]
+        assert isinstance(root, graphql.GraphQLObjectType)
+        for name, resolver in resolvers.items():
+            root.fields[name].resolve = _root(resolver)
+    return built
+
+
+def _root(resolver: Any) -> Any:
+    def resolve(_root_value: Any, info: Info, **args: Any) -> Any:
+        return resolver(info, **args)
+
+    return resolve
+
+
+def _format(error: graphql.GraphQLError) -> list[dict[str, Any]]:
+    """An Absinthe error: ``message``, ``locations``, ``path`` and the resolver's ``type``."""
+    base: dict[str, Any] = {"message": error.message}
+    if error.locations:
+        base["locations"] = [{"line": loc.line, "column": loc.column} for loc in error.locations]
+    if error.path:
+        base["path"] = list(error.path)
+    original = error.original_error
+    if not isinstance(original, ResolverError):
+        return [base]
+    out = []
+    for message in original.messages:
+        entry = {**base, "message": message}
+        if original.kind is not None:
+            entry["type"] = original.kind
+        out.append(entry)
+    return out
 
 
 async def _graphql(request: web.Request) -> web.Response:
-    from hubs_bridge.hubs.sim_http import SIM_KEY
-
-    sim = request.app[SIM_KEY]
-    header = request.headers.get("Authorization", "")
-    token = header[7:].strip() if header.lower().startswith("bearer ") else ""
-    scopes = request.app[API_TOKENS].get(token)
-    if scopes is None:
-        return web.json_response(
-            {"errors": [{"type": "invalid_token", "message": "API token missing or invalid"}]},
-            status=401,
-        )
-    try:
-        body = await request.json()
-    except ValueError:
-        return web.json_response({"errors": [{"message": "body is not JSON"}]}, status=400)
-    query = body.get("query") if isinstance(body, dict) else None
-    variables = body.get("variables") if isinstance(body, dict) else None
-    if not isinstance(query, str):
-        return web.json_response({"errors": [{"message": "No query document supplied"}]})
-    data: dict[str, Any] = {}
-    errors: list[dict[str, Any]] = []
-    try:
-        kind, fields = _Parser(query, variables or {}).document()
-    except GraphQLError as exc:
-        return web.json_response({"errors": [{"message": str(exc)}]})
-    if kind != "mutation":
-        return web.json_response({"errors": [{"message": "only mutations are simulated"}]})
-    for alias, name, args in fields:
+    """``/api/v2_alpha``: ``RequirePublicApiAccess``, the token context, ``Absinthe.Plug``."""
+    sim = request.app[_SIM]
+    if not sim.public_api_access:
+        return web.Response(status=404, body=b"")
+    body: Any = {}
+    if request.method == "POST" and request.can_read_body:
         try:
-            data[alias] = _resolve(sim, scopes, name, args)
-        except GraphQLError as exc:
-            data[alias] = None
-            error: dict[str, Any] = {"message": str(exc), "path": [alias]}
-            if exc.kind is not None:
-                error["type"] = exc.kind
-            errors.append(error)
-    answer: dict[str, Any] = {"data": data}
-    if errors:
-        answer["errors"] = errors
+            body = json.loads(await request.read() or b"{}")
+        except ValueError:
+            return web.Response(status=400, text="Bad Request", content_type="text/plain")
+    if not isinstance(body, dict):
+        body = {}
+    query = body.get("query", request.query.get("query"))
+    if not isinstance(query, str) or not query.strip():
+        return web.Response(status=400, text="No query document supplied",
+                            content_type="text/plain")  # fmt: skip
+    variables = body.get("variables")
+    if isinstance(variables, str):
+        variables = json.loads(variables) if variables else None
+    token = parse_bearer(request.headers.get("Authorization", ""))
+    ctx = _Context(sim, None)
+    if token is not None:
+        credentials = request.app[API_TOKENS].get(token)
+        if credentials is None:  # TokenModule.decode_token: {:error, :invalid_token}
+            ctx.auth_errors.append(("invalid_token", INVALID_TOKEN))
+        ctx.credentials = credentials
+    result = await graphql.graphql(
+        schema(),
+        query,
+        context_value=ctx,
+        variable_values=variables if isinstance(variables, dict) else None,
+        operation_name=body.get("operationName"),
+    )
+    answer: dict[str, Any] = {}
+    if result.data is not None or result.errors is None:
+        answer["data"] = result.data
+    if result.errors:
+        answer["errors"] = [entry for error in result.errors for entry in _format(error)]
     return web.json_response(answer)
 
 
-def add_graphql_routes(app: web.Application) -> None:
+def add_graphql_routes(app: web.Application, sim: HubsSimulator) -> None:
     app[API_TOKENS] = {}
-    app.router.add_post(ENDPOINT, _graphql)
+    app[_SIM] = sim
+    for path in (ENDPOINT, ENDPOINT + "/"):
+        app.router.add_post(path, _graphql)
+        app.router.add_get(path, _graphql)
+
+
+def new_api_token() -> str:
+    return secrets.token_urlsafe(24)

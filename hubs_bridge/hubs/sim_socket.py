@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from hubs_bridge.hubs.frames import PHX_REPLY, PhxMessage
+
+if TYPE_CHECKING:
+    from hubs_bridge.hubs.sim_auth import SimAccount
 
 
 class Conn:
@@ -46,11 +49,29 @@ class Conn:
 
 
 class Channel:
-    """A socket's join of one topic: what the room broadcasts to."""
+    """A socket's join of one room topic: what the room broadcasts to.
 
-    def __init__(self, conn: Conn, topic: str) -> None:
+    ``account`` is the channel's ``Guardian.Phoenix.Socket.current_resource``:
+    the account of the join's ``auth_token`` or of a later ``sign_in``
+    (``hub_channel.ex``); every channel of a socket has its own.
+    """
+
+    def __init__(
+        self, conn: Conn, topic: str, join_ref: str = "", account: SimAccount | None = None
+    ) -> None:
         self.conn = conn
         self.topic = topic
+        self.join_ref = join_ref
+        self.account = account
+
+    @property
+    def session_id(self) -> str:
+        return self.conn.session_id
+
+    def push(self, event: str, payload: dict[str, Any]) -> None:
+        """A push from the channel process: ``[join_ref, null, topic, event, payload]``."""
+        self.conn.send(PhxMessage(join_ref=self.join_ref or None, ref=None, topic=self.topic,
+                                  event=event, payload=payload))  # fmt: skip
 
     def deliver(self, frame: PhxMessage) -> None:
         self.conn.send(frame)

@@ -14,6 +14,7 @@ simulator and the bridge's client agree on the envelope by construction.
 from __future__ import annotations
 
 import copy
+import hashlib
 import re
 import secrets
 import string
@@ -67,32 +68,61 @@ def context_for(device: Device, *, embed: bool = False) -> dict[str, Any]:
     return {"mobile": device == "mobile", "embed": embed, "hmd": device == "vr"}
 
 
+SceneKind = Literal["scene", "scene_listing"]
+
+
 @dataclass(slots=True)
 class SimScene:
-    """A scene as the join reply embeds it (§2, §5 ``GET /api/v1/scenes``)."""
+    """A scene or a scene listing as the join reply embeds it.
+
+    ``to_wire`` is ``RetWeb.Api.V1.SceneView.render_scene``
+    (``lib/ret_web/views/api/v1/scene_view.ex``): a listing renders its scene's
+    fields with ``"type": "scene_listing"``.
+    """
 
     scene_id: str
     name: str
     model_url: str
     screenshot_url: str | None = None
     description: str | None = None
+    kind: SceneKind = "scene"
+    url: str | None = None
+    default: bool = False  # one of the server's default scene listings
 
     def to_wire(self) -> dict[str, Any]:
         return {
             "scene_id": self.scene_id,
+            "project_id": None,
             "name": self.name,
             "description": self.description,
+            "attributions": {"creator": "", "content": []},
             "model_url": self.model_url,
             "screenshot_url": self.screenshot_url,
-            "attributions": {"creator": "", "content": []},
+            "url": self.url,
+            "account_id": None,
+            "parent_scene_id": None,
+            "attribution": None,
             "allow_remixing": False,
-            "type": "scene",
+            "allow_promotion": False,
+            "type": self.kind,
         }
+
+
+def janus_room_id(hub_id: str) -> int:
+    """``Hub.janus_room_id_for_hub``: the first 53 bits of sha256(hub_sid)."""
+    return int.from_bytes(hashlib.sha256(hub_id.encode()).digest()[:7], "big") >> 3
 
 
 @dataclass(slots=True)
 class SimHub:
-    """One room. ``scene`` or ``gltf_bundle_url`` says what the room shows (§2, §5)."""
+    """One room (``Ret.Hub``). ``scene`` or ``gltf_bundle_url`` says what it shows.
+
+    ``scene`` is a scene or a scene listing (``scene``/``scene_listing`` of the
+    schema); ``gltf_bundle_url`` is ``default_environment_gltf_bundle_url``.
+    ``creator_account_id`` and ``owner_account_ids`` (``hub_role_memberships``)
+    make the owners (``Hub.is_owner?``); ``hub_invite_id`` is the active invite
+    of an ``invite`` room (``Ret.HubInvite.active?``).
+    """
 
     hub_id: str
     name: str
@@ -100,16 +130,19 @@ class SimHub:
     gltf_bundle_url: str | None = None
     description: str | None = None
     room_size: int = DEFAULT_ROOM_SIZE
-    user_data: dict[str, Any] | None = None
+    user_data: Any = None
     entry_mode: EntryMode = "allow"
     requires_oauth: bool = False
     allow_promotion: bool = False
     member_permissions: dict[str, bool] = field(
         default_factory=lambda: dict(DEFAULT_MEMBER_PERMISSIONS)
     )
-    entry_code: int = field(default_factory=lambda: 100000 + secrets.randbelow(900000))
-    creator_assignment_token: str = field(default_factory=lambda: secrets.token_hex(16))
+    creator_assignment_token: str | None = field(default_factory=lambda: secrets.token_hex(16))
     embed_token: str = field(default_factory=lambda: secrets.token_hex(16))
+    creator_account_id: str | None = None
+    owner_account_ids: set[str] = field(default_factory=set)
+    hub_invite_id: str | None = None
+    created_seq: int = 0
 
     @property
     def slug(self) -> str:
@@ -120,38 +153,65 @@ class SimHub:
         """The GLB the room shows: the scene's model or the bare glTF bundle."""
         return self.scene.model_url if self.scene is not None else self.gltf_bundle_url
 
+    def is_creator(self, account_id: str | None) -> bool:
+        """``Hub.is_creator?``."""
+        return account_id is not None and self.creator_account_id == account_id
+
+    def is_owner(self, account_id: str | None) -> bool:
+        """``Hub.is_owner?``: the creator or a ``hub_role_memberships`` account."""
+        return self.is_creator(account_id) or (
+            account_id is not None and account_id in self.owner_account_ids
+        )
+
     def to_wire(
-        self, *, host: str, port: int, member_count: int, lobby_count: int
+        self,
+        *,
+        host: str,
+        port: int,
+        member_count: int,
+        lobby_count: int,
+        embeddable: bool = False,
     ) -> dict[str, Any]:
-        """HUB as in the join reply (§2): ``topics`` instead of ``scene`` without a scene."""
+        """``HubView.render("show.json")`` (``lib/ret_web/views/api/v1/hub_view.ex``).
+
+        With a scene or listing: ``render_with_scene`` (``scene``, ``embed_token``
+        only when ``embeddable``); else ``render_with_scene_asset``: ``topics``
+        with a ``gltf_bundle`` asset and no ``embed_token`` key at all.
+        ``entry_code`` is always 0 (entry codes were removed), ``port`` is
+        ``Hub.janus_port``.
+        """
         wire: dict[str, Any] = {
             "hub_id": self.hub_id,
             "name": self.name,
             "description": self.description,
-            "slug": self.slug,
             "user_data": copy.deepcopy(self.user_data),
+            "slug": self.slug,
             "allow_promotion": self.allow_promotion,
-            "entry_code": self.entry_code,
+            "entry_code": 0,
             "entry_mode": self.entry_mode,
             "host": host,
             "port": port,
             "turn": {"enabled": False},
-            "embed_token": None,  # only owners see it
-            "member_permissions": dict(self.member_permissions),
-            "room_size": self.room_size,
-            "member_count": member_count,
-            "lobby_count": lobby_count,
         }
         if self.scene is not None:
             wire["scene"] = self.scene.to_wire()
+            wire["embed_token"] = self.embed_token if embeddable else None
         else:
             wire["topics"] = [
                 {
                     "topic_id": f"{self.hub_id}/{self.slug}",
-                    "janus_room_id": self.hub_id,
+                    "janus_room_id": janus_room_id(self.hub_id),
                     "assets": [{"asset_type": "gltf_bundle", "src": self.gltf_bundle_url}],
                 }
             ]
+        wire.update(
+            {
+                "member_permissions": dict(self.member_permissions),
+                "room_size": self.room_size,
+                "member_count": member_count,
+                "lobby_count": lobby_count,
+            }
+        )
         return wire
 
 
@@ -174,11 +234,15 @@ class SimRoom:
         self.metas: dict[str, dict[str, Any]] = {}
         self.subscribers: dict[str, Subscriber] = {}
 
-    def broadcast(self, event: str, payload: dict[str, Any]) -> None:
-        """``[null, null, topic, event, payload]`` to every joined channel (§1)."""
+    def broadcast(self, event: str, payload: dict[str, Any], *, exclude: str | None = None) -> None:
+        """``[null, null, topic, event, payload]`` to every joined channel (§1).
+
+        ``exclude`` (a session id) is ``broadcast_from``: everyone but the sender.
+        """
         frame = PhxMessage(join_ref=None, ref=None, topic=self.topic, event=event, payload=payload)
-        for subscriber in list(self.subscribers.values()):
-            subscriber.deliver(frame)
+        for session_id, subscriber in list(self.subscribers.items()):
+            if session_id != exclude:
+                subscriber.deliver(frame)
 
     def counts(self) -> tuple[int, int]:
         """``(member_count, lobby_count)``, leaving out ``context.discord`` sessions (§2)."""
@@ -197,16 +261,26 @@ class SimRoom:
         return {sid: _entry(meta) for sid, meta in self.metas.items()}
 
     def track(
-        self, session_id: str, profile: dict[str, Any], context: dict[str, Any]
+        self,
+        session_id: str,
+        profile: dict[str, Any],
+        context: dict[str, Any],
+        *,
+        roles: dict[str, bool] | None = None,
+        permissions: dict[str, bool] | None = None,
     ) -> dict[str, Any]:
-        """A new session in the lobby; broadcasts its join."""
+        """``Presence.track`` of a new session in the lobby; broadcasts its join.
+
+        The META is ``presence_meta_for_socket`` (``hub_channel.ex``): presence,
+        profile, context, ``roles`` and ``permissions`` of the session's account.
+        """
         meta: dict[str, Any] = {
             "presence": "lobby",
             "phx_ref": new_phx_ref(),
             "profile": copy.deepcopy(profile),
             "context": copy.deepcopy(context),
-            "roles": {"owner": False, "creator": False, "signed_in": False},
-            "permissions": dict(MEMBER_SESSION_PERMISSIONS),
+            "roles": dict(roles or {"owner": False, "creator": False, "signed_in": False}),
+            "permissions": dict(permissions or MEMBER_SESSION_PERMISSIONS),
         }
         self.metas[session_id] = meta
         self.broadcast(PRESENCE_DIFF, {"joins": {session_id: _entry(meta)}, "leaves": {}})
@@ -271,31 +345,3 @@ def set_profile(profile: dict[str, Any]) -> Callable[[dict[str, Any]], None]:
         meta["profile"] = copy.deepcopy(profile)
 
     return change
-
-
-def join_error(
-    room: SimRoom | None, payload: dict[str, Any], *, bot_key: str | None, oauth_url: str
-) -> dict[str, Any] | None:
-    """The error ``response`` of a room join (§2), or ``None`` when it may join.
-
-    With ``bot_key`` set, a join with ``context.discord`` must carry it.
-    """
-    if room is None:
-        return {"reason": "not_found", "message": "No such Hub"}
-    hub = room.hub
-    if hub.entry_mode == "deny":
-        return {"reason": "closed", "message": "Hub no longer accessible"}
-    context = payload.get("context") or {}
-    if (
-        bot_key is not None
-        and context.get("discord") is True
-        and payload.get("bot_access_key") != bot_key
-    ):
-        return {"reason": "join_denied", "message": "Join denied"}
-    if hub.requires_oauth and not payload.get("perms_token"):
-        return {
-            "reason": "oauth_required",
-            "message": "OAuth required",
-            "oauth_info": [{"type": "discord", "url": oauth_url}],
-        }
-    return None

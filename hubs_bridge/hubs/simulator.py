@@ -1,36 +1,44 @@
 """A local Hubs server (Reticulum) simulator on aiohttp, for tests and new users.
 
-It speaks what ``docs/reticulum/PROTOCOL.md`` describes, with the frames of
-``tests/data/reticulum_frames.json``:
+It is as strict as Reticulum (Hubs-Foundation/reticulum; file and function
+cited at each behaviour) wherever the bridge talks to it, and nowhere more
+lenient unless built with the lenient options of ``simulate-hubs --lenient``:
 
-- §1 the socket ``/socket/websocket?vsn=2.0.0[&session_token=...]``: Phoenix v2
-  frames, heartbeats on ``phoenix``, a socket silent for ``idle_timeout_s`` is
-  dropped, joining a topic twice kills the first join (``phx_close``), an
-  unknown topic is answered ``{"reason": "unmatched topic"}``;
-- §2 joining ``hub:<sid>``: the ok reply, the join errors, ``session_token``
-  reuse (same ``session_id``); a join without ``profile``/``context`` crashes
-  the join as Reticulum's pattern match does (``{"reason": "join crashed"}``);
-- §3 ``presence_state`` after the join, ``presence_diff`` on every change;
-- §4 chat ``message`` broadcast to everyone with ``session_id``, the
-  ``events:*`` of attendance, ``hub_refresh`` on close, ``ret`` notices;
-- §5 ``GET /api/v1/meta``, ``POST``/``PATCH``/``DELETE /api/v1/hubs``
-  (see :mod:`hubs_bridge.hubs.sim_http`).
+- the socket ``/socket/websocket?vsn=2.0.0[&session_token=...]`` (Phoenix v2
+  frames, heartbeats, a socket silent for ``idle_timeout_s`` is dropped,
+  joining a topic twice kills the first join, ``unmatched topic``);
+- the room channel ``hub:<sid>`` as ``lib/ret_web/channels/hub_channel.ex``
+  (:mod:`hubs_bridge.hubs.sim_channel`): join refusals, ``perms_token``,
+  presence with roles and permissions, ``presence_state`` a loop turn after
+  the reply, ``sign_in``, owner actions (``mute``, ``kick``, ``close_hub``,
+  ``update_hub``, ``update_scene``) for owners only, chat ``message``;
+- ``GET /api/v1/meta`` (``lib/ret/meta.ex``), ``POST``/``PATCH``/``DELETE
+  /api/v1/hubs`` (``hub_controller.ex``, throttled like ``RetWeb.Plugs.RateLimit``;
+  :mod:`hubs_bridge.hubs.sim_http`);
+- the token GraphQL API ``/api/v2_alpha`` executing ``reticulum.graphql``
+  (:mod:`hubs_bridge.hubs.sim_graphql`);
+- accounts (``Ret.Account`` and their ``Ret.Guardian`` tokens), app and
+  account API tokens, permissions (:mod:`hubs_bridge.hubs.sim_auth`);
+- ``ret`` notices (``ret-deploy``) and simulated people (:mod:`hubs_bridge.hubs.sim_crowd`).
 
-Frames are single-writer per socket: every state change is synchronous and
-enqueues frames, so the order of frames on each socket is the order of events.
-Tests drive it through :class:`HubsSimulator` (create rooms, add avatars,
-kick, drop sockets, close rooms, announce a deploy).
+Not simulated: OAuth identities (rooms bound to Discord/Slack only refuse),
+pinning and entity state, web push, favourites, the NAF traffic, scene
+uploads. Frames are single-writer per socket: every state change is
+synchronous and enqueues frames, so the order of frames on each socket is
+the order of events.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import random
 import secrets
+import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
@@ -45,48 +53,74 @@ from hubs_bridge.hubs.frames import (
     RET_TOPIC,
     PhxMessage,
 )
+from hubs_bridge.hubs.sim_auth import (
+    SimAccount,
+    account_token,
+    perms_for_account,
+    perms_token,
+    roles_for_account,
+    verify_jwt,
+)
+from hubs_bridge.hubs.sim_channel import HUB_PREFIX, HubChannels
 from hubs_bridge.hubs.sim_crowd import Avatar, crowd_every_room, run_crowd
 from hubs_bridge.hubs.sim_http import add_http_routes
 from hubs_bridge.hubs.sim_socket import Channel, Conn
 from hubs_bridge.hubs.sim_state import (
+    DEFAULT_ROOM_SIZE,
     HUB_REFRESH,
-    PRESENCE_DIFF,
-    PRESENCE_STATE,
+    MAX_ROOM_SIZE,
     Device,
+    SceneKind,
     SimHub,
     SimRoom,
     SimScene,
     context_for,
-    join_error,
     new_hub_sid,
-    set_entered,
-    set_entering,
-    set_hand,
-    set_profile,
 )
+from hubs_bridge.hubs.sim_throttle import FixedWindowThrottle
 
 log = logging.getLogger(__name__)
 
-HUB_PREFIX = "hub:"
-IDLE_TIMEOUT_S = 60.0  # §1: the server drops a socket silent for 60 s
+IDLE_TIMEOUT_S = 60.0  # the server drops a socket silent for 60 s
+PHX_PORT = 4000  # config: [ret."Elixir.RetWeb.Endpoint".https] port = 4000 (hcce.yam)
+JANUS_PORT = 443  # config/prod.exs: config :ret, Ret.JanusLoadStatus, janus_port: 443
+# Two of the default scenes a Hubs server imports (SceneListing "default" filter).
+DEFAULT_LISTINGS = (("sceneA1", "Lobby"), ("sceneB2", "Outdoor Meetup"))
 _CLOSING = (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR)
-_ROOM_EVENTS = {
-    "events:entering": set_entering(True),
-    "events:entering_cancelled": set_entering(False),
-    "events:entered": set_entered,
-    "events:raise_hand": set_hand(True),
-    "events:lower_hand": set_hand(False),
-}
+
+Record = tuple[str, str, Any]  # (hub_id, by session_id, target or detail)
 
 
 class HubsSimulator:
     """The simulated Reticulum. ``await start()``, use, ``await stop()``.
 
-    ``admin_key`` guards ``DELETE /api/v1/hubs`` (§5); with ``bot_key`` set, a
-    join with ``context.discord`` and a different ``bot_access_key`` is denied
-    (§2). ``create_interval_s`` is the per-IP rate limit of room creation.
-    Tests may set ``answer_heartbeats = False`` to leave every heartbeat
-    unanswered (a server that hangs), and read ``sockets_opened``.
+    Options (Reticulum's setting each stands for):
+
+    - ``admin_key``: ``RetWeb.Plugs.HeaderAuthorization``'s ``header_value``
+      for ``DELETE /api/v1/hubs``; None (stock CE) refuses every DELETE.
+    - ``bot_key``: ``bot_access_key``; only lets anonymous joins into rooms
+      bound to an OAuth channel (``requires_oauth``) and past
+      ``require_account_for_join``.
+    - ``throttle_period_s``: the window of ``RetWeb.Plugs.RateLimit`` (1 s; one
+      request per window and address for every ``/api/v1/hubs`` action);
+      ``0`` switches it off (lenient). ``create_interval_s`` is its deprecated
+      name. ``clock`` (``time.time``) lets tests move the windows.
+    - ``phx_port``: the endpoint's https port ``/api/v1/meta`` reports (4000);
+      ``janus_port``: the ``port`` of a room (``Hub.janus_port``, 443).
+    - ``max_room_size``/``default_room_size``: ``features|max_room_size`` (50)
+      and ``features|default_room_size`` (24).
+    - ``disable_room_creation``, ``require_account_for_join``,
+      ``public_api_access``: the ``features|...`` switches, all off as in
+      Reticulum's defaults.
+    - ``default_listings``: the server has two default scene listings (the
+      standard scenes imported), one of which a room made over ``POST`` without
+      ``scene_id`` gets (``SceneListing.get_random_default_scene_listing``).
+
+    Tests may set ``answer_heartbeats = False`` (a hung server) and read
+    ``sockets_opened``. What owners did is recorded: ``muted``, ``kicked``
+    (``(hub_id, by_session, target_session)``), ``closed`` (``(hub_id,
+    by_session)``), ``hub_updates`` (``(hub_id, by_session, stale_fields)``),
+    ``scene_updates`` (``(hub_id, by_session, url)``).
     """
 
     def __init__(
@@ -96,27 +130,65 @@ class HubsSimulator:
         admin_key: str | None = None,
         bot_key: str | None = None,
         idle_timeout_s: float = IDLE_TIMEOUT_S,
-        create_interval_s: float = 1.0,
+        throttle_period_s: float = 1.0,
+        create_interval_s: float | None = None,
         version: str = "1.0.simulator",
+        phx_port: int = PHX_PORT,
+        janus_port: int = JANUS_PORT,
+        max_room_size: int = MAX_ROOM_SIZE,
+        default_room_size: int = DEFAULT_ROOM_SIZE,
+        disable_room_creation: bool = False,
+        require_account_for_join: bool = False,
+        public_api_access: bool = False,
+        default_listings: bool = True,
+        clock: Callable[[], float] = time.time,
+        seed: int | None = None,
     ) -> None:
+        if create_interval_s is not None:  # deprecated name of throttle_period_s
+            throttle_period_s = create_interval_s
         self.host = host
         self.admin_key = admin_key
         self.bot_key = bot_key
         self.idle_timeout_s = idle_timeout_s
-        self.create_interval_s = create_interval_s
         self.version = version
+        self.phx_port = phx_port
+        self.janus_port = janus_port
+        self.max_room_size = max_room_size
+        self.default_room_size = default_room_size
+        self.disable_room_creation = disable_room_creation
+        self.require_account_for_join = require_account_for_join
+        self.public_api_access = public_api_access
+        self.throttle = FixedWindowThrottle(throttle_period_s, clock=clock)
+        self.rng = random.Random(seed)
+        self.secret = secrets.token_bytes(32)
         self.answer_heartbeats = True  # False: heartbeats on "phoenix" get no phx_reply
         self.sockets_opened = 0  # every websocket accepted so far
         self.port = 0
-        self._rooms: dict[str, SimRoom] = {}
+        self.rooms: dict[str, SimRoom] = {}
+        self.scenes: dict[str, SimScene] = {}
+        self.accounts: dict[str, SimAccount] = {}
+        self.muted: list[Record] = []
+        self.kicked: list[Record] = []
+        self.closed: list[tuple[str, str]] = []
+        self.hub_updates: list[Record] = []
+        self.scene_updates: list[Record] = []
+        self.channels = HubChannels(self)
+        self._seq = itertools.count(1)
         self._conns: set[Conn] = set()
         self._tokens: dict[str, str] = {}  # session_token -> session_id
         self._ret: dict[Conn, str] = {}  # sockets joined to "ret" -> join_ref
         self._runner: web.AppRunner | None = None
+        if default_listings:
+            for sid, name in DEFAULT_LISTINGS:
+                self.add_scene(sid, name, kind="scene_listing", default=True)
         app = web.Application()
         app.router.add_get("/socket/websocket", self._socket)
         add_http_routes(app, self)
         self.app = app
+
+    @property
+    def throttle_period_s(self) -> float:
+        return self.throttle.period_s
 
     # --- lifecycle ----------------------------------------------------------
 
@@ -128,7 +200,11 @@ class HubsSimulator:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, port)
         await site.start()
+        unbound = self.base_url
         self.port = int(self._runner.addresses[0][1])
+        for scene in self.scenes.values():  # made before the port was known
+            scene.model_url = scene.model_url.replace(unbound, self.base_url)
+            scene.url = scene.url and scene.url.replace(unbound, self.base_url)
         return self.port
 
     async def stop(self) -> None:
@@ -145,12 +221,76 @@ class HubsSimulator:
     def socket_url(self) -> str:
         return f"ws://{self.host}:{self.port}/socket/websocket?vsn=2.0.0"
 
-    # --- rooms --------------------------------------------------------------
+    # --- accounts and permissions -------------------------------------------
+
+    def add_account(self, name: str, *, admin: bool = False) -> SimAccount:
+        """A Hubs account and its sign-in token (the ``Ret.Guardian`` JWT)."""
+        account_id = str(10**17 + secrets.randbelow(9 * 10**17))  # Reticulum's ids are big ints
+        account = SimAccount(account_id, name, account_token(account_id, self.secret), admin)
+        self.accounts[account_id] = account
+        return account
+
+    def account_for_token(self, token: object) -> SimAccount | None:
+        """``Ret.Guardian.resource_from_token``: the account of a valid token, else None."""
+        claims = verify_jwt(token, self.secret)
+        if claims is None or claims.get("aud") != "ret":
+            return None
+        return self.accounts.get(str(claims.get("sub")))
+
+    def perms(self, hub: SimHub, account: SimAccount | None) -> dict[str, bool]:
+        return perms_for_account(
+            hub, account, require_account_for_join=self.require_account_for_join
+        )
+
+    def roles(self, hub: SimHub, account: SimAccount | None) -> dict[str, bool]:
+        return roles_for_account(hub, account)
+
+    def perms_token(self, hub: SimHub, account: SimAccount | None) -> str:
+        return perms_token(hub, account, self.secret,
+                           require_account_for_join=self.require_account_for_join,
+                           disable_room_creation=self.disable_room_creation)  # fmt: skip
+
+    def may_create_hub(self, account: SimAccount | None) -> bool:
+        """``can?(account, create_hub(nil))``: admins always, else unless disabled."""
+        return (account is not None and account.admin) or not self.disable_room_creation
+
+    # --- scenes and rooms ---------------------------------------------------
+
+    def add_scene(
+        self, scene_id: str, name: str | None = None, *, kind: SceneKind = "scene",
+        default: bool = False,
+    ) -> SimScene:  # fmt: skip
+        """A scene (or scene listing) on this server, at ``/scenes/<scene_id>/<slug>``."""
+        scene = SimScene(
+            scene_id,
+            name or scene_id,
+            f"{self.base_url}/scenes/{scene_id}.glb",
+            kind=kind,
+            url=f"{self.base_url}/scenes/{scene_id}",
+            default=default,
+        )
+        self.scenes[scene_id] = scene
+        return scene
+
+    def random_default_listing(self) -> SimScene | None:
+        """``SceneListing.get_random_default_scene_listing``."""
+        listings = [s for s in self.scenes.values() if s.default and s.kind == "scene_listing"]
+        return self.rng.choice(listings) if listings else None
 
     @property
     def hubs(self) -> Mapping[str, SimHub]:
         """Every room created so far, by hub id (closed ones included)."""
-        return {hub_id: room.hub for hub_id, room in self._rooms.items()}
+        return {hub_id: room.hub for hub_id, room in self.rooms.items()}
+
+    def new_hub(self, name: str, **fields: Any) -> SimHub:
+        """Store a new room (no validation: callers validate as Reticulum does)."""
+        hub_id = fields.pop("hub_id", None) or new_hub_sid()
+        if hub_id in self.rooms:
+            raise ValueError(f"hub {hub_id!r} exists")
+        fields.setdefault("room_size", self.default_room_size)
+        hub = SimHub(hub_id=hub_id, name=name, created_seq=next(self._seq), **fields)
+        self.rooms[hub_id] = SimRoom(hub)
+        return hub
 
     def create_hub(
         self,
@@ -160,67 +300,99 @@ class HubsSimulator:
         scene_url: str | None = None,
         hub_id: str | None = None,
         description: str | None = None,
-        room_size: int = 24,
+        room_size: int | None = None,
         user_data: dict[str, Any] | None = None,
         requires_oauth: bool = False,
+        entry_mode: str = "allow",
+        creator: SimAccount | None = None,
     ) -> SimHub:
-        """A new room with a scene (``scene_id``) or a bare glTF bundle (``scene_url``)."""
-        hub_id = hub_id or new_hub_sid()
-        if hub_id in self._rooms:
-            raise ValueError(f"hub {hub_id!r} exists")
+        """A room made directly (a test's fixture): a scene (``scene_id``, registered
+        when new) or a bare glTF bundle (``scene_url``)."""
         scene = None
         if scene_id is not None:
-            scene = SimScene(scene_id, scene_id, f"{self.base_url}/scenes/{scene_id}.glb")
-        hub = SimHub(
+            scene = self.scenes.get(scene_id) or self.add_scene(scene_id)
+        hub = self.new_hub(
+            name,
             hub_id=hub_id,
-            name=name,
             scene=scene,
             gltf_bundle_url=None if scene is not None else scene_url,
             description=description,
-            room_size=room_size,
+            room_size=self.default_room_size if room_size is None else room_size,
             user_data=user_data,
             requires_oauth=requires_oauth,
+            entry_mode=entry_mode,
         )
-        self._rooms[hub_id] = SimRoom(hub)
+        if creator is not None:
+            hub.creator_account_id = creator.account_id
+            hub.creator_assignment_token = None
         return hub
 
     def room(self, hub_id: str) -> SimRoom:
-        return self._rooms[hub_id]
+        return self.rooms[hub_id]
 
-    def hub_wire(self, hub_id: str) -> dict[str, Any]:
-        """HUB as the join reply shows it now (§2)."""
-        room = self._rooms[hub_id]
+    def hub_wire(self, hub_id: str, *, embeddable: bool = False) -> dict[str, Any]:
+        """HUB as ``show.json`` renders it now (join reply, ``hub_refresh``)."""
+        room = self.rooms[hub_id]
         members, lobby = room.counts()
-        return room.hub.to_wire(
-            host=self.host, port=self.port, member_count=members, lobby_count=lobby
-        )
+        return room.hub.to_wire(host=self.host, port=self.janus_port, member_count=members,
+                                lobby_count=lobby, embeddable=embeddable)  # fmt: skip
+
+    def refresh_payload(self, hub: SimHub, embeddable: bool) -> dict[str, Any]:
+        return {"hubs": [self.hub_wire(hub.hub_id, embeddable=embeddable)]}
+
+    def hub_url(self, hub: SimHub) -> str:
+        """``Hub.url_for``."""
+        return f"{self.base_url}/{hub.hub_id}/{hub.slug}"
 
     def sessions(self, hub_id: str) -> dict[str, dict[str, Any]]:
-        """Current META of every session in a room, by session id (§3)."""
-        return {sid: dict(meta) for sid, meta in self._rooms[hub_id].metas.items()}
+        """Current META of every session in a room, by session id."""
+        return {sid: dict(meta) for sid, meta in self.rooms[hub_id].metas.items()}
 
     def bot_sessions(self, hub_id: str) -> list[str]:
-        """Session ids of the bots (``context.discord``, §2) in a room, such as a bridge."""
-        room = self._rooms[hub_id]
+        """Session ids with ``context.discord`` (bots such as a bridge) in a room."""
+        room = self.rooms[hub_id]
         return [sid for sid, meta in room.metas.items() if meta.get("context", {}).get("discord")]
 
     def close_hub(self, hub_id: str) -> None:
-        """Close as a moderator's ``close_hub`` does: deny + ``hub_refresh`` (§4)."""
-        room = self._rooms[hub_id]
+        """Close as an owner's ``close_hub`` does: deny + ``hub_refresh`` ``["entry_mode"]``."""
+        room = self.rooms[hub_id]
         room.hub.entry_mode = "deny"
-        room.broadcast(
-            HUB_REFRESH, {"hubs": [self.hub_wire(hub_id)], "stale_fields": ["entry_mode"]}
-        )
+        room.broadcast(HUB_REFRESH, {**self.refresh_payload(room.hub, False),
+                                     "stale_fields": ["entry_mode"]})  # fmt: skip
+
+    def new_invite_id(self) -> str:
+        return secrets.token_urlsafe(6)
+
+    def session_token(self, session_id: str) -> str:
+        """``Ret.SessionToken.token_for_session``: reused for the same session."""
+        token = next((t for t, s in self._tokens.items() if s == session_id), None)
+        if token is None:
+            token = secrets.token_urlsafe(24)
+            self._tokens[token] = session_id
+        return token
 
     # --- sockets ------------------------------------------------------------
 
+    def disconnect_session(self, session_id: str) -> bool:
+        """``Endpoint.broadcast("session:<id>", "disconnect")``: its sockets close;
+        a simulated avatar of that session leaves."""
+        found = False
+        for conn in [c for c in self._conns if c.session_id == session_id]:
+            found = True
+            asyncio.get_running_loop().create_task(conn.ws.close(code=WSCloseCode.GOING_AWAY))
+        for room in self.rooms.values():
+            if session_id in room.metas and session_id not in room.subscribers:
+                room.untrack(session_id)
+                found = True
+        return found
+
     async def kick(self, session_id: str) -> bool:
-        """Close the whole socket of a session (§4 ``kick``); an avatar just leaves."""
+        """Close the whole socket of a session (as ``kick``); an avatar just leaves."""
         found = False
         for conn in [c for c in self._conns if c.session_id == session_id]:
             found = True
             await conn.ws.close(code=WSCloseCode.GOING_AWAY)
-        for room in self._rooms.values():
+        for room in self.rooms.values():
             if session_id in room.metas and session_id not in room.subscribers:
                 room.untrack(session_id)
                 found = True
@@ -232,7 +404,7 @@ class HubsSimulator:
             await conn.ws.close(code=WSCloseCode.GOING_AWAY)
 
     def broadcast_ret_deploy(self) -> None:
-        """``notice {"event": "ret-deploy"}`` on ``ret`` to every socket joined to it (§4)."""
+        """``notice {"event": "ret-deploy"}`` on ``ret`` to every socket joined to it."""
         for conn in self._ret:
             conn.send(PhxMessage(join_ref=None, ref=None, topic=RET_TOPIC, event="notice",
                                  payload={"event": "ret-deploy"}))  # fmt: skip
@@ -242,15 +414,16 @@ class HubsSimulator:
     def add_avatar(
         self, hub_id: str, name: str, device: Device = "desktop", *, avatar_id: str = ""
     ) -> Avatar:
-        """A simulated web-client session joining the room's lobby (§2, §3)."""
-        room = self._rooms.get(hub_id)
+        """A simulated anonymous web-client session joining the room's lobby."""
+        room = self.rooms.get(hub_id)
         if room is None:
             raise KeyError(f"no hub {hub_id!r}")
         if room.hub.entry_mode == "deny":
             raise ValueError(f"hub {hub_id!r} is closed")
         session_id = str(uuid.uuid4())
         profile = {"displayName": name, "avatarId": avatar_id or secrets.token_urlsafe(4)}
-        room.track(session_id, profile, context_for(device))
+        room.track(session_id, profile, context_for(device), roles=self.roles(room.hub, None),
+                   permissions=self.perms(room.hub, None))  # fmt: skip
         return Avatar(self, room, session_id, name, device)
 
     async def run_crowd(
@@ -264,7 +437,7 @@ class HubsSimulator:
         """See :func:`hubs_bridge.hubs.sim_crowd.run_crowd`."""
         await run_crowd(self, hub_ids, avatars=avatars, rng=rng, duration=duration)
 
-    # --- the websocket (§1) -------------------------------------------------
+    # --- the websocket ------------------------------------------------------
 
     async def _socket(self, request: web.Request) -> web.StreamResponse:
         if request.query.get("vsn") != "2.0.0":
@@ -311,9 +484,9 @@ class HubsSimulator:
             if self.answer_heartbeats:
                 conn.reply(msg, "ok", {})
         elif msg.event == PHX_JOIN and msg.topic.startswith(HUB_PREFIX):
-            self._join_hub(conn, msg)
+            self.channels.join(conn, msg)
         elif msg.event == PHX_JOIN and msg.topic == RET_TOPIC:
-            self._kill_join(conn, msg.topic)
+            self.kill_join(conn, msg.topic)
             conn.joins[msg.topic] = msg.join_ref or ""
             self._ret[conn] = msg.join_ref or ""
             conn.reply(msg, "ok", {})
@@ -323,11 +496,10 @@ class HubsSimulator:
             self._leave_topic(conn, msg.topic)
             conn.reply(msg, "ok", {})
         elif msg.topic.startswith(HUB_PREFIX):
-            self._room_event(conn, msg)
-        # any other event on a joined topic is ignored, like Reticulum's catch-all
+            self.channels.handle_in(conn, msg)
 
-    def _kill_join(self, conn: Conn, topic: str) -> None:
-        """Joining a topic twice kills the first join (§1): ``phx_close`` on its join_ref."""
+    def kill_join(self, conn: Conn, topic: str) -> None:
+        """Joining a topic twice kills the first join: ``phx_close`` on its join_ref."""
         old_ref = conn.joins.get(topic)
         if old_ref is None:
             return
@@ -340,69 +512,12 @@ class HubsSimulator:
         if topic == RET_TOPIC:
             self._ret.pop(conn, None)
             return
-        room = self._rooms.get(topic.removeprefix(HUB_PREFIX))
+        room = self.rooms.get(topic.removeprefix(HUB_PREFIX))
         if room is not None and room.subscribers.get(conn.session_id) is not None:
             channel = room.subscribers[conn.session_id]
             if isinstance(channel, Channel) and channel.conn is conn:
                 del room.subscribers[conn.session_id]
                 room.untrack(conn.session_id)
-
-    def _join_hub(self, conn: Conn, msg: PhxMessage) -> None:
-        """§2: check the payload and the room, reply, then presence_state and the diff."""
-        self._kill_join(conn, msg.topic)
-        payload = msg.payload
-        profile, context = payload.get("profile"), payload.get("context")
-        if not isinstance(profile, dict) or not isinstance(context, dict):
-            conn.reply(msg, "error", {"reason": "join crashed"})
-            return
-        room = self._rooms.get(msg.topic.removeprefix(HUB_PREFIX))
-        error = join_error(room, payload, bot_key=self.bot_key, oauth_url=f"{self.base_url}/oauth")
-        if error is not None or room is None:
-            conn.reply(msg, "error", error or {})
-            return
-        # Another socket holding the same session (token reuse) loses its join.
-        previous = room.subscribers.get(conn.session_id)
-        if isinstance(previous, Channel):
-            self._kill_join(previous.conn, msg.topic)
-        token = next((t for t, s in self._tokens.items() if s == conn.session_id), None)
-        if token is None:
-            token = secrets.token_urlsafe(24)
-            self._tokens[token] = conn.session_id
-        conn.reply(
-            msg,
-            "ok",
-            {
-                "hubs": [self.hub_wire(room.hub.hub_id)],
-                "session_id": conn.session_id,
-                "session_token": token,
-                "subscriptions": {"web_push": None, "favorites": False},
-                "perms_token": secrets.token_urlsafe(24),
-                "hub_requires_oauth": room.hub.requires_oauth,
-            },
-        )
-        # Reticulum tracks, pushes the list (self included), then the tracker
-        # broadcasts the join to everyone, self included (§3).
-        meta = room.track(conn.session_id, profile, context)
-        conn.joins[msg.topic] = msg.join_ref or ""
-        room.subscribers[conn.session_id] = Channel(conn, msg.topic)
-        conn.send(PhxMessage(join_ref=msg.join_ref, ref=None, topic=msg.topic,
-                             event=PRESENCE_STATE, payload=room.state()))  # fmt: skip
-        own_join = {"joins": {conn.session_id: {"metas": [meta]}}, "leaves": {}}
-        conn.send(PhxMessage(join_ref=None, ref=None, topic=msg.topic, event=PRESENCE_DIFF,
-                             payload=own_join))  # fmt: skip
-
-    def _room_event(self, conn: Conn, msg: PhxMessage) -> None:
-        """§4 client events on a joined room."""
-        room = self._rooms[msg.topic.removeprefix(HUB_PREFIX)]
-        if msg.event == "message":
-            if isinstance(msg.payload.get("type"), str):
-                room.broadcast("message", {**msg.payload, "session_id": conn.session_id})
-        elif msg.event in _ROOM_EVENTS:
-            room.update(conn.session_id, _ROOM_EVENTS[msg.event])
-        elif msg.event == "events:profile_updated":
-            profile = msg.payload.get("profile")
-            if isinstance(profile, dict):
-                room.update(conn.session_id, set_profile(profile))
 
 
 async def serve_simulator(
@@ -414,20 +529,40 @@ async def serve_simulator(
     *,
     crowd_duration: float = 120.0,
     seed: int | None = None,
+    lenient: bool = False,
+    api_token: str | None = None,
 ) -> None:
     """Run a simulator with one demo room until cancelled (``hubs-bridge simulate-hubs``).
 
-    With ``avatars > 0`` a crowd of that many avatars comes and goes in every
-    open room (the demo room and each room created through the API), round
-    after round of ``crowd_duration`` seconds.
+    Strict by default, with the token API switched on (an admin's "API Access")
+    and one app token and one account registered and printed. ``lenient``
+    switches the throttle off and lets rooms be created over ``POST`` without
+    a default scene listing (the demo-friendly behaviour of earlier versions).
+    With ``avatars > 0`` a crowd comes and goes in every open room, round after
+    round of ``crowd_duration`` seconds.
     """
-    sim = HubsSimulator(host=host, admin_key=admin_key, bot_key=bot_key)
+    from hubs_bridge.hubs.sim_graphql import add_api_token
+
+    sim = HubsSimulator(
+        host=host,
+        admin_key=admin_key,
+        bot_key=bot_key,
+        public_api_access=True,
+        throttle_period_s=0.0 if lenient else 1.0,
+        default_listings=not lenient,
+        seed=seed,
+    )
     bound = await sim.start(port)
     hub = sim.create_hub("Demo Room", scene_id="demo-scene", hub_id="demo123")
+    account = sim.add_account("hubs-bridge")
+    token = api_token or secrets.token_urlsafe(24)
+    add_api_token(sim, token)
     print(
         f"Hubs simulator on {sim.base_url}/ (socket {sim.socket_url}); "
-        f"room {hub.hub_id} at {sim.base_url}/{hub.hub_id}/{hub.slug}; port {bound}; "
-        f"{avatars} simulated people per room",
+        f"room {hub.hub_id} at {sim.hub_url(hub)}; port {bound}; "
+        f"{avatars} simulated people per room; {'lenient' if lenient else 'strict'}\n"
+        f"  HUBS_BRIDGE_HUBS__API_TOKEN={token}\n"
+        f"  HUBS_BRIDGE_HUBS__ACCOUNT_TOKEN={account.token}",
         flush=True,
     )
     rng = random.Random(seed)
