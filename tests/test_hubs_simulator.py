@@ -88,6 +88,16 @@ class Phx:
         ref = await self.push(f"hub:{hub_id}", "phx_join", payload)
         return (await self.reply(ref))[1]
 
+    async def tracked(self, timeout: float = WAIT) -> tuple[PhxMessage, PhxMessage]:
+        """After a join reply: the session's own ``presence_diff`` and ``presence_state``.
+
+        Reticulum tracks (the diff goes out) and then pushes the state, a loop
+        turn after the reply (``hub_channel.ex`` ``handle_info({:begin_tracking...})``).
+        """
+        own = await self.expect("presence_diff", timeout)
+        state = await self.expect("presence_state", timeout)
+        return own, state
+
     async def closed(self, timeout: float = WAIT) -> bool:
         """True once the server closed the socket (frames before that are skipped)."""
         try:
@@ -126,7 +136,8 @@ async def test_meta_points_at_itself(sim: HubsSimulator) -> None:
     async with aiohttp.ClientSession() as http, http.get(f"{sim.base_url}/api/v1/meta") as resp:
         body = await resp.json()
     assert set(body) == set(FRAMES["http_meta_response"])
-    assert (body["phx_host"], body["phx_port"]) == ("127.0.0.1", str(sim.port))
+    # lib/ret/meta.ex: the endpoint's internal https port, not the one listened on.
+    assert (body["phx_host"], body["phx_port"]) == ("127.0.0.1", "4000")
 
 
 async def test_heartbeat_is_answered_like_the_example(client: Phx) -> None:
@@ -137,7 +148,7 @@ async def test_heartbeat_is_answered_like_the_example(client: Phx) -> None:
     assert reply.status == "ok"
 
 
-async def test_join_ok_then_presence_state_then_own_join(sim: HubsSimulator, client: Phx) -> None:
+async def test_join_ok_then_own_join_then_presence_state(sim: HubsSimulator, client: Phx) -> None:
     hub = sim.create_hub("Stand Open Data", scene_id="sc3n31d")
     sim.add_avatar(hub.hub_id, "Bernd", "mobile").enter()
     reply = await client.join(hub.hub_id, "StadtLABOR", discord=True, bot_access_key=BOT)
@@ -148,13 +159,15 @@ async def test_join_ok_then_presence_state_then_own_join(sim: HubsSimulator, cli
     assert joined.hub.scene is not None and joined.hub.scene.scene_id == "sc3n31d"
     assert (joined.hub.member_count, joined.hub.lobby_count) == (1, 0)
 
-    state = await client.expect("presence_state")
+    own = await client.recv()
+    assert own.event == "presence_diff"
+    assert own.join_ref is None and joined.session_id in own.payload["joins"]
+    state = await client.recv()
+    assert state.event == "presence_state"
     assert state.join_ref == client.join_refs[f"hub:{hub.hub_id}"] and state.ref is None
     sessions = PresenceState.model_validate(state.payload).root
     assert joined.session_id in sessions and len(sessions) == 2
     assert meta_keys("presence_state") <= set(state.payload[joined.session_id]["metas"][0])
-    own = await client.expect("presence_diff")
-    assert own.join_ref is None and joined.session_id in own.payload["joins"]
 
     presence = RoomPresence(own_session_id=joined.session_id)
     presence.apply("presence_state", state.payload)
@@ -169,7 +182,7 @@ async def test_join_ok_then_presence_state_then_own_join(sim: HubsSimulator, cli
     [
         ("unknown", "join_reply_not_found"),
         ("closed", "join_reply_closed"),
-        ("wrong_bot_key", "join_reply_denied"),
+        ("invite_only", "join_reply_denied"),
     ],
 )
 async def test_join_errors_match_the_examples(
@@ -178,8 +191,10 @@ async def test_join_errors_match_the_examples(
     hub = sim.create_hub("Room", scene_id="s")
     if case == "closed":
         sim.hubs[hub.hub_id].entry_mode = "deny"
+    if case == "invite_only":
+        sim.hubs[hub.hub_id].entry_mode = "invite"
     hub_id = "nope123" if case == "unknown" else hub.hub_id
-    reply = await client.join(hub_id, discord=True, bot_access_key="WRONG")
+    reply = await client.join(hub_id, discord=True, bot_access_key=BOT)
     assert reply.status == "error"
     assert reply.response == FRAMES[frame][4]["response"]
     assert parse_payload(JoinError, reply.response).fatal
@@ -204,8 +219,8 @@ async def test_avatar_lifecycle_diffs(sim: HubsSimulator, client: Phx) -> None:
     hub = sim.create_hub("Room", scene_id="s")
     joined = parse_payload(JoinReply, (await client.join(hub.hub_id, "Bridge")).response)
     presence = RoomPresence(own_session_id=joined.session_id)
-    presence.apply("presence_state", (await client.expect("presence_state")).payload)
-    presence.apply("presence_diff", (await client.expect("presence_diff")).payload)
+    own, state = await client.tracked()
+    presence.apply("presence_state", state.payload)
 
     async def diff() -> PresenceDiff:
         msg = await client.expect("presence_diff")
@@ -359,63 +374,6 @@ async def test_close_hub_and_ret_deploy(sim: HubsSimulator, client: Phx) -> None
     assert notice.topic == "ret" and parse_payload(RetNotice, notice.payload).is_deploy
     with pytest.raises(ValueError, match="closed"):
         sim.add_avatar(hub.hub_id, "Late")
-
-
-async def test_http_create_patch_delete(sim: HubsSimulator) -> None:
-    url = f"{sim.base_url}/api/v1/hubs"
-    async with aiohttp.ClientSession() as http:
-        async with http.post(url, json=FRAMES["http_create_room_request"]) as resp:
-            assert resp.status == 200
-            created = await resp.json()
-        assert set(created) == set(FRAMES["http_create_room_response"])
-        hub_id = created["hub_id"]
-        assert created["url"].endswith(f"/{hub_id}/digitale-kirmes-stand-open-data")
-        assert sim.hubs[hub_id].scene_url == f"{sim.base_url}/scenes/sc3n31d.glb"
-
-        body = {"hub": {"name": "Zu schnell", "default_environment_gltf_bundle_url": "x.glb"}}
-        async with http.post(url, json=body) as resp:
-            assert resp.status == 429
-            assert (await resp.json())["error"] == "too_many_requests"
-
-        async with http.patch(f"{url}/{hub_id}", json={"hub": {"scene_id": "neu"}}) as resp:
-            assert resp.status == 200
-        assert sim.hubs[hub_id].scene_url == f"{sim.base_url}/scenes/neu.glb"
-        async with http.patch(f"{url}/nope", json={"hub": {}}) as resp:
-            assert resp.status == 404
-
-        async with http.delete(f"{url}/{hub_id}") as resp:
-            assert resp.status == 401
-        headers = {"x-ret-admin-access-key": "wrong"}
-        async with http.delete(f"{url}/{hub_id}", headers=headers) as resp:
-            assert resp.status == 401
-        assert sim.hubs[hub_id].entry_mode == "allow"
-        headers = {"x-ret-admin-access-key": ADMIN}
-        async with http.delete(f"{url}/{hub_id}", headers=headers) as resp:
-            assert resp.status == 200
-        assert sim.hubs[hub_id].entry_mode == "deny"
-
-        await asyncio.sleep(1.05)
-        async with http.post(url, json=body) as resp:
-            assert resp.status == 200
-            bundle_hub = sim.hubs[(await resp.json())["hub_id"]]
-        assert (bundle_hub.scene, bundle_hub.scene_url) == (None, "x.glb")
-
-
-async def test_patch_does_not_notify_and_delete_is_silent(sim: HubsSimulator, client: Phx) -> None:
-    hub = sim.create_hub("Room", scene_id="s")
-    await client.join(hub.hub_id)
-    await client.expect("presence_diff")
-    url = f"{sim.base_url}/api/v1/hubs/{hub.hub_id}"
-    async with aiohttp.ClientSession() as http:
-        async with http.patch(url, json={"hub": {"name": "Neu", "room_size": 80}}) as resp:
-            assert resp.status == 200
-        async with http.delete(url, headers={"x-ret-admin-access-key": ADMIN}) as resp:
-            assert resp.status == 200
-    assert (sim.hubs[hub.hub_id].name, sim.hubs[hub.hub_id].room_size) == ("Neu", 50)
-    with pytest.raises(TimeoutError):
-        await client.recv(timeout=0.3)
-    async with connect(sim.socket_url, open_timeout=WAIT) as ws:
-        assert (await Phx(ws).join(hub.hub_id)).response["reason"] == "closed"
 
 
 async def test_crowd_comes_and_goes_within_its_duration(sim: HubsSimulator, client: Phx) -> None:

@@ -57,6 +57,11 @@ def _text(status: int, text: str) -> web.Response:
     return web.Response(status=status, text=text, content_type="text/plain")
 
 
+def _auth_error(kind: str) -> web.Response:
+    """``RetWeb.Guardian.AuthErrorHandler``: 401 ``Poison.encode!(%{error: type})``."""
+    return web.Response(status=401, text=json.dumps({"error": kind}, separators=(",", ":")))
+
+
 def bearer_token(request: web.Request) -> str | None:
     """``Guardian.Plug.VerifyHeader, scheme: "Bearer"``: the token after ``Bearer`` (any case)."""
     return parse_bearer(request.headers.get("Authorization", ""))
@@ -68,11 +73,11 @@ def _account(request: web.Request, *, required: bool) -> SimAccount | None:
     token = bearer_token(request)
     if token is None:
         if required:  # Guardian.Plug.EnsureAuthenticated
-            raise _Halt(web.json_response({"error": "unauthenticated"}, status=401))
+            raise _Halt(_auth_error("unauthenticated"))
         return None
     account = sim.account_for_token(token)
     if account is None:
-        raise _Halt(web.json_response({"error": "invalid_token"}, status=401))
+        raise _Halt(_auth_error("invalid_token"))
     return account
 
 
