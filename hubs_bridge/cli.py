@@ -44,6 +44,11 @@ def _parser() -> argparse.ArgumentParser:
         "--avatars", type=int, default=0, help="simulated people coming and going in every room"
     )
     sim.add_argument("--seed", type=int, default=None, help="make the crowd repeatable")
+    sim.add_argument(
+        "--lenient",
+        action="store_true",
+        help="demo-friendly: no request throttle, rooms made over POST get no default scene",
+    )
 
     provision = commands.add_parser(
         "provision", help="create an event's rooms on the Hubs server (HUBS_BRIDGE_HUBS__URL)"
@@ -162,6 +167,7 @@ def _simulate(settings: Settings, args: argparse.Namespace) -> int:
             admin.get_secret_value() if admin else None,
             bot.get_secret_value() if bot else None,
             seed=args.seed,
+            lenient=args.lenient,
         )
     )
     # Ctrl-C and SIGTERM cancel the simulator, which then stops its rooms and crowd

@@ -219,7 +219,7 @@ async def test_avatar_lifecycle_diffs(sim: HubsSimulator, client: Phx) -> None:
     hub = sim.create_hub("Room", scene_id="s")
     joined = parse_payload(JoinReply, (await client.join(hub.hub_id, "Bridge")).response)
     presence = RoomPresence(own_session_id=joined.session_id)
-    own, state = await client.tracked()
+    _own, state = await client.tracked()
     presence.apply("presence_state", state.payload)
 
     async def diff() -> PresenceDiff:

@@ -46,7 +46,7 @@ async def gql(
         return resp.status, (await resp.json() if resp.status == 200 else await resp.text())
 
 
-CREATE = "mutation { createRoom(name: \"Saal\") { id name creatorAssignmentToken } }"
+CREATE = 'mutation { createRoom(name: "Saal") { id name creatorAssignmentToken } }'
 
 
 async def test_public_api_access_off_is_404_with_an_empty_body() -> None:
@@ -151,8 +151,8 @@ async def test_scene_url_on_another_host_becomes_the_bundle_url(sim: HubsSimulat
     assert room["entryMode"] == "allow"
     assert room["memberPermissions"] == {"voiceChat": True, "fly": False}
     listing = next(s for s in sim.scenes.values() if s.kind == "scene_listing")
-    query = 'mutation U($u: String) { updateRoom(id: "%s", sceneUrl: $u) { scene { __typename ' \
-            "... on SceneListing { id } } } }" % room["id"]  # fmt: skip
+    query = 'mutation U($u: String) {{ updateRoom(id: "{}", sceneUrl: $u) {{ scene {{ __typename ' \
+            "... on SceneListing {{ id }} }} }} }}".format(room["id"])  # fmt: skip
     _, body = await gql(sim, query, variables={"u": f"{sim.base_url}/scenes/{listing.scene_id}/x"})
     assert body["data"]["updateRoom"]["scene"] == {
         "__typename": "SceneListing",
@@ -166,7 +166,7 @@ async def test_update_room_broadcasts_hub_refresh_with_stale_fields(sim: HubsSim
         client = Phx(ws)
         await client.join(hub.hub_id)
         await client.tracked()
-        query = 'mutation { updateRoom(id: "%s", name: "Neu", roomSize: 10) { id } }' % hub.hub_id
+        query = f'mutation {{ updateRoom(id: "{hub.hub_id}", name: "Neu", roomSize: 10) {{ id }} }}'
         _, body = await gql(sim, query)
         assert body["data"]["updateRoom"] == {"id": hub.hub_id}
         refresh = await client.expect("hub_refresh")
@@ -180,6 +180,6 @@ async def test_account_token_may_update_only_its_rooms(sim: HubsSimulator) -> No
     account = sim.add_account("someone")
     add_api_token(sim, "acct", account=account)
     hub = sim.create_hub("Not theirs", scene_id="s")
-    _, body = await gql(sim, 'mutation { updateRoom(id: "%s", name: "X") { id } }' % hub.hub_id,
+    _, body = await gql(sim, f'mutation {{ updateRoom(id: "{hub.hub_id}", name: "X") {{ id }} }}',
                         token="acct")  # fmt: skip
     assert body["errors"][0]["message"] == "invalid_credentials" and hub.name == "Not theirs"

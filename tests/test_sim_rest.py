@@ -102,7 +102,7 @@ async def test_graphql_is_not_throttled(sim: HubsSimulator, http: aiohttp.Client
     for _ in range(3):
         async with http.post(
             f"{sim.base_url}/api/v2_alpha",
-            json={"query": "mutation { createRoom(name: \"A\") { id } }"},
+            json={"query": 'mutation { createRoom(name: "A") { id } }'},
             headers=auth,
         ) as resp:
             assert resp.status == 200
