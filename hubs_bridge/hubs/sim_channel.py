@@ -405,7 +405,7 @@ class HubChannels:
         if not isinstance(url, str):
             raise ChannelCrash("URI.parse of a non-string")
         parts = urlsplit(url)
-        if parts.hostname == self.sim.host and parts.path.startswith("/scenes/"):
+        if parts.hostname == self.sim.endpoint_host and parts.path.startswith("/scenes/"):
             sid = parts.path.removeprefix("/scenes/").split("/")[0]
             scene = self.sim.scenes.get(sid)
             if scene is None:

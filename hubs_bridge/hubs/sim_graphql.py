@@ -199,7 +199,7 @@ def _scene_change(sim: HubsSimulator, params: dict[str, Any], cs: Changeset) -> 
     if has_url:
         url = str(url)
         parts = urlsplit(url)
-        if parts.hostname == sim.host and parts.path.startswith("/scenes/"):
+        if parts.hostname == sim.endpoint_host and parts.path.startswith("/scenes/"):
             found = sim.scenes.get(parts.path.removeprefix("/scenes/").split("/")[0])
             if found is None:
                 cs.add_error("scene_url", "Cannot find scene with url: " + url)

@@ -105,6 +105,8 @@ class HubsSimulator:
       request per window and address for every ``/api/v1/hubs`` action);
       ``0`` switches it off (lenient). ``create_interval_s`` is its deprecated
       name. ``clock`` (``time.time``) lets tests move the windows.
+    - ``endpoint_host``: ``RetWeb.Endpoint.host()`` (default ``host``); scene
+      URLs on it (whatever the port) at ``/scenes/<sid>`` are the server's own.
     - ``phx_port``: the endpoint's https port ``/api/v1/meta`` reports (4000);
       ``janus_port``: the ``port`` of a room (``Hub.janus_port``, 443).
     - ``max_room_size``/``default_room_size``: ``features|max_room_size`` (50)
@@ -143,10 +145,14 @@ class HubsSimulator:
         default_listings: bool = True,
         clock: Callable[[], float] = time.time,
         seed: int | None = None,
+        endpoint_host: str | None = None,
     ) -> None:
         if create_interval_s is not None:  # deprecated name of throttle_period_s
             throttle_period_s = create_interval_s
         self.host = host
+        # RetWeb.Endpoint.host(): a sceneUrl/update_scene URL on this host (any port!)
+        # with a path /scenes/<sid> is taken for one of the server's own scenes.
+        self.endpoint_host = endpoint_host or host
         self.admin_key = admin_key
         self.bot_key = bot_key
         self.idle_timeout_s = idle_timeout_s
