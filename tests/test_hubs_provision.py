@@ -21,7 +21,7 @@ from tests.conftest import free_port, make_settings
 
 STAFF = "staff-token-for-provision-tests-0123"
 AUTH = {"Authorization": f"Bearer {STAFF}"}
-PUBLIC = "http://127.0.0.1:9"
+PUBLIC = "http://bridge.test:9"  # not the Hubs host: Reticulum would look up /scenes/ there
 TIMEOUT = aiohttp.ClientTimeout(total=20)
 
 

@@ -34,6 +34,7 @@ rooms (provisioning skips only open links).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from datetime import datetime, timedelta
@@ -86,6 +87,8 @@ class RoomCloser:
         self._broker = broker
         self._api = api
         self.owner = secrets.token_hex(6)
+        # The loop and a staff retry never close the same event's rooms at once.
+        self._locks: dict[str, asyncio.Lock] = {}
 
     async def run(self) -> None:
         # Whatever a round runs into (store or broker away, a bug), the next one comes.
@@ -139,6 +142,16 @@ class RoomCloser:
         return await self.refusals(event_slug)
 
     async def _close(self, event: Event) -> list[str]:
+        lock = self._locks.setdefault(event.slug, asyncio.Lock())
+        async with lock:
+            return await self._close_now(event)
+
+    async def _close_now(self, event: Event) -> list[str]:
+        # Read again under the lock: another round may have closed or been refused meanwhile.
+        try:
+            event = await self._calendar.get(event.slug)
+        except NotFound:
+            return []
         refused = await self.refusals(event.slug)
         hub_ids = [h for h in open_hub_ids(event) if h not in refused]
         if not hub_ids:

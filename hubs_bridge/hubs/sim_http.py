@@ -116,6 +116,7 @@ async def _meta(request: web.Request) -> web.Response:
 async def _create(request: web.Request) -> web.Response:
     """``HubController.create``: ``Hub.create_new_room(params["hub"], false)`` + ``exec_create``."""
     sim = request.app[SIM_KEY]
+    sim.room_api_calls.append("POST")
     try:
         account = _account(request, required=False)
         _rate_limit(request)
@@ -158,6 +159,7 @@ async def _create(request: web.Request) -> web.Response:
 async def _patch(request: web.Request) -> web.Response:
     """``HubController.update``: owners only; tells nobody in the room."""
     sim = request.app[SIM_KEY]
+    sim.room_api_calls.append("PATCH")
     try:
         account = _account(request, required=True)
         _rate_limit(request)
@@ -204,6 +206,7 @@ async def _patch(request: web.Request) -> web.Response:
 async def _delete(request: web.Request) -> web.Response:
     """``HubController.delete`` behind ``HeaderAuthorization``: deny, tell nobody."""
     sim = request.app[SIM_KEY]
+    sim.room_api_calls.append("DELETE")
     try:
         _account(request, required=False)
         _rate_limit(request)

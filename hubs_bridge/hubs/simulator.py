@@ -173,6 +173,7 @@ class HubsSimulator:
         self.rooms: dict[str, SimRoom] = {}
         self.scenes: dict[str, SimScene] = {}
         self.accounts: dict[str, SimAccount] = {}
+        self.room_api_calls: list[str] = []  # the method of every /api/v1/hubs request
         self.muted: list[Record] = []
         self.kicked: list[Record] = []
         self.closed: list[tuple[str, str]] = []
@@ -228,6 +229,10 @@ class HubsSimulator:
         return f"ws://{self.host}:{self.port}/socket/websocket?vsn=2.0.0"
 
     # --- accounts and permissions -------------------------------------------
+
+    def requests(self, method: str) -> int:
+        """How many ``/api/v1/hubs`` requests with ``method`` came (throttled ones too)."""
+        return self.room_api_calls.count(method)
 
     def add_account(self, name: str, *, admin: bool = False) -> SimAccount:
         """A Hubs account and its sign-in token (the ``Ret.Guardian`` JWT)."""
