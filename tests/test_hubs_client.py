@@ -23,7 +23,6 @@ import pytest
 from aiohttp import WSMsgType, web
 
 from hubs_bridge.hubs.client import NotJoined, ReticulumClient
-from hubs_bridge.hubs.client_meta import ServerMeta, socket_url
 from hubs_bridge.hubs.client_events import (
     ChatReceived,
     ConnectionState,
@@ -34,6 +33,7 @@ from hubs_bridge.hubs.client_events import (
     RoomJoined,
     RoomLost,
 )
+from hubs_bridge.hubs.client_meta import ServerMeta, socket_url
 from tests.conftest import free_port
 
 FRAMES: dict[str, Any] = json.loads(

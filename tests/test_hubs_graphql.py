@@ -18,7 +18,7 @@ TOKEN = "api-token-with-write-rooms"
 async def test_rooms_are_created_with_the_token_api_once(tmp_path: Path) -> None:
     # The REST creation limit is 60 s: a room made over POST /api/v1/hubs would fail.
     async with (
-        simulator(create_interval_s=60) as sim,
+        simulator(create_interval_s=60, public_api_access=True) as sim,
         harness(tmp_path, sim.base_url, api_token=TOKEN) as h,
     ):
         add_api_token(sim, TOKEN)
@@ -32,7 +32,8 @@ async def test_rooms_are_created_with_the_token_api_once(tmp_path: Path) -> None
         assert info.name == "Digitale Kirmes – Info"
         assert info.room_size == 20
         assert info.scene_url == glb_url(PUBLIC, h.server.app[SCENES].scenes["foyer"])
-        assert rooms[0]["url"] == f"{sim.base_url}/{info.hub_id}/{info.slug}"
+        # room_types.ex has no Room.url: the link is the server URL and the room id.
+        assert rooms[0]["url"] == f"{sim.base_url}/{info.hub_id}"
 
         again = await asyncio.wait_for(h.provision("open"), 15)
         assert [r["state"] for r in again] == ["exists", "exists"]
@@ -41,17 +42,27 @@ async def test_rooms_are_created_with_the_token_api_once(tmp_path: Path) -> None
 
 async def test_a_wrong_token_or_scope_is_a_clear_refusal(tmp_path: Path) -> None:
     async with (
-        simulator() as sim,
+        simulator(public_api_access=True) as sim,
         harness(tmp_path, sim.base_url, api_token="not-a-token") as h,
     ):
+        # A token Reticulum does not know: HTTP 200 with errors (add_absinthe_context.ex).
         rooms = await asyncio.wait_for(h.provision("open"), 15)
         assert [r["state"] for r in rooms] == ["failed", "failed"]
-        assert "refused the API token (401)" in rooms[0]["message"]
+        assert "refused the API token (invalid_token)" in rooms[0]["message"]
 
         add_api_token(sim, "not-a-token", scopes=("read_rooms",))
         rooms = await asyncio.wait_for(h.provision("open"), 15)
-        assert "insufficient_scope" in rooms[0]["message"]
+        assert "invalid_credentials" in rooms[0]["message"]
         assert len(sim.hubs) == 0
+
+
+async def test_the_token_api_switched_off_is_a_clear_refusal(tmp_path: Path) -> None:
+    # RetWeb.Plugs.RequirePublicApiAccess: features|public_api_access off (the default): 404.
+    async with simulator() as sim, harness(tmp_path, sim.base_url, api_token=TOKEN) as h:
+        add_api_token(sim, TOKEN)
+        rooms = await asyncio.wait_for(h.provision("open"), 15)
+        assert [r["state"] for r in rooms] == ["failed", "failed"]
+        assert "public_api_access is off" in rooms[0]["message"]
 
 
 async def test_simulator_speaks_graphql(tmp_path: Path) -> None:

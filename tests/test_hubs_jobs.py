@@ -58,7 +58,7 @@ async def test_a_failed_room_fails_the_job_with_a_clear_message(tmp_path: Path) 
         assert status["state"] == "failed"
         assert status["message"] == "1 of 2 rooms ready; 1 failed"
         assert [r["state"] for r in rooms] == ["created", "failed"]
-        assert "rate limited" in rooms[1]["message"]
+        assert "throttled by the Hubs server" in rooms[1]["message"]
 
 
 async def test_status_is_shared_by_two_processes(tmp_path: Path, redis_prefix: str) -> None:

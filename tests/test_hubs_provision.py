@@ -10,11 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from hubs_bridge.hubs.provision import provision_event
+from hubs_bridge.hubs.rooms_api import HubsApi
 from hubs_bridge.hubs.simulator import HubsSimulator
 from hubs_bridge.web.app import create_app
+from hubs_bridge.web.hubs_services import HUBS_API
 from hubs_bridge.web.keys import CALENDAR, SCENES, SETTINGS
 from hubs_bridge.web.scenes import glb_url
 from tests.conftest import free_port, make_settings
@@ -122,8 +125,11 @@ async def harness(
 
 
 @asynccontextmanager
-async def simulator(create_interval_s: float = 0.01) -> AsyncIterator[HubsSimulator]:
-    sim = HubsSimulator(create_interval_s=create_interval_s)
+async def simulator(
+    create_interval_s: float = 0.01, **options: Any
+) -> AsyncIterator[HubsSimulator]:
+    """A strict simulator; its throttle window shortened to ``create_interval_s`` for speed."""
+    sim = HubsSimulator(throttle_period_s=create_interval_s, **options)
     await sim.start()
     try:
         yield sim
@@ -142,11 +148,14 @@ async def test_provision_creates_one_hub_per_room_once(tmp_path: Path) -> None:
         library = h.server.app[SCENES]
         by_name = {hub.name: hub for hub in sim.hubs.values()}
         info = by_name["Digitale Kirmes – Info"]
-        assert info.scene_url == glb_url(PUBLIC, library.scenes["foyer"])
+        # POST /api/v1/hubs: the bundle URL is kept, but Reticulum attaches a default
+        # scene listing (Hub.create_new_room), which the result reports.
+        assert info.gltf_bundle_url == glb_url(PUBLIC, library.scenes["foyer"])
+        assert info.scene is not None
         assert info.room_size == 20
         daten = by_name["Digitale Kirmes – Offene Daten"]
-        assert daten.scene_url == glb_url(PUBLIC, library.scenes["kirmes-stand"])
-        assert daten.scene_url.startswith(f"{PUBLIC}/scenes/")
+        assert daten.gltf_bundle_url == glb_url(PUBLIC, library.scenes["kirmes-stand"])
+        assert [r["scene"] for r in rooms] == ["default_listing", "default_listing"]
 
         event = await h.server.app[CALENDAR].get("open")
         links = {room.slug: room.hubs for room in event.rooms}
@@ -169,7 +178,8 @@ async def test_provision_needs_staff(tmp_path: Path) -> None:
 
 
 async def test_rate_limit_is_retried(tmp_path: Path) -> None:
-    # The simulator allows one creation per 0.3 s; the bridge asks every 0.05 s.
+    # The simulator's window is 0.3 s; the bridge's pacer asks every 0.05 s: refused
+    # with 403 Forbidden, retried in a later window.
     async with simulator(create_interval_s=0.3) as sim, harness(tmp_path, sim.base_url) as h:
         rooms = await asyncio.wait_for(h.provision("open"), 15)
         assert [r["state"] for r in rooms] == ["created", "created"]
@@ -185,14 +195,14 @@ async def test_rate_limit_that_persists_fails_that_room_only(tmp_path: Path) -> 
                 app[CALENDAR],
                 app[SCENES],
                 app[SETTINGS],
+                _api(app),
                 "open",
                 progress=lambda *args: seen.append(args),
-                http=h.http,
             ),
             15,
         )
         assert [r.state for r in rooms] == ["created", "failed"]
-        assert "rate limited" in rooms[1].message
+        assert "throttled by the Hubs server (403 Forbidden)" in rooms[1].message
         assert [(room, state) for room, state, _ in seen] == [
             ("info", "created"),
             ("daten", "failed"),
@@ -315,12 +325,16 @@ async def test_provision_command_shows_progress(tmp_path: Path) -> None:
 ADMIN = "admin-key-of-the-simulator"
 
 
+def _api(app: web.Application) -> HubsApi:
+    api = app[HUBS_API]
+    assert api is not None
+    return api
+
+
 async def _provision_direct(h: Harness, slug: str) -> list[Any]:
     app = h.server.app
     return await asyncio.wait_for(
-        provision_event(
-            app[CALENDAR], app[SCENES], app[SETTINGS], slug, progress=None, http=h.http
-        ),
+        provision_event(app[CALENDAR], app[SCENES], app[SETTINGS], _api(app), slug, progress=None),
         15,
     )
 
