@@ -317,3 +317,28 @@ async def _people(s: Site) -> list[dict[str, Any]] | None:
 async def _action_ok(s: Site, ident: str) -> bool:
     data = await s.call("GET", "/api/events/kirmes/hubs")
     return any(a["id"] == ident and a["ok"] for a in data["actions"])
+
+
+async def test_rooms_made_with_an_app_token_are_claimed_with_the_creator_token(
+    tmp_path: Path,
+) -> None:
+    # createRoom with an app token: no creator, a creatorAssignmentToken (room_types.ex).
+    # The bridge joins signed in and sends sign_in with it: the account becomes creator.
+    async with simulator(public_api_access=True) as sim:
+        add_api_token(sim, TOKEN)
+        account = sim.add_account("hubs-bridge@stadt.example")
+        async with site(
+            tmp_path, sim, bridge=True, api_token=TOKEN, account_token=account.token
+        ) as s:
+            await s.event("kirmes", _rooms(1), open_now=True)
+            [room] = await s.provision("kirmes")
+            hub = sim.hubs[room["hub_id"]]
+            assert hub.creator_account_id is None and hub.creator_assignment_token
+            await eventually(lambda: hub.creator_account_id == account.account_id)
+            assert hub.creator_assignment_token is None  # Reticulum forgets it once used
+
+            # Staff change the room: the owner brings the Hubs room in line (update_hub).
+            patch = {"capacity": 12, "member_permissions": {"fly": True}}
+            await s.call("PATCH", "/api/events/kirmes/rooms/stand-1", json=patch)
+            await eventually(lambda: hub.room_size == 12 and hub.member_permissions["fly"])
+            assert hub.name == room["name"]  # the whole room was sent, nothing blanked
