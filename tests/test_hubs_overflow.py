@@ -61,7 +61,8 @@ async def test_full_room_sends_to_one_twin_made_once(tmp_path: Path) -> None:
         [twin] = event.rooms[0].twins
         assert targets == {twin.url}
         assert sim.hubs[twin.hub_id].name == "Digitale Kirmes – Saal (2)"
-        assert sim.hubs[twin.hub_id].scene_url == sim.hubs[own["hub_id"]].scene_url
+        # The same GLB sent (POST: Reticulum shows one of its default listings meanwhile).
+        assert sim.hubs[twin.hub_id].gltf_bundle_url == sim.hubs[own["hub_id"]].gltf_bundle_url
 
         # The twin fills up too; the limit is one twin: full.
         await _fill(h, _person(4, "room", twin.hub_id), _person(5, "room", twin.hub_id))

@@ -143,7 +143,6 @@ export function stopHubsPeople() {
 
 export function setupHubsPeople() {
   onRender("hubs-people", renderPeople);
-  onRender("event", renderPeople);
   $("hubs-people").addEventListener("click", (event) => {
     const button = event.target.closest("button[data-action]");
     if (button) act(button);
