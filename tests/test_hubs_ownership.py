@@ -71,6 +71,10 @@ def test_a_default_listing_is_replaced_by_the_library_scene_only_by_an_owner() -
     assert ownership.scene_push(listed, HubPerms.model_validate(OWNER), url) == {"url": url}
     assert ownership.scene_push(listed, HubPerms(), url) is None
     assert ownership.scene_push(_hub(), HubPerms.model_validate(OWNER), url) is None
+    # On the Hubs host itself Reticulum would look /scenes/ up among its own: never sent.
+    same = "https://hubs.example/scenes/abc.glb"
+    owner = HubPerms.model_validate(OWNER)
+    assert ownership.scene_push(listed, owner, same, "https://hubs.example:443") is None
 
 
 def test_settings_are_pushed_whole_when_they_differ() -> None:

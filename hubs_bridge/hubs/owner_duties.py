@@ -123,7 +123,7 @@ class OwnerDuties:
         if room is None:
             return
         url = self._scene_url(room.scene) if self._scene_url is not None else None
-        scene = ownership.scene_push(state.hub, state.perms, url)
+        scene = ownership.scene_push(state.hub, state.perms, url, self._settings.url)
         if scene is not None:
             self._push(hub_sid, "update_scene", scene)
         change = ownership.settings_push(state.hub, state.perms, room, self._settings.max_room_size)

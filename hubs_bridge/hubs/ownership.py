@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from hubs_bridge.core.calendar import Room
 from hubs_bridge.hubs.frames import Hub
@@ -56,11 +57,25 @@ def scene_state(hub: Hub) -> SceneState:
     return "hubs_scene" if hub.scene is not None else "library"
 
 
-def scene_push(hub: Hub, perms: HubPerms, library_url: str | None) -> dict[str, Any] | None:
-    """The ``update_scene`` payload that puts the library's scene in, or ``None``."""
+def scene_push(
+    hub: Hub, perms: HubPerms, library_url: str | None, hubs_url: str | None = None
+) -> dict[str, Any] | None:
+    """The ``update_scene`` payload that puts the library's scene in, or ``None``.
+
+    Never for a library URL on the Hubs server's own host: Reticulum would look
+    its ``/scenes/<id>`` up among its own scenes, find none and crash the
+    channel (``hub_channel.ex`` ``update_scene``: ``changeset_for_new_scene(nil)``).
+    """
     if library_url is None or not perms.update_hub or scene_state(hub) == "library":
         return None
+    if hubs_url is not None and same_host(library_url, hubs_url):
+        return None
     return {"url": library_url}
+
+
+def same_host(url: str, other: str) -> bool:
+    """Whether two URLs name the same host (Reticulum compares hosts, not ports)."""
+    return (urlsplit(url).hostname or "").lower() == (urlsplit(other).hostname or "").lower()
 
 
 def settings_push(

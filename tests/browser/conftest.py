@@ -76,7 +76,8 @@ def server(tmp_path_factory: pytest.TempPathFactory, hubs: SimThread) -> Iterato
         HUBS_BRIDGE_PUBLIC_URL=f"http://127.0.0.1:{port}",
         HUBS_BRIDGE_REALTIME__ATTENDANCE_INTERVAL_S="0.3",
         HUBS_BRIDGE_HUBS__URL=hubs.sim.base_url,
-        HUBS_BRIDGE_HUBS__CREATE_INTERVAL_S="0",
+        HUBS_BRIDGE_HUBS__CREATE_INTERVAL_S="0.25",
+        HUBS_BRIDGE_HUBS__ACCOUNT_TOKEN=hubs.account.token,
     )
     with running_server(env, log_dir=tmp, port=port) as process:
         yield process

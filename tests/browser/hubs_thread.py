@@ -22,8 +22,10 @@ class SimThread:
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name="hubs-sim", daemon=True)
-        # Rooms are created as fast as the tests provision them (no 1 s spacing).
-        self.sim = HubsSimulator(create_interval_s=0.0)
+        # Strict, with a short throttle window so that provisioning stays quick; the
+        # Hubs server's own host is not the bridge's (127.0.0.1), as in production.
+        self.sim = HubsSimulator(throttle_period_s=0.2, endpoint_host="hubs.test")
+        self.account = self.sim.add_account("hubs-bridge@stadt.example")
 
     def start(self) -> str:
         self._thread.start()

@@ -193,6 +193,11 @@ def test_scenes_provisioning_links_and_attendance(
             "data-bridge", "joined", timeout=20_000
         )
     expect(page.locator("#hubs-rooms-empty")).to_be_hidden()
+    # With the bridge's own account (the rig's simulator has one), it owns its rooms.
+    for room in ("info", "daten"):
+        expect(page.locator(f'#hubs-rooms tr[data-room="{room}"]')).to_contain_text(
+            "stummschalten und entfernen", timeout=20_000
+        )
 
     page.wait_for_function(
         "(c => c.complete && c.naturalWidth > 0)(document.querySelector('#chart'))"

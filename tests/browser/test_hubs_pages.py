@@ -68,3 +68,37 @@ def test_hubs_people_hands_questions_and_the_pin_back_in_the_chat(
     hubs.call(clara.leave)
     assert console.js_errors == []
     console.context.close()
+
+
+def test_a_moderator_mutes_and_removes_a_person_in_hubs(
+    browser: Any, server: ServerProcess, hubs: SimThread
+) -> None:
+    event = make_event(server, provision=True)
+    hub_id = call(server, "GET", f"/api/events/{event}")["rooms"][1]["hubs"]["hub_id"]
+    console = signed_in(browser, server, event, moderator_token(server, event))
+    dora = hubs.call(hubs.sim.add_avatar, hub_id, "Dora")
+    person = console.locator("#hubs-people li.hubs-person", has_text="Dora")
+    mute = person.locator('button[data-action="mute"]')
+    # Enabled once the bridge has joined as the room's owner.
+    expect(mute).to_be_enabled(timeout=20_000)
+
+    dialogs: list[str] = []
+
+    def accept(dialog: Any) -> None:
+        dialogs.append(dialog.message)
+        dialog.accept()
+
+    console.on("dialog", accept)
+    mute.click()
+    expect(person.locator(".hubs-outcome")).to_have_text(
+        "Hubs hat es übernommen: Dora wird stummgeschaltet.", timeout=15_000
+    )
+    assert dialogs == ["Dora im Hubs-Raum stummschalten?"]
+    muted = hubs.call(list, hubs.sim.muted)
+    assert [m for m in muted if m[0] == hub_id and m[2] == dora.session_id]
+
+    person.locator('button[data-action="kick"]').click()
+    expect(console.locator("#hubs-people")).not_to_contain_text("Dora", timeout=15_000)
+    assert any(k[2] == dora.session_id for k in hubs.call(list, hubs.sim.kicked))
+    assert console.js_errors == []
+    console.context.close()
