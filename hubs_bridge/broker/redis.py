@@ -324,7 +324,7 @@ class RedisBroker:
                 await pubsub.subscribe(*missing)
                 done |= missing
         except BaseException:
-            await pubsub.aclose()  # type: ignore[no-untyped-call]
+            await pubsub.aclose()  # type: ignore[no-untyped-call,unused-ignore]
             raise
         return pubsub
 
@@ -332,7 +332,7 @@ class RedisBroker:
         pubsub, self._pubsub = self._pubsub, None
         if pubsub is not None:
             with contextlib.suppress(*_LINK_ERRORS):
-                await pubsub.aclose()  # type: ignore[no-untyped-call]
+                await pubsub.aclose()  # type: ignore[no-untyped-call,unused-ignore]
 
     async def _read(self) -> None:
         """Read pub/sub and catch up periodically, until :meth:`close`."""
