@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,7 +16,7 @@ from hubs_bridge.core.event_commands import set_room_hubs_link
 from hubs_bridge.core.room_links import add_twin
 from hubs_bridge.realtime.snapshots import public_event
 from hubs_bridge.web.app import create_app
-from hubs_bridge.web.keys import CALENDAR
+from hubs_bridge.web.keys import CALENDAR, STORE
 from tests.conftest import make_settings
 
 STAFF = "staff-token-for-tests-0123456789"
@@ -338,3 +339,52 @@ async def test_the_root_answers_scripts_with_json_and_browsers_with_a_page(
     page = await client.get("/", headers={"Accept": "text/html,application/xhtml+xml"})
     assert page.status == 200 and page.content_type == "text/html"
     assert "Veranstaltungen" in await page.text()
+
+
+@pytest.mark.parametrize(
+    ("starts", "ends"),
+    [
+        ("0001-01-01T00:00", "0001-01-01T02:00"),
+        ("9999-12-31T20:00", "9999-12-31T22:00"),
+        ("1999-12-31T20:00", "1999-12-31T22:00"),
+        ("2026-12-05T15:00", "2100-01-01T00:00"),
+    ],
+)
+async def test_event_times_outside_this_century_are_refused(
+    client: TestClient[Any, Any], starts: str, ends: str
+) -> None:
+    # doors_open_at of an event near year 1 overflowed and stopped every loop (issue 11).
+    body = {**EVENT, "starts_at": starts, "ends_at": ends}
+    resp = await client.post("/api/events", json=body, headers=AUTH)
+    assert resp.status == 422, await resp.text()
+    assert "between the years 2000 and 2099" in await resp.text()
+    assert (await (await client.get("/api/events")).json())["events"] == []
+
+    await client.post("/api/events", json=EVENT, headers=AUTH)
+    patch = {"starts_at": starts, "ends_at": ends}
+    resp = await client.patch("/api/events/kirmes", json=patch, headers=AUTH)
+    assert resp.status == 422
+    resp = await client.delete("/api/events/kirmes", headers=AUTH)
+    assert resp.status in (200, 204)
+
+
+async def test_an_unreadable_stored_event_is_left_out_and_the_rest_served(
+    client: TestClient[Any, Any],
+) -> None:
+    resp = await client.post("/api/events", json=EVENT, headers=AUTH)
+    assert resp.status == 201
+    store = client.server.app[STORE]
+    good = await store.get_event("kirmes")
+    assert good is not None
+    # As an older version could have stored it: a start near year 1.
+    doc = good.model_dump(mode="json")
+    doc.update(slug="alt", starts_at="0001-01-01T00:00:00+00:00")
+    await store._db.execute(  # type: ignore[attr-defined]
+        "INSERT INTO events (slug, version, doc) VALUES (?, ?, ?)", ("alt", 1, json.dumps(doc))
+    )
+    await store._db.commit()  # type: ignore[attr-defined]
+    listed = await (await client.get("/api/events")).json()
+    assert [e["slug"] for e in listed["events"]] == ["kirmes"]
+    resp = await client.get("/", headers={"Accept": "text/html"})
+    assert resp.status == 200
+    assert (await client.get("/api/events/alt")).status == 404

@@ -54,6 +54,19 @@ def _aware(value: datetime) -> datetime:
 
 
 AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+# Events happen in this century. Near year 1 or 9999 the arithmetic around an event
+# (doors open 24 h before at most, an end 14 days later) would overflow.
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2099
+
+
+def _this_century(value: datetime) -> datetime:
+    # The year as given: converting year 1 or 9999 to UTC to compare could itself overflow.
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValueError(f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}")
+    return value
+
+
+EventTime = Annotated[datetime, AfterValidator(_this_century), AfterValidator(_aware)]
 
 
 class _Model(BaseModel):
@@ -171,8 +184,8 @@ class EventFields(_Model):
     title_en: Title | None = None
     description: Description = ""
     description_en: Description | None = None
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: EventTime
+    ends_at: EventTime
     doors_open_minutes: int = Field(default=15, ge=0, le=24 * 60)
     qa: QaSettings = Field(default_factory=QaSettings)
 
@@ -205,8 +218,8 @@ class EventUpdate(_Model):
     title_en: Title | None = None
     description: Description | None = None
     description_en: Description | None = None
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
+    starts_at: EventTime | None = None
+    ends_at: EventTime | None = None
     doors_open_minutes: int | None = Field(default=None, ge=0, le=24 * 60)
     qa: QaSettingsUpdate | None = None
 

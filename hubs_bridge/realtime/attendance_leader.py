@@ -57,6 +57,7 @@ class AttendanceLeader:
         self._local_events = local_events
         self.owner = secrets.token_hex(8)
         self._last: dict[str, EventCounts] = {}
+        self._failing: set[str] = set()  # events whose tick failed (logged once)
         self._sampled: dict[str, datetime] = {}
         self._ticks: dict[str, int] = {}
         self._events: dict[str, Event] = {}
@@ -106,6 +107,15 @@ class AttendanceLeader:
             except HubsBridgeError as exc:
                 self._last.pop(event.slug, None)  # publish in full once it works again
                 log.warning("attendance of %s not published: %s", event.slug, exc)
+            except Exception:
+                # One event's bad record must not stop the others, nor fill the log
+                # every second: said once, tried again every tick.
+                self._last.pop(event.slug, None)
+                if event.slug not in self._failing:
+                    self._failing.add(event.slug)
+                    log.exception("attendance of %s failed", event.slug)
+            else:
+                self._failing.discard(event.slug)
 
     async def _tick_event(self, event: Event, now: datetime) -> None:
         ttl = max(3 * self.interval_s, 2.0)

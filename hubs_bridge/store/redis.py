@@ -38,6 +38,7 @@ from hubs_bridge.core.attendance import AttendanceMark, AttendanceSample
 from hubs_bridge.core.calendar import Event
 from hubs_bridge.errors import Conflict, NotFound, StoreUnavailable
 from hubs_bridge.store.base import TokenRecord
+from hubs_bridge.store.event_docs import read_event
 from hubs_bridge.store.redis_qa import RedisQa
 
 # KEYS[1] event hash; ARGV: new version, doc. Returns 1 ok, 0 missing, -1 version mismatch.
@@ -106,7 +107,7 @@ class RedisStore(RedisQa):
 
     async def get_event(self, slug: str) -> Event | None:
         doc = await self._call(self._r.hget(event_key(self._p, slug, "event"), "doc"))
-        return Event.model_validate_json(doc) if doc else None
+        return read_event(slug, doc) if doc else None
 
     async def create_event(self, event: Event) -> None:
         key = event_key(self._p, event.slug, "event")

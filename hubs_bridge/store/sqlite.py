@@ -23,6 +23,7 @@ from hubs_bridge.core.attendance import AttendanceMark, AttendanceSample
 from hubs_bridge.core.calendar import Event
 from hubs_bridge.errors import Conflict, NotFound, StoreUnavailable
 from hubs_bridge.store.base import TokenRecord
+from hubs_bridge.store.event_docs import read_event
 from hubs_bridge.store.sqlite_qa import SqliteQa, _guarded
 
 # Each entry moves the schema one version up; never edit a published one.
@@ -239,15 +240,15 @@ class SqliteStore(SqliteQa):
 
     @_guarded
     async def list_events(self) -> list[Event]:
-        async with self._db.execute("SELECT doc FROM events ORDER BY slug") as cur:
+        async with self._db.execute("SELECT slug, doc FROM events ORDER BY slug") as cur:
             rows = await cur.fetchall()
-        return [Event.model_validate_json(row[0]) for row in rows]
+        return [event for row in rows if (event := read_event(row[0], row[1])) is not None]
 
     @_guarded
     async def get_event(self, slug: str) -> Event | None:
         async with self._db.execute("SELECT doc FROM events WHERE slug = ?", (slug,)) as cur:
             row = await cur.fetchone()
-        return Event.model_validate_json(row[0]) if row else None
+        return read_event(slug, row[0]) if row else None
 
     @_guarded
     async def create_event(self, event: Event) -> None:
