@@ -531,3 +531,14 @@ async def test_server_pings(tmp_path: Path) -> None:
             if msg.type == aiohttp.WSMsgType.PING:
                 break
         await client.ws.pong(msg.data)
+
+
+async def test_a_frame_past_twice_the_limit_is_refused_by_the_reader(h: Harness) -> None:
+    # The reader's cap bounds what a session can make the server hold (issue 11).
+    hostile = await h.visitor()
+    try:
+        await hostile.ws.send_str("x" * (40 * 1024))  # past 2 x 16 KiB
+    except ConnectionError:
+        pass
+    else:
+        assert await hostile.closed() == 1009

@@ -41,9 +41,12 @@ from hubs_bridge.web.keys import AUTH, CALENDAR, REALTIME, SETTINGS
 
 log = logging.getLogger("hubs_bridge.ws")
 
-# Hard cap of aiohttp's reader; frames above the protocol limit but below this get a
-# clear error frame, larger ones are refused by aiohttp with close code 1009.
-READ_CAP_BYTES = 1024 * 1024
+# aiohttp's reader holds a message until it is complete, so its cap bounds what one
+# session can make the server hold (1 MiB before: 300 sessions each holding a started
+# message took +282 MB). Twice the protocol's frame limit: a frame a little over the
+# limit (a long question pasted) still gets a clear error frame, a larger one is
+# refused by aiohttp with close code 1009.
+READ_CAP_FRAMES = 2
 
 CLOSE_BAD_HELLO = 4400
 CLOSE_UNAUTHORIZED = 4401
@@ -82,7 +85,7 @@ async def ws_handler(request: web.Request) -> web.StreamResponse:
         # garbage collections of 300+ ms (docs/benchmarks.md). The service pings every
         # session from one loop instead (RealtimeService._housekeeping).
         heartbeat=None,
-        max_msg_size=READ_CAP_BYTES,
+        max_msg_size=READ_CAP_FRAMES * settings.max_frame_bytes,
         compress=False,  # frames are written as raw bytes by the fan-out (see wire.py)
     )
     await ws.prepare(request)
