@@ -203,3 +203,11 @@ async def test_attendance_retention(store: Store) -> None:
     assert deleted == 3
     assert await store.attendance_marks("kirmes") == recent
     assert await store.attendance_samples("kirmes") == []
+
+
+async def test_a_storm_of_concurrent_reads_all_succeed(store: Store) -> None:
+    # 2,000 pages saying hello at once each read the event: with Redis, the default
+    # connection pool (100, non-blocking) refused the rest with "Too many connections".
+    await store.create_event(make_event())
+    events = await asyncio.gather(*(store.get_event("kirmes") for _ in range(600)))
+    assert all(e is not None and e.slug == "kirmes" for e in events)

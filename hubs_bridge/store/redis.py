@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import RedisError
 
 from hubs_bridge.core.attendance import AttendanceMark, AttendanceSample
@@ -40,6 +40,11 @@ from hubs_bridge.errors import Conflict, NotFound, StoreUnavailable
 from hubs_bridge.store.base import TokenRecord
 from hubs_bridge.store.event_docs import read_event
 from hubs_bridge.store.redis_qa import RedisQa
+
+# Connections one process keeps to the Redis store, and how long a call may wait for one
+# before it fails as unavailable (docs/benchmarks.md: hello storms on Redis).
+POOL_CONNECTIONS = 64
+POOL_WAIT_S = 10.0
 
 # KEYS[1] event hash; ARGV: new version, doc. Returns 1 ok, 0 missing, -1 version mismatch.
 _REPLACE = """
@@ -77,7 +82,17 @@ class RedisStore(RedisQa):
 
     @classmethod
     async def open(cls, url: str, prefix: str) -> RedisStore:
-        redis = Redis.from_url(url, decode_responses=True, health_check_interval=10)
+        # A blocking pool: at the start of an event thousands of pages say hello at once,
+        # and redis-py's default pool (100, non-blocking) refused the 101st call with
+        # "Too many connections". Calls now wait their turn for one of a bounded number.
+        pool = BlockingConnectionPool.from_url(
+            url,
+            max_connections=POOL_CONNECTIONS,
+            timeout=POOL_WAIT_S,
+            decode_responses=True,
+            health_check_interval=10,
+        )
+        redis = Redis(connection_pool=pool)
         store = cls(redis, prefix)
         await store.ping()
         return store
@@ -93,6 +108,8 @@ class RedisStore(RedisQa):
 
     async def close(self) -> None:
         await self._r.aclose()
+        # A pool given to Redis() is not the client's to close: close it here.
+        await self._r.connection_pool.aclose()
 
     # Events
 
