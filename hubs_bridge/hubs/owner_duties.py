@@ -227,5 +227,6 @@ class OwnerDuties:
             may_moderate=caps.moderate,
             may_change_settings=caps.settings,
             why_not=caps.why_not,
+            why_not_code=caps.why_not_code,
             scene=None if state.hub is None else ownership.scene_state(state.hub),
         )

@@ -34,6 +34,7 @@ from hubs_bridge.hubs.frames import Hub
 from hubs_bridge.hubs.perms import HubPerms
 
 SceneState = Literal["library", "hubs_scene"]
+WhyNot = Literal["refused", "not_joined", "no_account", "account_refused", "not_owner"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,8 @@ class Capabilities:
     moderate: bool
     settings: bool
     why_not: str | None
+    # A stable name of the reason, for pages to say it in their language.
+    why_not_code: WhyNot | None = None
 
 
 def scene_state(hub: Hub) -> SceneState:
@@ -108,23 +111,28 @@ def capabilities(
 ) -> Capabilities:
     """What the bridge may do in a room: the perms of its session, explained."""
     if failed_reason is not None:
-        return Capabilities(False, admin_key_configured, False, False, failed_reason)
+        return Capabilities(False, admin_key_configured, False, False, failed_reason, "refused")
     if not joined or perms is None:
         waiting = "the bridge joins the room while the event is open"
-        return Capabilities(False, admin_key_configured, False, False, waiting)
+        return Capabilities(False, admin_key_configured, False, False, waiting, "not_joined")
     owner = perms.close_hub or perms.kick_users or perms.update_hub
     why: str | None = None
+    code: WhyNot | None = None
     if not owner:
         if not account_configured:
             why = "no Hubs account for the bridge (HUBS_BRIDGE_HUBS__ACCOUNT_TOKEN)"
+            code = "no_account"
         elif not perms.signed_in:
             why = "the Hubs server did not accept the bridge's account token"
+            code = "account_refused"
         else:
             why = "the bridge's account does not own this room (made before it had one?)"
+            code = "not_owner"
     return Capabilities(
         join=True,
         close=perms.close_hub or admin_key_configured,
         moderate=perms.kick_users and perms.mute_users,
         settings=perms.update_hub,
         why_not=why,
+        why_not_code=code,
     )

@@ -38,6 +38,7 @@ class HubStatus(BaseModel):
     may_moderate: bool = False
     may_change_settings: bool = False
     why_not: str | None = None
+    why_not_code: str | None = None  # ownership.WhyNot, for pages to translate
     scene: str | None = None  # "library", or "hubs_scene" (one of the server's own)
 
 
@@ -79,6 +80,7 @@ class RoomStatuses:
         may_moderate: bool,
         may_change_settings: bool,
         why_not: str | None,
+        why_not_code: str | None,
         scene: str | None,
     ) -> None:
         found = self._by_hub.get(hub_id)
@@ -93,6 +95,7 @@ class RoomStatuses:
                     "may_moderate": may_moderate,
                     "may_change_settings": may_change_settings,
                     "why_not": why_not,
+                    "why_not_code": why_not_code,
                     "scene": scene,
                 }
             ),
@@ -116,7 +119,14 @@ class RoomStatuses:
             {}
             if before is None
             else before[1].model_dump(
-                include={"may_close", "may_moderate", "may_change_settings", "why_not", "scene"}
+                include={
+                    "may_close",
+                    "may_moderate",
+                    "may_change_settings",
+                    "why_not",
+                    "why_not_code",
+                    "scene",
+                }
             )
         )
         status = HubStatus(

@@ -56,6 +56,7 @@ class HubsRoomOut(BaseModel):
     may_moderate: bool = False
     may_change_settings: bool = False
     why_not: str | None = None
+    why_not_code: str | None = None  # not_joined, no_account, account_refused, not_owner
     scene: Literal["library", "hubs_scene"] | None = None
     close_refused: str | None = None  # the Hubs server's refusal of the last close
 
@@ -92,6 +93,7 @@ class HubsPerson(BaseModel):
     hand_raised: bool
     may_moderate: bool  # the bridge owns this person's Hubs room
     why_not: str | None = None
+    why_not_code: str | None = None
 
 
 class HubsPeople(BaseModel):
@@ -144,6 +146,7 @@ async def hubs_rooms(request: web.Request, principal: Principal) -> HubsRooms:
                     may_moderate=seen.may_moderate if seen is not None else False,
                     may_change_settings=seen.may_change_settings if seen else False,
                     why_not=seen.why_not if seen is not None else None,
+                    why_not_code=seen.why_not_code if seen is not None else None,
                     scene=_scene(seen.scene) if seen is not None else None,
                     close_refused=refused.get(link.hub_id),
                 )
@@ -196,6 +199,7 @@ async def hubs_people(request: web.Request, principal: Principal) -> HubsPeople:
                 hand_raised=details.get("hand_raised") == "1",
                 may_moderate=seen is not None and seen.may_moderate,
                 why_not=None if seen is None else seen.why_not,
+                why_not_code=None if seen is None else seen.why_not_code,
             )
         )
     people.sort(

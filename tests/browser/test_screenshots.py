@@ -111,6 +111,10 @@ def test_pages_in_use(browser: Any, server: ServerProcess, hubs: SimThread) -> N
         viewport={"width": 1280, "height": 900},
     )
     expect(console.locator("#hands")).to_contain_text("Clara", timeout=20_000)
+    # The people in Hubs with their actions, once the bridge owns the rooms.
+    expect(
+        console.locator('#hubs-people li.hubs-person button[data-action="mute"]').first
+    ).to_be_enabled(timeout=20_000)
     expect(console.locator("li.question", has_text="VR-Brille")).to_be_visible(timeout=10_000)
     screenshot(console, "moderator")
     assert_accessible(console)

@@ -24,6 +24,12 @@ function linkTo(url, label) {
   return href ? el("a", { href, target: "_blank", rel: "noopener" }, label) : el("span", {}, label);
 }
 
+const WHY = ["not_joined", "no_account", "account_refused", "not_owner"];
+
+function whyNot(room) {
+  return WHY.includes(room.why_not_code) ? t(`admin.hubs.why.${room.why_not_code}`) : room.why_not;
+}
+
 // What the bridge may do in the room (join, close, moderate, settings) and why not.
 function mayCell(room) {
   if (room.closed) return el("td", {}, "");
@@ -36,7 +42,7 @@ function mayCell(room) {
     "td",
     { class: "user-text" },
     el("span", {}, may.length ? may.join(", ") : t("admin.hubs.may.nothing")),
-    room.why_not ? el("div", { class: "muted" }, t("admin.hubs.why_not", { reason: room.why_not })) : null,
+    room.why_not ? el("div", { class: "muted" }, t("admin.hubs.why_not", { reason: whyNot(room) })) : null,
   );
 }
 

@@ -15,6 +15,14 @@ let shown;
 let timer = null;
 const pending = new Map(); // session -> {text, ok}: the last action's outcome at that person
 
+const WHY = ["not_joined", "no_account", "account_refused", "not_owner"];
+
+// Why the bridge may not act in a person's room, in the page's language where known.
+function whyNot(p) {
+  if (WHY.includes(p.why_not_code)) return t(`moderator.hubs.why.${p.why_not_code}`);
+  return p.why_not || t("moderator.hubs.not_owner");
+}
+
 function personLine(p) {
   const label = p.name || t("moderator.hands.no_name");
   const actions = ["mute", "kick"].map((action) =>
@@ -25,7 +33,7 @@ function personLine(p) {
         class: action === "kick" ? "btn btn-small btn-danger" : "btn btn-small",
         dataset: { session: p.session, action, name: label },
         disabled: !p.may_moderate,
-        title: p.may_moderate ? null : p.why_not || t("moderator.hubs.not_owner"),
+        title: p.may_moderate ? null : whyNot(p),
         "aria-label": t(`moderator.hubs.${action}_who`, { name: label }),
       },
       t(`moderator.hubs.${action}`),
@@ -38,7 +46,8 @@ function personLine(p) {
     el(
       "span",
       { class: "hubs-person-who" },
-      p.hand_raised ? el("span", { class: "hand-mark", title: t("moderator.hubs.hand") }, "✋ ") : null,
+      p.hand_raised ? el("span", { class: "badge badge-warn hand-mark" }, t("moderator.hubs.hand")) : null,
+      p.hand_raised ? " " : null,
       el("strong", {}, label),
       " · ",
       roomTitle(p.room),
@@ -63,7 +72,7 @@ function renderPeople() {
   }
   const owned = people.some((p) => p.may_moderate);
   box.replaceChildren(
-    owned ? null : el("p", { class: "field-help" }, people[0].why_not || t("moderator.hubs.not_owner")),
+    ...(owned ? [] : [el("p", { class: "field-help" }, whyNot(people[0]))]),
     el("ul", { class: "list hubs-people-list" }, people.map(personLine)),
   );
 }
