@@ -162,9 +162,18 @@ async def _redis_restart(server: ServerProcess, redis_server: Any) -> None:
 
         redis_server.stop(kill=True)
         deadline = time.monotonic() + 10
-        while (await http.get(server.url + "/readyz")).status != 503:
+        while (ready := await http.get(server.url + "/readyz")).status != 503:
             assert time.monotonic() < deadline, "readyz stayed ready without Redis"
             await asyncio.sleep(0.2)
+        # Which dependency, never where: /readyz and 503 bodies are public (issue 11).
+        port = redis_server.url.rsplit(":", 1)[1].split("/")[0]
+        body = await ready.text()
+        assert "unavailable" in body and port not in body and "127.0.0.1" not in body
+        events = await http.get(server.url + "/api/events")
+        assert events.status == 503
+        text = await events.text()
+        assert "the store is unavailable" in text
+        assert port not in text and "127.0.0.1" not in text and "connecting" not in text
         # Sessions stay open and are served while Redis is away.
         await watcher.send({"type": "ping", "t": 7.0})
         assert (await watcher.next("pong"))["t"] == 7.0

@@ -8,7 +8,7 @@ import orjson
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from hubs_bridge.errors import ClientError, HubsBridgeError
+from hubs_bridge.errors import BrokerUnavailable, ClientError, HubsBridgeError, StoreUnavailable
 
 log = logging.getLogger("hubs_bridge.web")
 
@@ -19,6 +19,15 @@ _HTTP_CODES = {
     405: "method_not_allowed",
     413: "payload_too_large",
 }
+
+
+def unavailable_message(exc: HubsBridgeError) -> str:
+    """Which dependency is away, for clients: never its address or its own words."""
+    if isinstance(exc, StoreUnavailable):
+        return "the store is unavailable; try again in a moment"
+    if isinstance(exc, BrokerUnavailable):
+        return "the broker is unavailable; try again in a moment"
+    return "a service is unavailable; try again in a moment"
 
 
 def error_response(status: int, code: str, message: str, details: object = None) -> web.Response:
@@ -60,9 +69,10 @@ async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
             response.headers["Allow"] = exc.headers["Allow"]
         return response
     except HubsBridgeError as exc:
-        # A backend is down: the caller may retry; say which, not how.
+        # A backend is down: the caller may retry; say which, never where (the
+        # backend's own message names its address: logs only).
         log.warning("service unavailable: %s", exc)
-        return error_response(503, "unavailable", str(exc))
+        return error_response(503, "unavailable", unavailable_message(exc))
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(500, "internal_error", "an internal error occurred")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable
 
 from aiohttp import web
@@ -18,6 +19,7 @@ from hubs_bridge.web.pages.render import wants_html
 api = Api()
 TAG = "health"
 CHECK_TIMEOUT_S = 2.0
+log = logging.getLogger("hubs_bridge.web")
 
 
 class Health(BaseModel):
@@ -40,7 +42,9 @@ async def _check(name: str, ping: Awaitable[None]) -> tuple[str, str]:
     except TimeoutError:
         return name, "timeout"
     except HubsBridgeError as exc:
-        return name, f"error: {exc}"
+        # /readyz is public: which dependency, never where (the address stays in the log).
+        log.warning("readiness: %s does not answer: %s", name, exc)
+        return name, "unavailable"
     return name, "ok"
 
 
