@@ -178,8 +178,10 @@ class Settings(BaseSettings):
     @field_validator("staff_token")
     @classmethod
     def _strong_token(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and len(value.get_secret_value()) < 16:
-            raise ValueError("must be at least 16 characters long")
+        # Anyone who guesses it is staff; 32 characters (e.g. openssl rand -hex 16)
+        # make guessing hopeless even at thousands of tries a second.
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters long")
         return value
 
     @classmethod

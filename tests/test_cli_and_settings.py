@@ -36,6 +36,8 @@ def _run(
         ("HUBS_BRIDGE_LOG_LEVEL", "loud", "HUBS_BRIDGE_LOG_LEVEL"),
         ("HUBS_BRIDGE_HUBS__URL", "hubs.example.org", "HUBS_BRIDGE_HUBS__URL"),
         ("HUBS_BRIDGE_STAFF_TOKEN", "short", "HUBS_BRIDGE_STAFF_TOKEN"),
+        # 31 characters: guessable at thousands of tries a second (issue 11).
+        ("HUBS_BRIDGE_STAFF_TOKEN", "x" * 31, "at least 32 characters"),
         ("HUBS_BRIDGE_REDIS_PREFIX", "has spaces", "HUBS_BRIDGE_REDIS_PREFIX"),
     ],
 )
