@@ -388,3 +388,18 @@ async def test_an_unreadable_stored_event_is_left_out_and_the_rest_served(
     resp = await client.get("/", headers={"Accept": "text/html"})
     assert resp.status == 200
     assert (await client.get("/api/events/alt")).status == 404
+
+
+async def test_the_qr_code_is_cached_only_with_a_public_url(
+    client: TestClient[Any, Any], tmp_path: Path
+) -> None:
+    # Without public_url the code holds the request's Host: never kept by a shared cache.
+    await client.post("/api/events", json=EVENT, headers=AUTH)
+    resp = await client.get("/e/kirmes/qr.svg", headers={"Host": "evil.example"})
+    assert resp.status == 200 and resp.headers["Cache-Control"] == "no-store"
+    settings = make_settings(tmp_path / "p", staff_token=STAFF, public_url="https://b.example")
+    async with TestClient(TestServer(await create_app(settings))) as other:
+        await other.post("/api/events", json=EVENT, headers=AUTH)
+        resp = await other.get("/e/kirmes/qr.svg", headers={"Host": "evil.example"})
+        assert resp.headers["Cache-Control"].startswith("public")
+        assert "evil.example" not in await resp.text()

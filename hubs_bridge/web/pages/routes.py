@@ -98,11 +98,10 @@ async def visitor_qr(request: web.Request) -> web.Response:
         return buffer.getvalue()
 
     body = await asyncio.to_thread(draw)
-    return web.Response(
-        body=body,
-        content_type="image/svg+xml",
-        headers={"Cache-Control": "public, max-age=300"},
-    )
+    # Without public_url the address comes from the request's Host header: a shared
+    # cache must not keep one client's Host for everyone (issue 11).
+    cache = "public, max-age=300" if request.app[SETTINGS].public_url else "no-store"
+    return web.Response(body=body, content_type="image/svg+xml", headers={"Cache-Control": cache})
 
 
 async def moderator_page(request: web.Request) -> web.Response:
