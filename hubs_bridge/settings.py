@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    ConfigDict,
     Field,
     IPvAnyNetwork,
     SecretStr,
@@ -38,7 +39,13 @@ ENV_PREFIX = "HUBS_BRIDGE_"
 DEFAULT_CONFIG_FILE = Path("config/hubs-bridge.toml")
 
 
-class HubsSettings(BaseModel):
+class _Section(BaseModel):
+    """A table of the settings: an unknown key in it (a typo) stops start-up, naming it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class HubsSettings(_Section):
     """How to reach the town's Hubs server (Reticulum). No ``url``: the bridge is off."""
 
     url: str | None = None
@@ -85,7 +92,7 @@ class HubsSettings(BaseModel):
         return prefixes
 
 
-class LimitSettings(BaseModel):
+class LimitSettings(_Section):
     """Size limits on every input; the defaults suit a town's events."""
 
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
@@ -94,7 +101,7 @@ class LimitSettings(BaseModel):
     max_events: int = Field(default=1000, ge=1)
 
 
-class RealtimeSettings(BaseModel):
+class RealtimeSettings(_Section):
     """Websocket sessions, fan-out and presence."""
 
     # Origins allowed to open /ws besides the server's own; "*" allows any.
@@ -120,7 +127,7 @@ class RealtimeSettings(BaseModel):
     reconnect_max_ms: int = Field(default=5000, ge=0)
 
 
-class QaLimits(BaseModel):
+class QaLimits(_Section):
     """Q&A limits for every event (per-event rules are in the event's ``qa`` settings)."""
 
     questions_per_minute: int = Field(default=3, ge=1)

@@ -176,3 +176,20 @@ def test_blank_hubs_secrets_are_not_configured(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("HUBS_BRIDGE_HUBS__ACCOUNT_TOKEN", "a.b.c")
     token = load_settings().hubs.account_token
     assert token is not None and token.get_secret_value() == "a.b.c"
+
+
+def test_unknown_keys_in_a_table_stop_start_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A typo in a nested table or variable was silently ignored (issue 11).
+    monkeypatch.setenv("HUBS_BRIDGE_LIMITS__MAX_EVENT", "5")
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert "HUBS_BRIDGE_LIMITS__MAX_EVENT" in str(info.value)
+    monkeypatch.delenv("HUBS_BRIDGE_LIMITS__MAX_EVENT")
+    config = tmp_path / "typo.toml"
+    config.write_text('[hubs]\nurl_typo = "https://hubs.example"\n')
+    monkeypatch.setenv("HUBS_BRIDGE_CONFIG", str(config))
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert "URL_TYPO" in str(info.value).upper()
