@@ -17,6 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, ValidationError
 
 from hubs_bridge.broker.base import Broker
+from hubs_bridge.hubs.ownership import SceneState
 
 log = logging.getLogger("hubs_bridge.hubs.status")
 STATUS_PREFIX = "hubs-status:"
@@ -39,7 +40,7 @@ class HubStatus(BaseModel):
     may_change_settings: bool = False
     why_not: str | None = None
     why_not_code: str | None = None  # ownership.WhyNot, for pages to translate
-    scene: str | None = None  # "library", or "hubs_scene" (one of the server's own)
+    scene: SceneState | None = None  # "hubs_scene": one of the Hubs server's own
 
 
 class ActionResult(BaseModel):
@@ -81,7 +82,7 @@ class RoomStatuses:
         may_change_settings: bool,
         why_not: str | None,
         why_not_code: str | None,
-        scene: str | None,
+        scene: SceneState | None,
     ) -> None:
         found = self._by_hub.get(hub_id)
         if found is None:

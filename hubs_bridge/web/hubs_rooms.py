@@ -32,6 +32,7 @@ from hubs_bridge.core.overflow import HUB_DETAIL
 from hubs_bridge.core.qa import ModerationEntry
 from hubs_bridge.errors import Conflict, NotFound
 from hubs_bridge.hubs.bridge import ACTION_FRAME
+from hubs_bridge.hubs.ownership import SceneState
 from hubs_bridge.hubs.room_status import read_status
 from hubs_bridge.web.api import Api
 from hubs_bridge.web.hubs_services import CLOSER
@@ -57,7 +58,7 @@ class HubsRoomOut(BaseModel):
     may_change_settings: bool = False
     why_not: str | None = None
     why_not_code: str | None = None  # not_joined, no_account, account_refused, not_owner
-    scene: Literal["library", "hubs_scene"] | None = None
+    scene: SceneState | None = None
     close_refused: str | None = None  # the Hubs server's refusal of the last close
 
 
@@ -147,7 +148,7 @@ async def hubs_rooms(request: web.Request, principal: Principal) -> HubsRooms:
                     may_change_settings=seen.may_change_settings if seen else False,
                     why_not=seen.why_not if seen is not None else None,
                     why_not_code=seen.why_not_code if seen is not None else None,
-                    scene=_scene(seen.scene) if seen is not None else None,
+                    scene=seen.scene if seen is not None else None,
                     close_refused=refused.get(link.hub_id),
                 )
             )
@@ -159,12 +160,6 @@ async def hubs_rooms(request: web.Request, principal: Principal) -> HubsRooms:
         rooms=rooms,
         actions=[HubsActionOut.model_validate(a, from_attributes=True) for a in actions],
     )
-
-
-def _scene(value: str | None) -> Literal["library", "hubs_scene"] | None:
-    if value == "library":
-        return "library"
-    return "hubs_scene" if value == "hubs_scene" else None
 
 
 @api.operation(
