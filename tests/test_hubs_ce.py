@@ -18,10 +18,10 @@ from aiohttp.test_utils import TestServer
 from hubs_bridge.hubs import creator_tokens
 from hubs_bridge.hubs.sim_graphql import add_api_token
 from hubs_bridge.hubs.simulator import HubsSimulator
+from hubs_bridge.scenes.urls import glb_url
 from hubs_bridge.web.app import create_app
 from hubs_bridge.web.hubs_services import CLOSER
 from hubs_bridge.web.keys import CALENDAR, HUBS, SCENES, STORE
-from hubs_bridge.web.scenes import glb_url
 from tests.conftest import make_settings
 from tests.test_hubs_bridge import rig_bridge
 

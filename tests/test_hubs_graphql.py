@@ -8,8 +8,8 @@ from pathlib import Path
 import aiohttp
 
 from hubs_bridge.hubs.sim_graphql import add_api_token
+from hubs_bridge.scenes.urls import glb_url
 from hubs_bridge.web.keys import SCENES
-from hubs_bridge.web.scenes import glb_url
 from tests.test_hubs_provision import PUBLIC, TIMEOUT, harness, simulator
 
 TOKEN = "api-token-with-write-rooms"

@@ -41,8 +41,8 @@ from hubs_bridge.hubs import creator_tokens
 from hubs_bridge.hubs.room_names import hub_name, hub_names
 from hubs_bridge.hubs.rooms_api import HubsApi, HubSpec, HubsRequestFailed, NewHub
 from hubs_bridge.scenes.library import SceneLibrary
+from hubs_bridge.scenes.urls import glb_url
 from hubs_bridge.settings import Settings
-from hubs_bridge.web.scenes import glb_url
 
 log = logging.getLogger(__name__)
 

@@ -22,6 +22,7 @@ from hubs_bridge.qa_service import QaService, load_word_filter
 from hubs_bridge.ratelimits import open_limiter
 from hubs_bridge.realtime.service import RealtimeService
 from hubs_bridge.scenes.library import SceneLibrary, load_library
+from hubs_bridge.scenes.urls import glb_url
 from hubs_bridge.seed import seed_events
 from hubs_bridge.settings import Settings
 from hubs_bridge.store import open_store
@@ -55,7 +56,6 @@ from hubs_bridge.web.keys import (
 from hubs_bridge.web.openapi import openapi_handler
 from hubs_bridge.web.pages import routes as pages
 from hubs_bridge.web.pages.security import security_headers
-from hubs_bridge.web.scenes import glb_url
 from hubs_bridge.web.ws import ws_handler
 
 log = logging.getLogger("hubs_bridge.app")

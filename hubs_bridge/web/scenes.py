@@ -26,6 +26,7 @@ from pydantic import BaseModel
 from hubs_bridge.errors import NotFound
 from hubs_bridge.scenes.delivery import Delivery, plan_delivery
 from hubs_bridge.scenes.library import Scene, StoredFile
+from hubs_bridge.scenes.urls import glb_url, preview_url
 from hubs_bridge.web.api import Operation, json_response
 from hubs_bridge.web.keys import SCENES, SETTINGS
 
@@ -98,17 +99,6 @@ class SceneList(BaseModel):
     """The body of ``GET /api/scenes``: every valid scene, sorted by slug."""
 
     scenes: list[SceneInfo]
-
-
-def glb_url(base_url: str, scene: Scene) -> str:
-    """The absolute, content-addressed URL of a scene's GLB."""
-    return f"{base_url}/scenes/{scene.sha256}.glb"
-
-
-def preview_url(base_url: str, scene: Scene) -> str | None:
-    """The absolute, content-addressed URL of a scene's preview, if it has one."""
-    sha = scene.preview_sha256
-    return f"{base_url}/scenes/{sha}/preview.png" if sha else None
 
 
 def add_routes(app: web.Application) -> None:
