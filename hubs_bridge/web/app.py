@@ -55,7 +55,7 @@ from hubs_bridge.web.keys import (
 )
 from hubs_bridge.web.openapi import openapi_handler
 from hubs_bridge.web.pages import routes as pages
-from hubs_bridge.web.pages.security import security_headers
+from hubs_bridge.web.pages.security import add_security_headers
 from hubs_bridge.web.ws import ws_handler
 
 log = logging.getLogger("hubs_bridge.app")
@@ -97,8 +97,9 @@ async def create_app(settings: Settings) -> web.Application:
 
     app = web.Application(
         client_max_size=settings.limits.max_body_bytes,
-        middlewares=[access_log_middleware, security_headers, error_middleware],
+        middlewares=[access_log_middleware, error_middleware],
     )
+    app.on_response_prepare.append(add_security_headers)
     app[SETTINGS] = settings
     app[SCENES] = library
     app[STORE] = store

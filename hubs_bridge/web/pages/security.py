@@ -9,7 +9,6 @@ script, even if a bug ever put one into the page as HTML.
 from __future__ import annotations
 
 from aiohttp import web
-from aiohttp.typedefs import Handler
 
 CSP = "; ".join(
     (
@@ -36,13 +35,11 @@ HEADERS = {
 }
 
 
-@web.middleware
-async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
-    response = await handler(request)
-    if not response.prepared:  # websockets and streamed files set their own
-        for name, value in HEADERS.items():
-            response.headers.setdefault(name, value)
-        if request.path.startswith("/static/"):
-            # Revalidated every time (cheap 304s), so a new release is seen at once.
-            response.headers.setdefault("Cache-Control", "no-cache")
-    return response
+async def add_security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """``on_response_prepare``: every answer, also streamed files (a scene's 200 is
+    sent piece by piece, so a middleware would see it already prepared) and errors."""
+    for name, value in HEADERS.items():
+        response.headers.setdefault(name, value)
+    if request.path.startswith("/static/"):
+        # Revalidated every time (cheap 304s), so a new release is seen at once.
+        response.headers.setdefault("Cache-Control", "no-cache")
