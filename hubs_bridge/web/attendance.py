@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from aiohttp import web
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from hubs_bridge.auth import Principal
 from hubs_bridge.core.attendance import EVENT_ROOM, count, statistics_of
@@ -41,16 +41,24 @@ class AttendanceReport(BaseModel):
 
 
 class LiveRoom(BaseModel):
-    web: int
-    hubs: int
-    occupancy: int
+    web: int = Field(description="Visitors with the event page open who chose this room.")
+    hubs: int = Field(
+        description="People in the Hubs room itself (inside, entering or in its lobby), "
+        "as the bridge sees them in Reticulum's presence; they need not have the page open."
+    )
+    occupancy: int = Field(description="Places taken as Hubs counts them (inside plus entering).")
     capacity: int
-    stale: bool = False
+    stale: bool = Field(
+        default=False, description="Hubs counts are from before the bridge lost the room's channel."
+    )
 
 
 class LiveCounts(BaseModel):
     event: str
-    online: int
+    online: int = Field(
+        description="Distinct visitors with the event page (/e/{event}) open. People who are "
+        "only in a Hubs room are not counted here but in rooms.*.hubs."
+    )
     rooms: dict[str, LiveRoom]
 
 
