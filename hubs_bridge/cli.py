@@ -88,7 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "token":
             return asyncio.run(_token(settings, args))
     except ConfigError as exc:
-        print(f"hubs-bridge: error: setting {exc.setting}: {exc.message}", file=sys.stderr)
+        # ``setting`` names the source: a variable, "<file>: [table] key" or an option.
+        print(f"hubs-bridge: error: {exc.setting}: {exc.message}", file=sys.stderr)
         return 2
     except HubsBridgeError as exc:
         print(f"hubs-bridge: error: {exc}", file=sys.stderr)

@@ -7,7 +7,8 @@ exists), then the defaults below.
 
 Secrets (``SecretStr`` fields) are accepted only from the environment: a TOML
 file is checked into repositories and copied around, so a secret found there
-stops start-up instead of being used.
+stops start-up instead of being used. Unknown variables and keys stop start-up
+too, and every error names its real source (``settings_sources.py``).
 """
 
 from __future__ import annotations
@@ -30,12 +31,20 @@ from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
-    TomlConfigSettingsSource,
+    SettingsError,
 )
 
 from hubs_bridge.errors import ConfigError
+from hubs_bridge.settings_sources import (
+    CONFIG_VARIABLE,
+    ENV_PREFIX,
+    NESTED_DELIMITER,
+    SecretFreeToml,
+    StrictEnv,
+    blame,
+    describe,
+)
 
-ENV_PREFIX = "HUBS_BRIDGE_"
 DEFAULT_CONFIG_FILE = Path("config/hubs-bridge.toml")
 
 
@@ -146,7 +155,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
-        env_nested_delimiter="__",
+        env_nested_delimiter=NESTED_DELIMITER,
         extra="forbid",
         validate_default=True,
     )
@@ -200,10 +209,10 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        sources: list[PydanticBaseSettingsSource] = [init_settings, StrictEnv(settings_cls)]
         config_file = _config_file()
         if config_file is not None:
-            sources.append(_SecretFreeToml(settings_cls, toml_file=config_file))
+            sources.append(SecretFreeToml(settings_cls, toml_file=config_file))
         return tuple(sources)
 
     @property
@@ -230,56 +239,25 @@ def _base_url(value: Any) -> Any:
 
 
 def _config_file() -> Path | None:
-    named = os.environ.get(ENV_PREFIX + "CONFIG")
+    named = os.environ.get(CONFIG_VARIABLE)
     if named:
         path = Path(named)
         if not path.is_file():
-            raise ConfigError(ENV_PREFIX + "CONFIG", f"file {path} does not exist")
+            raise ConfigError(CONFIG_VARIABLE, f"file {path} does not exist")
         return path
     return DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.is_file() else None
 
 
-_SECRET_PATHS = (
-    ("secret_key",),
-    ("staff_token",),
-    ("redis_url",),
-    ("hubs", "bot_access_key"),
-    ("hubs", "admin_access_key"),
-    ("hubs", "api_token"),
-    ("hubs", "account_token"),
-)
-
-
-class _SecretFreeToml(TomlConfigSettingsSource):
-    """A TOML source that refuses secrets, so they can only come from the environment."""
-
-    def __call__(self) -> dict[str, Any]:
-        data = super().__call__()
-        for path in _SECRET_PATHS:
-            node: Any = data
-            for part in path:
-                node = node.get(part) if isinstance(node, dict) else None
-            if node is not None:
-                env_name = ENV_PREFIX + "__".join(p.upper() for p in path)
-                raise ConfigError(
-                    ".".join(path),
-                    f"secrets are not read from the config file; set {env_name} instead",
-                )
-        return data
-
-
 def load_settings(**overrides: Any) -> Settings:
-    """Build the settings, turning validation errors into one readable :class:`ConfigError`."""
+    """Build the settings; the first problem becomes one :class:`ConfigError` naming its source.
+
+    ``overrides`` are command-line options (``--host``, ``--port``) or a test's values.
+    """
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = [str(part) for part in first["loc"]]
-        env_name = ENV_PREFIX + "__".join(part.upper() for part in loc) if loc else "settings"
-        raise ConfigError(env_name, _short(first["msg"])) from None
-    except ValueError as exc:  # TOML syntax errors surface as ValueError subclasses
-        raise ConfigError(ENV_PREFIX + "CONFIG", _short(str(exc))) from None
-
-
-def _short(message: str) -> str:
-    return message.splitlines()[0] if message else "invalid"
+        first = exc.errors(include_url=False)[0]
+        source = blame(first["loc"], overrides=overrides, environ=os.environ, file=_config_file())
+        raise ConfigError(source, describe(first, Settings, source)) from None
+    except SettingsError as exc:  # a source failed in a way no check above foresaw
+        raise ConfigError("settings", str(exc).splitlines()[0]) from None

@@ -64,7 +64,8 @@ def test_unknown_toml_key(tmp_path: Path) -> None:
     config = tmp_path / "typo.toml"
     config.write_text("prot = 9000\n")
     result = _run(["serve"], server_env(tmp_path, HUBS_BRIDGE_CONFIG=str(config)))
-    assert result.returncode == 2 and "PROT" in result.stderr
+    # Named as the file's key, not as a variable nobody set (issue 11).
+    assert result.returncode == 2 and f"{config}: prot: unknown setting" in result.stderr
 
 
 def test_env_overrides_toml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
