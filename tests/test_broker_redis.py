@@ -17,7 +17,8 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 import redis
 
-from hubs_bridge.broker.base import StreamFrame
+from hubs_bridge.broker import redis_scripts as lua
+from hubs_bridge.broker.base import PresenceEntry, StreamFrame
 from hubs_bridge.broker.redis import RedisBroker
 from hubs_bridge.broker.redis_scripts import EventKeys
 from hubs_bridge.errors import BrokerUnavailable
@@ -220,6 +221,75 @@ async def test_close_stops_the_reader_whenever_it_comes(redis_prefix: str) -> No
         await asyncio.sleep(random.uniform(0, 0.01))
         async with asyncio.timeout(5):
             await broker.close()
+
+
+# Connections: bounded, shared, closed (issue 11: hello storms)
+
+
+def broker_connections(raw: redis.Redis, prefix: str) -> dict[str, int]:
+    """The broker's connections Redis sees now, by name (commands, pub/sub)."""
+    names = [str(c.get("name", "")) for c in raw.client_list()]
+    return {
+        kind: sum(1 for n in names if n == f"{prefix}:{kind}")
+        for kind in ("broker", "broker:pubsub")
+    }
+
+
+async def test_a_storm_of_commands_waits_for_connections_instead_of_failing(
+    redis_prefix: str, raw: redis.Redis
+) -> None:
+    """1,000 presence puts at once (a storm of hellos): every one succeeds, over at
+    most the pool's connections. redis-py's default pool refused all past the 100th
+    with "Too many connections"."""
+    broker = RedisBroker.connect(REDIS_URL, redis_prefix)
+    try:
+        await broker.start(Recorder())
+        await broker.subscribe("kirmes")
+        entries = [
+            PresenceEntry(f"s{n}", f"v{n}", None, "web", "visitor", None, ()) for n in range(1000)
+        ]
+        peak: dict[str, int] = {}
+
+        async def watch() -> None:
+            while True:
+                for kind, count in broker_connections(raw, redis_prefix).items():
+                    peak[kind] = max(peak.get(kind, 0), count)
+                await asyncio.sleep(0.005)
+
+        watcher = asyncio.create_task(watch())
+        try:
+            new = await asyncio.gather(*(broker.presence_put("kirmes", [e], 30) for e in entries))
+        finally:
+            watcher.cancel()
+        assert sorted(s for ns in new for s in ns) == sorted(e.session for e in entries)
+        assert len(await broker.presence_list("kirmes")) == 1000
+        assert 1 <= peak["broker"] <= lua.POOL_CONNECTIONS, peak
+        assert peak["broker:pubsub"] == 1, peak
+    finally:
+        await broker.close()
+    # close() closes both pools: Redis sees none of the broker's connections any more.
+    await eventually(
+        lambda: (
+            broker_connections(raw, redis_prefix) == dict.fromkeys(("broker", "broker:pubsub"), 0)
+        )
+    )
+
+
+async def test_pub_sub_never_takes_a_commands_connection(redis_prefix: str) -> None:
+    """With one connection for commands, publishing and subscribing still work while
+    pub/sub listens: it holds a connection of its own pool, not the commands' one."""
+    seen = Recorder()
+    broker = RedisBroker.connect(REDIS_URL, redis_prefix, max_connections=1, pool_wait_s=2)
+    try:
+        await broker.start(seen)
+        await broker.subscribe("kirmes")
+        await broker.subscribe("markt")
+        frames = [await broker.publish(e, body(1)) for e in ("kirmes", "markt")]
+        await eventually(
+            lambda: [seen.frames["kirmes"], seen.frames["markt"]] == [[frames[0]], [frames[1]]]
+        )
+    finally:
+        await broker.close()
 
 
 # A private Redis, killed and restarted

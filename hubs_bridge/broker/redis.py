@@ -78,6 +78,7 @@ class RedisBroker:
         redis: Redis,
         prefix: str,
         *,
+        pubsub_redis: Redis | None = None,
         history_size: int = 1000,
         catch_up_interval_s: float = 5.0,
         backoff_initial_s: float = 0.1,
@@ -85,6 +86,8 @@ class RedisBroker:
         ping_timeout_s: float = 1.0,
     ) -> None:
         self._r = redis
+        # Pub/sub on a client of its own (see redis_scripts.PUBSUB_CONNECTIONS).
+        self._sub_r = pubsub_redis if pubsub_redis is not None else redis
         self.prefix = prefix
         self.history_size = history_size
         self.catch_up_interval_s = catch_up_interval_s
@@ -106,11 +109,30 @@ class RedisBroker:
         self._closing = False
 
     @classmethod
-    def connect(cls, url: str, prefix: str, **options: Unpack[RedisBrokerOptions]) -> RedisBroker:
-        """A broker on ``url`` with the constructor's keyword ``options``."""
+    def connect(
+        cls,
+        url: str,
+        prefix: str,
+        *,
+        max_connections: int = lua.POOL_CONNECTIONS,
+        pool_wait_s: float = lua.POOL_WAIT_S,
+        **options: Unpack[RedisBrokerOptions],
+    ) -> RedisBroker:
+        """A broker on ``url``: commands share a blocking pool of ``max_connections``
+        (a call waits up to ``pool_wait_s`` for one), pub/sub has a pool of its own;
+        ``options`` go to the constructor."""
         # No ping here: a broker that cannot reach Redis at start still starts,
         # reports itself in /readyz and recovers when Redis is back.
-        return cls(lua.client(url), prefix, **options)
+        commands = lua.client(
+            url, max_connections=max_connections, wait_s=pool_wait_s, name=f"{prefix}:broker"
+        )
+        pubsub = lua.client(
+            url,
+            max_connections=lua.PUBSUB_CONNECTIONS,
+            wait_s=pool_wait_s,
+            name=f"{prefix}:broker:pubsub",
+        )
+        return cls(commands, prefix, pubsub_redis=pubsub, **options)
 
     def _keys(self, event: str) -> EventKeys:
         return EventKeys.of(self.prefix, event)
@@ -156,7 +178,10 @@ class RedisBroker:
             await asyncio.wait({task})
         await self._drop_pubsub()
         self._listener = None
+        # Each client owns its pool (redis_scripts.client): this closes every connection.
         await self._r.aclose()
+        if self._sub_r is not self._r:
+            await self._sub_r.aclose()
 
     # Stream
 
@@ -314,7 +339,7 @@ class RedisBroker:
         sees no pub/sub yet and leaves its channel to this method. The caller
         stores the result without awaiting in between, so none slips through.
         """
-        pubsub = self._r.pubsub()
+        pubsub = self._sub_r.pubsub()
         # The control channel keeps the connection open even with no event
         # subscribed, so a lost Redis is noticed (and shown) right away.
         control = f"{self.prefix}:broker".encode()
@@ -346,6 +371,7 @@ class RedisBroker:
                         # Idle pooled connections may be dead without knowing it
                         # (a reset socket does not read as EOF): drop them all.
                         await self._r.connection_pool.disconnect(inuse_connections=False)
+                        await self._sub_r.connection_pool.disconnect(inuse_connections=False)
                     self._pubsub = await self._open_pubsub()
                     self._commands_ok = True  # Redis answered the subscribe
                     # Catch up on every open, the first too: a subscribe() that

@@ -23,13 +23,14 @@ processes with skewed clocks still agree on what has expired.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.maint_notifications import MaintNotificationsConfig
@@ -226,10 +227,36 @@ class Scripts:
         return bool(await self._lead(keys=[keys.leader], args=[owner, ttl_ms(ttl_s)]))
 
 
-def client(url: str) -> Redis:
-    """The Redis client of a broker: bytes replies, bounded waits, no hidden retries."""
-    return Redis.from_url(
+# Connections one process keeps for broker commands, and how long a command may wait
+# for one before it fails as unavailable. A storm of hellos (each puts its presence)
+# queues for a connection instead of failing with "Too many connections", as
+# redis-py's default pool (100, non-blocking) did (issue 11; docs/benchmarks.md).
+# Scripts take well under a millisecond, so 32 keep up with thousands a second.
+POOL_CONNECTIONS = 32
+POOL_WAIT_S = 10.0
+# Pub/sub holds its connection for as long as it listens: it gets a pool of its own,
+# so it never takes a command's place nor waits behind a storm of commands when it
+# reconnects. One is in use at a time; the second covers a close not yet released.
+PUBSUB_CONNECTIONS = 2
+
+
+def client(
+    url: str,
+    *,
+    max_connections: int = POOL_CONNECTIONS,
+    wait_s: float = POOL_WAIT_S,
+    name: str = "hubs-bridge-broker",
+) -> Redis:
+    """A Redis client of the broker: bytes replies, bounded waits, no hidden retries.
+
+    Its own blocking pool of ``max_connections``, closed with the client. ``name``
+    is set on every connection (``CLIENT LIST`` shows who holds what).
+    """
+    pool = BlockingConnectionPool.from_url(
         url,
+        max_connections=max_connections,
+        timeout=wait_s,
+        client_name=client_name(name),
         health_check_interval=10,
         socket_timeout=5,
         socket_connect_timeout=2,
@@ -241,6 +268,13 @@ def client(url: str) -> Redis:
         # (redis/redis-py#4252); one Redis, no maintenance events to follow.
         maint_notifications_config=MaintNotificationsConfig(enabled=False),
     )
+    # from_pool: the client owns the pool, so aclose() closes its connections too.
+    return Redis.from_pool(pool)
+
+
+def client_name(name: str) -> str:
+    """``name`` as Redis accepts it for CLIENT SETNAME: printable ASCII, no spaces."""
+    return re.sub(r"[^!-~]", "_", name)[:200] or "hubs-bridge"
 
 
 def new_epoch() -> str:
