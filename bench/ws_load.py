@@ -40,6 +40,10 @@ PING_EVERY_S = 30.0
 # server limits new visitor ids per address (120 a minute), as it should for real
 # visitors, who mostly come from distinct addresses.
 CLIENTS_PER_ADDRESS = 50
+# Consecutive clients take turns over this many addresses (each still gets its 50),
+# so a burst of connects comes from many addresses at once, as real crowds do, and
+# not 50 at once from one (the server also bounds sessions per address before hello).
+ADDRESSES_PER_GROUP = 16
 
 
 def raise_nofile_limit() -> tuple[int, int]:
@@ -71,6 +75,11 @@ def client_frame(payload: bytes, opcode: int = 0x1) -> bytes:
         header = struct.pack("!BBQ", 0x80 | opcode, 0x80 | 127, n)
     masked = bytes(b ^ mask[i & 3] for i, b in enumerate(payload))
     return header + mask + masked
+
+
+def describe(exc: BaseException) -> str:
+    """A failure as a short counter key: its type and the start of its message."""
+    return type(exc).__name__ + (f": {exc}"[:80] if str(exc) else "")
 
 
 class Recorder:
@@ -106,6 +115,7 @@ class Client(asyncio.Protocol):
         "_upgraded",
         "attendance_at",
         "rec",
+        "started_at",
         "welcome_at",
         "welcomed",
     )
@@ -120,6 +130,7 @@ class Client(asyncio.Protocol):
         self._upgraded = False
         self.rec = rec
         self.welcomed = welcomed
+        self.started_at = 0.0  # when the TCP connect began: a welcome's latency counts from here
         self.welcome_at = 0.0
         self.attendance_at: list[float] | None = [] if rec.track_attendance else None
 
@@ -263,6 +274,7 @@ class Generator:
         client = Client(self._request, client_frame(orjson.dumps(hello)), self.rec, welcomed)
         self.clients.append(client)
         source = self._source_address()
+        client.started_at = time.time()
         try:
             async with asyncio.timeout(CONNECT_TIMEOUT_S):
                 await loop.create_connection(
@@ -275,9 +287,11 @@ class Generator:
         return client
 
     def _source_address(self) -> str:
-        """The next client's loopback address, unique to it and its 49 neighbours."""
-        index = (self._opened * self._slots + self._slot) // CLIENTS_PER_ADDRESS
+        """The next client's loopback address, shared with 49 others of its group."""
+        n = self._opened * self._slots + self._slot
         self._opened += 1
+        group = n // (CLIENTS_PER_ADDRESS * ADDRESSES_PER_GROUP)
+        index = group * ADDRESSES_PER_GROUP + n % ADDRESSES_PER_GROUP
         return f"127.1.{index // 256 % 256}.{index % 256}"  # all of 127/8 is loopback
 
     async def open_many(self, n: int, event: str, concurrency: int) -> dict[str, Any]:
@@ -290,19 +304,29 @@ class Generator:
                 try:
                     await self.connect(event)
                 except (OSError, TimeoutError) as exc:
-                    errors[type(exc).__name__ + (f": {exc}"[:80] if str(exc) else "")] += 1
+                    errors[describe(exc)] += 1
 
         started = time.time()
         await asyncio.gather(*(one() for _ in range(n)))
         return {"started": started, "ended": time.time(), "failed": dict(errors)}
 
     async def arrive(
-        self, n: int, event: str, start_at: float, over_s: float, slot: int, slots: int
+        self,
+        n: int,
+        event: str,
+        start_at: float,
+        over_s: float,
+        slot: int,
+        slots: int,
+        wave: int = 1,
     ) -> dict[str, Any]:
         """Open ``n`` sessions spread evenly over ``over_s`` seconds from ``start_at``.
 
         With ``slots`` generators, this one takes every ``slots``-th arrival from
-        ``slot``, so together they arrive at one steady rate.
+        ``slot``, so together they arrive at one steady rate. With ``wave`` above 1,
+        arrivals come in groups of that many (counted over all generators) that
+        start at the same moment: pages coming back together after a restart, or
+        everyone clicking the link as the event begins, not a smooth stream.
         """
         step = over_s / (n * slots)
         errors: Counter[str] = Counter()
@@ -311,11 +335,12 @@ class Generator:
             try:
                 await self.connect(event)
             except (OSError, TimeoutError) as exc:
-                errors[type(exc).__name__] += 1
+                errors[describe(exc)] += 1
 
         tasks = []
         for i in range(n):
-            delay = start_at + (i * slots + slot) * step - time.time()
+            index = i * slots + slot
+            delay = start_at + (index - index % wave) * step - time.time()
             if delay > 0:
                 await asyncio.sleep(delay)
             tasks.append(asyncio.create_task(one()))
@@ -342,7 +367,12 @@ class Generator:
                 for c in self.clients
                 if c.attendance_at is not None and c.welcome_at
             ],
+            "welcomes": self.welcomes(),
         }
+
+    def welcomes(self) -> list[tuple[float, float]]:
+        """``(started_at, welcome_at)`` of every client that was welcomed."""
+        return [(c.started_at, c.welcome_at) for c in self.clients if c.welcome_at]
 
     def close_all(self) -> None:
         for client in self.clients:
@@ -370,9 +400,15 @@ async def _obey(
         if op == "open":
             reply = await gen.open_many(cmd["n"], cmd["event"], cmd.get("concurrency", 50))
         elif op == "arrive":
-            gen.rec.track_attendance = True
+            gen.rec.track_attendance = cmd.get("track_attendance", True)
             reply = await gen.arrive(
-                cmd["n"], cmd["event"], cmd["start_at"], cmd["over_s"], slot, slots
+                cmd["n"],
+                cmd["event"],
+                cmd["start_at"],
+                cmd["over_s"],
+                slot,
+                slots,
+                cmd.get("wave", 1),
             )
         elif op == "reset":
             gen.rec.reset()
