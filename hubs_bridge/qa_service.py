@@ -238,36 +238,24 @@ class QaService:
                 _ack(acknowledge, [target])
                 return [target]
             expected = {c.id: questions[c.id].version for c in changes}
-            try:
-                await self._store.qa_save(event.slug, changes, expected)
-            except Conflict as exc:
-                if exc.code != "version_conflict" or attempt == RETRIES - 1:
-                    raise
-                continue
-            break
-        details = tuple(
-            (k, str(v))
-            for k, v in (
-                ("reason", reason),
-                ("mode", mode),
-                ("into", into),
-                ("text", text if action in ("answer", "reply", "edit") else None),
-                # An edit keeps the words it replaced in the log.
-                ("original", target.text if action == "edit" else None),
-            )
-            if v
-        )
-        await self._log(
-            qa.ModerationEntry(
+            entry = qa.ModerationEntry(
                 event=event.slug,
                 at=now,
                 actor=principal.token_id or "?",
                 role=principal.role,
                 action=action,
                 question=question_id,
-                details=details,
+                details=_log_details(action, target, reason, mode, text, into),
             )
-        )
+            try:
+                # The log entry is saved with the change, in one atomic step: it exists
+                # exactly when the change does (a separate write could fail after it).
+                await self._store.qa_save(event.slug, changes, expected, log=entry)
+            except Conflict as exc:
+                if exc.code != "version_conflict" or attempt == RETRIES - 1:
+                    raise
+                continue
+            break
         counts = await self._store.qa_vote_counts(event.slug)
         if action == "merge" and into is not None:
             # After the save the source takes no more votes, so the union is complete.
@@ -282,13 +270,6 @@ class QaService:
                 {"type": "transparency", "rejected": qa.rejected_counts(after.values())},
             )
         return changes
-
-    async def _log(self, entry: qa.ModerationEntry) -> None:
-        try:
-            await self._store.qa_log(entry)
-        except HubsBridgeError as exc:
-            # The change itself is stored; it must still be acknowledged and fanned out.
-            log.error("moderation log entry lost (%s on %s): %s", entry.action, entry.question, exc)
 
     @staticmethod
     def _apply(
@@ -375,6 +356,29 @@ class QaService:
             event.slug, {"type": "announcement", "announcement": announcement}
         )
         return announcement
+
+
+def _log_details(
+    action: str,
+    target: qa.Question,
+    reason: str | None,
+    mode: str | None,
+    text: str | None,
+    into: str | None,
+) -> tuple[tuple[str, str], ...]:
+    """What the moderation log keeps of an action besides who, what and when."""
+    return tuple(
+        (k, str(v))
+        for k, v in (
+            ("reason", reason),
+            ("mode", mode),
+            ("into", into),
+            ("text", text if action in ("answer", "reply", "edit") else None),
+            # An edit keeps the words it replaced in the log.
+            ("original", target.text if action == "edit" else None),
+        )
+        if v
+    )
 
 
 def _ack(acknowledge: Acknowledge | None, result: Any) -> None:

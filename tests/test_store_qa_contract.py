@@ -12,8 +12,10 @@ import pytest
 
 from hubs_bridge.core import qa
 from hubs_bridge.core.qa import Author, ModerationEntry, Question
-from hubs_bridge.errors import Conflict
+from hubs_bridge.errors import Conflict, StoreUnavailable
 from hubs_bridge.store import Store
+from hubs_bridge.store.redis import RedisStore
+from hubs_bridge.store.sqlite import SqliteStore
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 EVENT = "kirmes"
@@ -348,6 +350,89 @@ async def test_log_oldest_first(store: Store) -> None:
     await store.qa_log(entry(0, "approve", event="other"))
     assert await store.qa_log_entries(EVENT) == [earlier, first, second, same_time]
     assert len(await store.qa_log_entries("other")) == 1
+
+
+# A moderation's log entry is saved with its change (issue 11): it exists exactly
+# when the change does.
+
+
+async def test_log_entry_is_saved_exactly_with_its_change(store: Store) -> None:
+    q1 = ask("q1", client_msg_id="m-1")
+    await create(store, q1)
+    approved = qa.approve(replace(q1, status="pending"), NOW)
+    approving = entry(1, "approve")
+    await store.qa_save(EVENT, [approved], {"q1": 1}, log=approving)
+    assert await store.qa_get(EVENT, "q1") == approved
+    assert await store.qa_log_entries(EVENT) == [approving]
+
+    # Refused saves write neither the change nor the entry.
+    refused: list[tuple[Question, dict[str, int | None]]] = [
+        (qa.reply(q1, "stale", NOW), {"q1": 1}),  # version_conflict
+        (ask("q2", client_msg_id="m-1"), {"q2": None}),  # duplicate_client_msg
+    ]
+    for question, expected in refused:
+        with pytest.raises(Conflict):
+            await store.qa_save(EVENT, [question], expected, log=entry(2, "reply"))
+    with pytest.raises(ValueError, match="log entry"):
+        await store.qa_save(EVENT, [ask("q3")], {"q3": None}, log=entry(2, "x", event="other"))
+    await store.qa_save(EVENT, [], {}, log=entry(2, "nothing"))  # no change, no entry
+    assert await store.qa_questions(EVENT) == [approved]
+    assert await store.qa_log_entries(EVENT) == [approving]
+    assert await store.qa_log_entries("other") == []
+
+    # Hostile text in an entry that rides along round-trips like one written alone.
+    hostile = ModerationEntry(
+        event=EVENT,
+        at=NOW + timedelta(minutes=3),
+        actor=HOSTILE[:20],
+        role="staff",
+        action="edit",
+        question="q1",
+        details=(("text", HOSTILE), ("original", approved.text), ("", "")),
+    )
+    edited = qa.edit(approved, HOSTILE, NOW)
+    await store.qa_save(EVENT, [edited], {"q1": approved.version}, log=hostile)
+    assert await store.qa_log_entries(EVENT) == [approving, hostile]
+
+
+async def test_racing_moderations_log_only_the_one_that_won(store: Store) -> None:
+    q = ask("q1")
+    await create(store, q)
+    edits = [qa.edit(q, f"edit {i}", NOW) for i in range(8)]
+    logs = [entry(i, "edit", text=f"edit {i}") for i in range(8)]
+    results = await bounded(
+        *(store.qa_save(EVENT, [e], {"q1": 1}, log=g) for e, g in zip(edits, logs, strict=True))
+    )
+    assert sum(r is None for r in results) == 1
+    winner = results.index(None)
+    assert await store.qa_get(EVENT, "q1") == edits[winner]
+    assert await store.qa_log_entries(EVENT) == [logs[winner]]
+
+
+async def _refuse_log_writes(store: Store) -> None:
+    """Make the next log write fail inside the store, as a full disk or a bug would."""
+    if isinstance(store, SqliteStore):
+        async with store._transaction() as tx:
+            await tx.execute(
+                "CREATE TRIGGER refuse_log BEFORE INSERT ON qa_log "
+                "BEGIN SELECT RAISE(ABORT, 'log refused'); END"
+            )
+    elif isinstance(store, RedisStore):
+        # A key of the wrong type: XADD fails with WRONGTYPE inside the save script.
+        await store._r.set(store._qa_key(EVENT, "log"), "not a stream")
+    else:  # pragma: no cover - a new backend must say how to break its log
+        raise AssertionError(f"no way to refuse log writes on {store.backend}")
+
+
+async def test_a_change_whose_log_entry_fails_is_not_saved(store: Store) -> None:
+    q = ask("q1")
+    await create(store, q)
+    await _refuse_log_writes(store)
+    with pytest.raises(StoreUnavailable):
+        await store.qa_save(EVENT, [qa.reply(q, "Danke!", NOW)], {"q1": 1}, log=entry(1, "reply"))
+    assert await store.qa_get(EVENT, "q1") == q
+    # Without an entry the same change goes through: only the failed log held it back.
+    await store.qa_save(EVENT, [qa.reply(q, "Danke!", NOW)], {"q1": 1})
 
 
 # Retention

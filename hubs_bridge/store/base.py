@@ -105,7 +105,11 @@ class Store(Protocol):
         """The question this visitor asked with this ``client_msg_id`` (idempotent retries)."""
 
     async def qa_save(
-        self, event: str, questions: Sequence[Question], expected: Mapping[str, int | None]
+        self,
+        event: str,
+        questions: Sequence[Question],
+        expected: Mapping[str, int | None],
+        log: ModerationEntry | None = None,
     ) -> None:
         """Write several questions at once, all or none.
 
@@ -113,6 +117,10 @@ class Store(Protocol):
         If any differs: :class:`~hubs_bridge.errors.Conflict` ``version_conflict`` and
         nothing is written. A new question with a ``client_msg_id`` its author
         already used: ``Conflict`` ``duplicate_client_msg``, nothing written.
+
+        ``log`` is the moderation-log entry of this change, written in the same
+        atomic step: it is stored exactly when the questions are. With no
+        questions nothing is written, the entry neither.
         """
 
     async def qa_vote(self, event: str, question_id: str, voter: str, up: bool) -> bool:
@@ -135,7 +143,11 @@ class Store(Protocol):
         """Give ``target`` every voter of ``source`` (a voter of both counts once); the
         source keeps its own (for the record). Returns the target's new count. Atomic."""
 
-    async def qa_log(self, entry: ModerationEntry) -> None: ...
+    async def qa_log(self, entry: ModerationEntry) -> None:
+        """A log entry of an action that changes no question (an announcement, a Hubs action).
+
+        The entry of a change to questions goes with it, in ``qa_save``.
+        """
 
     async def qa_log_entries(self, event: str) -> list[ModerationEntry]:
         """The moderation log of an event, oldest first."""

@@ -11,7 +11,8 @@ hash-tagged by the event like its other keys (``P`` is the prefix)::
     P:{event}:qa:log            stream of moderation log entries
     P:qa:events                 set of events with Q&A data (for retention)
 
-Whatever must change together runs as one Lua script over one event's keys.
+Whatever must change together runs as one Lua script over one event's keys:
+a moderation's change and its log entry too (``qa_save`` with ``log``).
 The vote scripts touch per-voter keys they build from a prefix (which voters a
 question has is only known inside the script); those keys carry the same hash
 tag, so the script still stays in one Cluster slot.
@@ -40,19 +41,21 @@ from hubs_bridge.store.sqlite_qa import (
     version_conflict,
 )
 
-# KEYS: questions, versions, client_msg index. ARGV: five per question: id, expected
-# version ("" = must not exist), version, JSON, client_msg field ("" = claims none).
-# Every check comes before the first write, so a refusal writes nothing.
+# KEYS: questions, versions, client_msg index, moderation log. ARGV: n, then n strings
+# of the log entry's fields and values (n = 0: no entry), then five per question: id,
+# expected version ("" = must not exist), version, JSON, client_msg field ("" = claims
+# none). Every check comes before the first write, so a refusal writes nothing.
 # Returns {"ok"} or {code, question id}.
 _SAVE = """
 local claimed = {}
-for i = 1, #ARGV, 5 do
+local first = 2 + tonumber(ARGV[1])
+for i = first, #ARGV, 5 do
   local id, expected = ARGV[i], ARGV[i + 1]
   local want = false
   if expected ~= '' then want = expected end
   if redis.call('HGET', KEYS[2], id) ~= want then return {'version_conflict', id} end
 end
-for i = 1, #ARGV, 5 do
+for i = first, #ARGV, 5 do
   local id, field = ARGV[i], ARGV[i + 4]
   if field ~= '' then
     if claimed[field] or redis.call('HEXISTS', KEYS[3], field) == 1 then
@@ -61,7 +64,10 @@ for i = 1, #ARGV, 5 do
     claimed[field] = true
   end
 end
-for i = 1, #ARGV, 5 do
+-- The log entry is the first write: Redis does not undo a script's earlier writes when
+-- a later command fails, and XADD is the one write here that can (a key of another type).
+if first > 2 then redis.call('XADD', KEYS[4], '*', unpack(ARGV, 2, first - 1)) end
+for i = first, #ARGV, 5 do
   local id, field = ARGV[i], ARGV[i + 4]
   redis.call('HSET', KEYS[1], id, ARGV[i + 3])
   redis.call('HSET', KEYS[2], id, ARGV[i + 2])
@@ -134,6 +140,19 @@ def _load(doc: str) -> Question:
     return question_from_dict(orjson.loads(doc))
 
 
+def _log_fields(entry: ModerationEntry) -> dict[str, str]:
+    fields = {
+        "at": repr(entry.at.timestamp()),
+        "actor": entry.actor,
+        "role": entry.role,
+        "action": entry.action,
+        "details": orjson.dumps([list(pair) for pair in entry.details]).decode(),
+    }
+    if entry.question is not None:  # absent field, not "": any string may be an id
+        fields["question"] = entry.question
+    return fields
+
+
 class RedisQa:
     """Q&A methods of the Redis store (see the module docstring)."""
 
@@ -172,12 +191,17 @@ class RedisQa:
         return await self.qa_get(event, question_id) if question_id else None
 
     async def qa_save(
-        self, event: str, questions: Sequence[Question], expected: Mapping[str, int | None]
+        self,
+        event: str,
+        questions: Sequence[Question],
+        expected: Mapping[str, int | None],
+        log: ModerationEntry | None = None,
     ) -> None:
-        check_batch(event, questions, expected)
+        check_batch(event, questions, expected, log)
         if not questions:
             return
-        args: list[str] = []
+        log_args = [s for pair in _log_fields(log).items() for s in pair] if log else []
+        args: list[str] = [str(len(log_args)), *log_args]
         for q in questions:
             version = expected[q.id]
             claim = client_msg_claim(q, version)
@@ -188,11 +212,11 @@ class RedisQa:
                 orjson.dumps(question_to_dict(q)).decode(),
                 "" if claim is None else _claim_field(*claim),
             ]
-        if any(expected[q.id] is None for q in questions):
+        if log is not None or any(expected[q.id] is None for q in questions):
             # Index first: a crash after it leaves an entry retention skips, never data
             # that retention cannot find.
             await self._call(self._r.sadd(f"{self._p}:qa:events", event))
-        keys = [self._qa_key(event, name) for name in ("q", "ver", "cmid")]
+        keys = [self._qa_key(event, name) for name in ("q", "ver", "cmid", "log")]
         result = await self._call(self._qa_save_script(keys=keys, args=args))
         if result[0] == "version_conflict":
             raise version_conflict(result[1])
@@ -241,15 +265,7 @@ class RedisQa:
     # Moderation log
 
     async def qa_log(self, entry: ModerationEntry) -> None:
-        fields: dict[FieldT, EncodableT] = {
-            "at": repr(entry.at.timestamp()),
-            "actor": entry.actor,
-            "role": entry.role,
-            "action": entry.action,
-            "details": orjson.dumps([list(pair) for pair in entry.details]).decode(),
-        }
-        if entry.question is not None:  # absent field, not "": any string may be an id
-            fields["question"] = entry.question
+        fields: dict[FieldT, EncodableT] = {k: v for k, v in _log_fields(entry).items()}
         await self._call(self._r.sadd(f"{self._p}:qa:events", entry.event))
         await self._call(self._r.xadd(self._qa_key(entry.event, "log"), fields))
 

@@ -4,6 +4,9 @@ aiosqlite runs every statement on its own thread, so the event loop never
 blocks on disk. WAL mode lets readers go on while one writer commits, and
 ``synchronous=FULL`` makes a commit survive a power cut, which is the promise
 behind every acknowledgement.
+
+One connection reads and one writes (see :class:`SqliteStore`): writes queue
+for the writer instead of contending for SQLite's write lock.
 """
 
 from __future__ import annotations
@@ -115,13 +118,22 @@ MIGRATIONS: tuple[str, ...] = (
 log = logging.getLogger("hubs_bridge.store.sqlite")
 
 
-async def _connect(path: Path) -> aiosqlite.Connection:
+async def _connect(path: Path, *, reader: bool) -> aiosqlite.Connection:
     db = await aiosqlite.connect(path, isolation_level=None)
     try:
+        # WAL: readers never wait for the writer nor it for them. FULL: the WAL is synced
+        # at every commit, so an acknowledged write survives a power cut (NORMAL would
+        # only promise that the file stays consistent, and lose the last commits).
         await db.execute("PRAGMA journal_mode=WAL")
         await db.execute("PRAGMA synchronous=FULL")
         await db.execute("PRAGMA foreign_keys=ON")
+        # Another process (the token CLI beside a running server) may hold the write lock
+        # for a moment: wait for it rather than fail.
         await db.execute("PRAGMA busy_timeout=5000")
+        if reader:
+            # A write slipping onto the reader would bring back the lock contention
+            # SqliteStore exists to avoid; SQLite refuses it instead.
+            await db.execute("PRAGMA query_only=ON")
     except BaseException:
         await db.close()
         raise
@@ -142,19 +154,33 @@ _EVENT_TABLES = (
 class SqliteStore(SqliteQa):
     """:class:`~hubs_bridge.store.base.Store` on one SQLite file.
 
-    Two connections: ``_db`` runs single statements in autocommit mode, and
-    ``_tx_db`` runs multi-statement transactions, one at a time. On one shared
-    connection a statement of another coroutine, issued while a transaction is
-    open, would join it: committed before its caller's acknowledgement was
-    backed by a commit of its own, or undone by that transaction's rollback.
+    Two connections: ``_db`` only reads, and ``_writer`` runs every write as a
+    transaction of its own, one at a time, in the order callers asked (an
+    ``asyncio.Lock`` is fair). So writes queue and never fail on contention.
+
+    Writes once also ran as single statements on ``_db``; while another
+    coroutine's read was open there, such a write met the write lock held by a
+    transaction of the other connection, and SQLite answers that at once with
+    ``database is locked``: it calls the busy handler only for a connection
+    without an open read, because waiting could deadlock. Visitors' votes and
+    staff's writes were refused as unavailable (issue 11).
+
+    Writes must not share a connection with other work either: a statement of
+    another coroutine, issued while a transaction is open, would join it,
+    committed before its caller's acknowledgement was backed by a commit of its
+    own, or undone by that transaction's rollback.
+
+    Reads run each in one call to the reader's thread (``_rows``), so no
+    statement stays open between calls, and each read sees every commit that
+    returned before it started.
     """
 
     backend = "sqlite"
 
-    def __init__(self, db: aiosqlite.Connection, tx_db: aiosqlite.Connection, path: Path) -> None:
+    def __init__(self, db: aiosqlite.Connection, writer: aiosqlite.Connection, path: Path) -> None:
         self._db = db
-        self._tx_db = tx_db
-        self._tx_lock = asyncio.Lock()
+        self._writer = writer
+        self._write_lock = asyncio.Lock()
         self.path = path
         self._closed = False
 
@@ -163,9 +189,9 @@ class SqliteStore(SqliteQa):
         path.parent.mkdir(parents=True, exist_ok=True)
         opened: list[aiosqlite.Connection] = []
         try:
-            opened.append(await _connect(path))
-            opened.append(await _connect(path))
-            store = cls(opened[0], opened[1], path)
+            opened.append(await _connect(path, reader=False))
+            opened.append(await _connect(path, reader=True))
+            store = cls(opened[1], opened[0], path)
             await store._migrate()
         except BaseException as exc:
             # An aiosqlite connection left open keeps a non-daemon thread, and with
@@ -181,11 +207,13 @@ class SqliteStore(SqliteQa):
     async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """A write transaction: committed if the block ends normally, else rolled back.
 
-        IMMEDIATE takes the write lock at BEGIN, so what the block reads cannot
-        change before it writes (the version checks of ``qa_save`` rely on it).
+        Every write goes through here, queued by ``_write_lock``. IMMEDIATE takes
+        the write lock at BEGIN, so what the block reads cannot change before it
+        writes (the version checks of ``qa_save`` rely on it), and a wait for
+        another process happens at BEGIN, where the busy timeout applies.
         """
-        async with self._tx_lock:
-            tx = self._tx_db
+        async with self._write_lock:
+            tx = self._writer
             await tx.execute("BEGIN IMMEDIATE")
             try:
                 yield tx
@@ -204,8 +232,7 @@ class SqliteStore(SqliteQa):
                 raise
 
     async def _migrate(self) -> None:
-        async with self._db.execute("PRAGMA user_version") as cur:
-            row = await cur.fetchone()
+        row = await self._row("PRAGMA user_version")
         current = int(row[0]) if row else 0
         if current > len(MIGRATIONS):
             raise StoreUnavailable(
@@ -214,46 +241,43 @@ class SqliteStore(SqliteQa):
             )
         for version in range(current, len(MIGRATIONS)):
             # executescript commits first; the version bump rides in the same script.
-            await self._db.executescript(
+            await self._writer.executescript(
                 f"BEGIN; {MIGRATIONS[version]} PRAGMA user_version = {version + 1}; COMMIT;"
             )
 
     @_guarded
     async def schema_version(self) -> int:
-        async with self._db.execute("PRAGMA user_version") as cur:
-            row = await cur.fetchone()
+        row = await self._row("PRAGMA user_version")
         return int(row[0]) if row else 0
 
     async def ping(self) -> None:
         try:
-            await self._db.execute("SELECT 1")
+            await self._rows("SELECT 1")
         except (sqlite3.Error, ValueError) as exc:
             raise StoreUnavailable(f"SQLite not usable: {exc}") from exc
 
     async def close(self) -> None:
         if not self._closed:
             self._closed = True
-            await self._tx_db.close()
+            await self._writer.close()
             await self._db.close()
 
     # Events
 
     @_guarded
     async def list_events(self) -> list[Event]:
-        async with self._db.execute("SELECT slug, doc FROM events ORDER BY slug") as cur:
-            rows = await cur.fetchall()
+        rows = await self._rows("SELECT slug, doc FROM events ORDER BY slug")
         return [event for row in rows if (event := read_event(row[0], row[1])) is not None]
 
     @_guarded
     async def get_event(self, slug: str) -> Event | None:
-        async with self._db.execute("SELECT doc FROM events WHERE slug = ?", (slug,)) as cur:
-            row = await cur.fetchone()
+        row = await self._row("SELECT doc FROM events WHERE slug = ?", (slug,))
         return read_event(slug, row[0]) if row else None
 
     @_guarded
     async def create_event(self, event: Event) -> None:
         try:
-            await self._db.execute(
+            await self._write(
                 "INSERT INTO events (slug, version, doc) VALUES (?, ?, ?)",
                 (event.slug, event.version, event.model_dump_json()),
             )
@@ -262,13 +286,17 @@ class SqliteStore(SqliteQa):
 
     @_guarded
     async def replace_event(self, event: Event) -> None:
-        cur = await self._db.execute(
-            "UPDATE events SET version = ?, doc = ? WHERE slug = ? AND version = ?",
-            (event.version, event.model_dump_json(), event.slug, event.version - 1),
-        )
-        if cur.rowcount == 1:
-            return
-        if await self.get_event(event.slug) is None:
+        async with self._transaction() as tx:
+            cur = await tx.execute(
+                "UPDATE events SET version = ?, doc = ? WHERE slug = ? AND version = ?",
+                (event.version, event.model_dump_json(), event.slug, event.version - 1),
+            )
+            if cur.rowcount == 1:
+                return
+            # Why not, asked in the same transaction: the answer cannot change meanwhile.
+            async with tx.execute("SELECT 1 FROM events WHERE slug = ?", (event.slug,)) as found:
+                exists = await found.fetchone() is not None
+        if not exists:
             raise NotFound(f"no event {event.slug!r}", code="event_not_found")
         raise Conflict(
             f"event {event.slug!r} was changed meanwhile; reload and try again",
@@ -290,7 +318,7 @@ class SqliteStore(SqliteQa):
     @_guarded
     async def add_token(self, record: TokenRecord) -> None:
         try:
-            await self._db.execute(
+            await self._write(
                 "INSERT INTO tokens (token_id, token_hash, role, events, label, created_at, "
                 "revoked) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -324,41 +352,40 @@ class SqliteStore(SqliteQa):
     @_guarded
     async def find_token(self, token_hash: str) -> TokenRecord | None:
         sql = f"SELECT {self._TOKEN_COLUMNS} FROM tokens WHERE token_hash = ?"  # noqa: S608
-        async with self._db.execute(sql, (token_hash,)) as cur:
-            row = await cur.fetchone()
+        row = await self._row(sql, (token_hash,))
         return self._token(tuple(row)) if row else None
 
     @_guarded
     async def list_tokens(self) -> list[TokenRecord]:
         sql = f"SELECT {self._TOKEN_COLUMNS} FROM tokens ORDER BY created_at"  # noqa: S608
-        async with self._db.execute(sql) as cur:
-            rows = await cur.fetchall()
+        rows = await self._rows(sql)
         return [self._token(tuple(row)) for row in rows]
 
     @_guarded
     async def revoke_token(self, token_id: str) -> bool:
-        cur = await self._db.execute(
+        changed = await self._write(
             "UPDATE tokens SET revoked = 1 WHERE token_id = ? AND revoked = 0", (token_id,)
         )
-        return cur.rowcount == 1
+        return changed == 1
 
     # Meta
 
     @_guarded
     async def get_meta(self, key: str) -> str | None:
-        async with self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)) as cur:
-            row = await cur.fetchone()
+        row = await self._row("SELECT value FROM meta WHERE key = ?", (key,))
         return str(row[0]) if row else None
 
     @_guarded
     async def set_meta_if_absent(self, key: str, value: str) -> str:
-        await self._db.execute(
-            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING",
-            (key, value),
-        )
-        stored = await self.get_meta(key)
-        assert stored is not None
-        return stored
+        async with self._transaction() as tx:
+            await tx.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING",
+                (key, value),
+            )
+            async with tx.execute("SELECT value FROM meta WHERE key = ?", (key,)) as cur:
+                row = await cur.fetchone()
+        assert row is not None
+        return str(row[0])
 
     # Attendance
 
@@ -383,12 +410,11 @@ class SqliteStore(SqliteQa):
 
     @_guarded
     async def attendance_marks(self, event: str) -> list[AttendanceMark]:
-        async with self._db.execute(
+        rows = await self._rows(
             "SELECT room, visitor, source, kind, at FROM attendance_marks WHERE event = ? "
             "ORDER BY at, id",
             (event,),
-        ) as cur:
-            rows = await cur.fetchall()
+        )
         return [
             AttendanceMark.stored(event, str(room), str(visitor), str(source), str(kind), float(at))
             for room, visitor, source, kind, at in rows
@@ -396,12 +422,11 @@ class SqliteStore(SqliteQa):
 
     @_guarded
     async def attendance_samples(self, event: str) -> list[AttendanceSample]:
-        async with self._db.execute(
+        rows = await self._rows(
             "SELECT room, minute, web, hubs FROM attendance_samples WHERE event = ? "
             "ORDER BY minute, room",
             (event,),
-        ) as cur:
-            rows = await cur.fetchall()
+        )
         return [
             AttendanceSample(
                 event=event,
@@ -416,6 +441,7 @@ class SqliteStore(SqliteQa):
     @_guarded
     async def delete_attendance_before(self, cutoff: datetime) -> int:
         ts = cutoff.timestamp()
-        marks = await self._db.execute("DELETE FROM attendance_marks WHERE at < ?", (ts,))
-        samples = await self._db.execute("DELETE FROM attendance_samples WHERE minute < ?", (ts,))
+        async with self._transaction() as tx:
+            marks = await tx.execute("DELETE FROM attendance_marks WHERE at < ?", (ts,))
+            samples = await tx.execute("DELETE FROM attendance_samples WHERE minute < ?", (ts,))
         return marks.rowcount + samples.rowcount

@@ -3,9 +3,10 @@
 Mixed into :class:`~hubs_bridge.store.sqlite.SqliteStore`, which owns the
 connections and the schema (migration 3 creates these tables). Questions are
 kept as the JSON of :func:`~hubs_bridge.core.qa.question_to_dict`, with the
-columns a query needs (version, created_at) beside it. Everything that checks
-and then writes runs in one ``BEGIN IMMEDIATE`` transaction, so two writers
-cannot both pass the same version check.
+columns a query needs (version, created_at) beside it. Every write runs in a
+``BEGIN IMMEDIATE`` transaction on the store's one writer, so two writers
+cannot both pass the same version check, and a moderation-log entry given to
+``qa_save`` commits or rolls back with its change.
 
 ``_guarded`` lives here rather than in ``sqlite.py`` because both halves use it
 and ``sqlite.py`` imports this module. The batch checks and the ``Conflict``
@@ -54,13 +55,18 @@ def _guarded(method: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, Corouti
 
 
 def check_batch(
-    event: str, questions: Sequence[Question], expected: Mapping[str, int | None]
+    event: str,
+    questions: Sequence[Question],
+    expected: Mapping[str, int | None],
+    log: ModerationEntry | None = None,
 ) -> None:
     """Refuse a save that cannot be meant: it would be stored wrongly rather than fail.
 
     Raised before any I/O: a caller's bug (``ValueError``/``KeyError``), never
     a store outage.
     """
+    if log is not None and log.event != event:
+        raise ValueError(f"a log entry of {log.event!r} saved with questions of {event!r}")
     ids = [q.id for q in questions]
     if len(set(ids)) != len(ids):
         raise ValueError(f"a question appears twice in one save: {ids}")
@@ -75,7 +81,7 @@ def version_conflict(question_id: str) -> Conflict:
     return Conflict(
         f"question {question_id!r} was changed meanwhile; reload and try again",
         code="version_conflict",
-        details={"question": question_id},
+        context={"question": question_id},
     )
 
 
@@ -83,7 +89,7 @@ def duplicate_client_msg(question_id: str) -> Conflict:
     return Conflict(
         f"question {question_id!r} repeats a client_msg_id its author already used",
         code="duplicate_client_msg",
-        details={"question": question_id},
+        context={"question": question_id},
     )
 
 
@@ -106,54 +112,94 @@ def _load(doc: object) -> Question:
     return question_from_dict(orjson.loads(str(doc)))
 
 
+async def _insert_log(tx: aiosqlite.Connection, entry: ModerationEntry) -> None:
+    await tx.execute(
+        "INSERT INTO qa_log (event, at, actor, role, action, question, details) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            entry.event,
+            entry.at.timestamp(),
+            entry.actor,
+            entry.role,
+            entry.action,
+            entry.question,
+            orjson.dumps([list(pair) for pair in entry.details]).decode(),
+        ),
+    )
+
+
 class SqliteQa:
     """Q&A methods of the SQLite store (see the module docstring)."""
 
-    # Provided by SqliteStore: the autocommit connection for single statements,
-    # and a transaction on a connection of its own (see SqliteStore._transaction).
+    # Provided by SqliteStore: the connection that only reads, and a write transaction
+    # on the one writer (see SqliteStore._transaction).
     _db: aiosqlite.Connection
     _transaction: Callable[[], AbstractAsyncContextManager[aiosqlite.Connection]]
 
+    async def _rows(self, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
+        """A read in one call to the reader's thread.
+
+        With ``execute`` and then ``fetchall`` (two calls), statements of other
+        coroutines run in between while this one is still open, and share its
+        snapshot: they would not see commits made since it began.
+        """
+        return list(await self._db.execute_fetchall(sql, params))
+
+    async def _row(self, sql: str, params: Sequence[object] = ()) -> sqlite3.Row | None:
+        rows = await self._rows(sql, params)
+        return rows[0] if rows else None
+
+    async def _write(self, sql: str, params: Sequence[object] = ()) -> int:
+        """One statement as a transaction of its own; returns how many rows it changed."""
+        async with self._transaction() as tx:
+            cur = await tx.execute(sql, params)
+            return cur.rowcount
+
     @_guarded
     async def qa_questions(self, event: str) -> list[Question]:
-        async with self._db.execute(
+        rows = await self._rows(
             "SELECT doc FROM qa_questions WHERE event = ? ORDER BY created_at, id", (event,)
-        ) as cur:
-            rows = await cur.fetchall()
+        )
         return [_load(row[0]) for row in rows]
 
     @_guarded
     async def qa_get(self, event: str, question_id: str) -> Question | None:
-        async with self._db.execute(
+        row = await self._row(
             "SELECT doc FROM qa_questions WHERE event = ? AND id = ?", (event, question_id)
-        ) as cur:
-            row = await cur.fetchone()
+        )
         return _load(row[0]) if row else None
 
     @_guarded
     async def qa_by_client_msg(
         self, event: str, visitor: str, client_msg_id: str
     ) -> Question | None:
-        async with self._db.execute(
+        row = await self._row(
             "SELECT q.doc FROM qa_client_msgs AS m JOIN qa_questions AS q "
             "ON q.event = m.event AND q.id = m.question "
             "WHERE m.event = ? AND m.visitor = ? AND m.client_msg_id = ?",
             (event, visitor, client_msg_id),
-        ) as cur:
-            row = await cur.fetchone()
+        )
         return _load(row[0]) if row else None
 
     async def qa_save(
-        self, event: str, questions: Sequence[Question], expected: Mapping[str, int | None]
+        self,
+        event: str,
+        questions: Sequence[Question],
+        expected: Mapping[str, int | None],
+        log: ModerationEntry | None = None,
     ) -> None:
         # Checked outside _guarded: a caller's mistake must not read as an outage.
-        check_batch(event, questions, expected)
+        check_batch(event, questions, expected, log)
         if questions:
-            await self._qa_save(event, questions, expected)
+            await self._qa_save(event, questions, expected, log)
 
     @_guarded
     async def _qa_save(
-        self, event: str, questions: Sequence[Question], expected: Mapping[str, int | None]
+        self,
+        event: str,
+        questions: Sequence[Question],
+        expected: Mapping[str, int | None],
+        log: ModerationEntry | None,
     ) -> None:
         async with self._transaction() as tx:
             # Every check before the first write; the rollback is then only a safety net.
@@ -191,6 +237,9 @@ class SqliteQa:
                 "version = excluded.version, created_at = excluded.created_at, doc = excluded.doc",
                 [(event, q.id, q.version, q.created_at.timestamp(), _dump(q)) for q in questions],
             )
+            if log is not None:
+                # In the same transaction: the entry exists exactly when the change does.
+                await _insert_log(tx, log)
 
     # Votes: one row per (question, voter), so a vote is a set membership and
     # the primary key makes "up twice" a no-op without reading first.
@@ -198,48 +247,50 @@ class SqliteQa:
     @_guarded
     async def qa_vote(self, event: str, question_id: str, voter: str, up: bool) -> bool:
         if not up:
-            cur = await self._db.execute(
+            changed = await self._write(
                 "DELETE FROM qa_votes WHERE event = ? AND question = ? AND voter = ?",
                 (event, question_id, voter),
             )
-            return cur.rowcount == 1
-        # One statement: the vote goes in only while the question takes votes, so a vote
-        # racing a merge, a reject or a delete never lands on a hidden question.
-        cur = await self._db.execute(
-            "INSERT OR IGNORE INTO qa_votes (event, question, voter) SELECT ?, ?, ? "
-            "WHERE EXISTS (SELECT 1 FROM qa_questions WHERE event = ? AND id = ? "
-            "AND json_extract(doc, '$.status') = 'approved' "
-            "AND json_extract(doc, '$.deleted_at') IS NULL)",
-            (event, question_id, voter, event, question_id),
-        )
-        if cur.rowcount == 1:
-            return True
-        question = await self.qa_get(event, question_id)
-        check_votable(question_id, question)
+            return changed == 1
+        async with self._transaction() as tx:
+            # One statement: the vote goes in only while the question takes votes, so a
+            # vote racing a merge, a reject or a delete never lands on a hidden question.
+            cur = await tx.execute(
+                "INSERT OR IGNORE INTO qa_votes (event, question, voter) SELECT ?, ?, ? "
+                "WHERE EXISTS (SELECT 1 FROM qa_questions WHERE event = ? AND id = ? "
+                "AND json_extract(doc, '$.status') = 'approved' "
+                "AND json_extract(doc, '$.deleted_at') IS NULL)",
+                (event, question_id, voter, event, question_id),
+            )
+            if cur.rowcount == 1:
+                return True
+            # Why not, read in the same transaction: the reason cannot change meanwhile.
+            async with tx.execute(
+                "SELECT doc FROM qa_questions WHERE event = ? AND id = ?", (event, question_id)
+            ) as found:
+                row = await found.fetchone()
+        check_votable(question_id, _load(row[0]) if row else None)
         return False
 
     @_guarded
     async def qa_vote_counts(self, event: str) -> dict[str, int]:
-        async with self._db.execute(
+        rows = await self._rows(
             "SELECT question, COUNT(*) FROM qa_votes WHERE event = ? GROUP BY question", (event,)
-        ) as cur:
-            rows = await cur.fetchall()
+        )
         return {str(question): int(count) for question, count in rows}
 
     @_guarded
     async def qa_vote_count(self, event: str, question_id: str) -> int:
-        async with self._db.execute(
+        row = await self._row(
             "SELECT COUNT(*) FROM qa_votes WHERE event = ? AND question = ?", (event, question_id)
-        ) as cur:
-            row = await cur.fetchone()
+        )
         return int(row[0]) if row else 0
 
     @_guarded
     async def qa_voted_by(self, event: str, voter: str) -> set[str]:
-        async with self._db.execute(
+        rows = await self._rows(
             "SELECT question FROM qa_votes WHERE event = ? AND voter = ?", (event, voter)
-        ) as cur:
-            rows = await cur.fetchall()
+        )
         return {str(row[0]) for row in rows}
 
     @_guarded
@@ -261,28 +312,16 @@ class SqliteQa:
 
     @_guarded
     async def qa_log(self, entry: ModerationEntry) -> None:
-        await self._db.execute(
-            "INSERT INTO qa_log (event, at, actor, role, action, question, details) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                entry.event,
-                entry.at.timestamp(),
-                entry.actor,
-                entry.role,
-                entry.action,
-                entry.question,
-                orjson.dumps([list(pair) for pair in entry.details]).decode(),
-            ),
-        )
+        async with self._transaction() as tx:
+            await _insert_log(tx, entry)
 
     @_guarded
     async def qa_log_entries(self, event: str) -> list[ModerationEntry]:
-        async with self._db.execute(
+        rows = await self._rows(
             "SELECT at, actor, role, action, question, details FROM qa_log WHERE event = ? "
             "ORDER BY at, id",
             (event,),
-        ) as cur:
-            rows = await cur.fetchall()
+        )
         return [
             ModerationEntry(
                 event=event,
