@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hubs_bridge.broker.base import PresenceEntry
+from hubs_bridge.core import stream
 from hubs_bridge.core.attendance import (
     EVENT_ROOM,
     AttendanceMark,
@@ -18,6 +19,7 @@ from hubs_bridge.core.attendance import (
     statistics_of,
 )
 from hubs_bridge.core.ratelimit import TokenBucket
+from hubs_bridge.core.stream import AttendanceCounted, LiveState
 
 T0 = datetime(2026, 12, 5, 14, 0, tzinfo=UTC)
 ROOMS = ["info", "daten"]
@@ -58,17 +60,13 @@ def test_count_web_and_hubs() -> None:
 def test_changes_only_what_changed() -> None:
     first = count([web("s1", "a", "info")], ROOMS)
     full = changes(None, first)
-    assert full is not None and set(full["rooms"]) == {"info", "daten"}
+    assert full is not None and full.full and set(full.rooms) == {"info", "daten"}
     assert changes(first, first) is None
     second = count([web("s1", "a", "info"), web("s2", "b", "daten")], ROOMS)
     diff = changes(first, second)
-    assert diff == {
-        "type": "attendance",
-        "online": 2,
-        "rooms": {"daten": second.rooms["daten"].as_dict()},
-    }
+    assert diff == AttendanceCounted(online=2, rooms={"daten": second.rooms["daten"].as_dict()})
     removed = changes(second, count([], ["info"]))
-    assert removed is not None and removed["removed"] == ["daten"]
+    assert removed is not None and removed.removed == ("daten",)
 
 
 @given(
@@ -94,12 +92,12 @@ def test_applying_changes_gives_the_new_counts(
 ) -> None:
     old = count([web(*e) for e in before], ROOMS)
     new = count([web(*e) for e in after], ROOMS)
-    state = old.as_dict()
+    start = old.as_dict()
+    state = LiveState(online=start["online"], rooms=start["rooms"])
     diff = changes(old, new)
     if diff is not None:
-        state["rooms"].update(diff["rooms"])
-        state["online"] = diff["online"]
-    assert state == new.as_dict()
+        state = stream.apply(state, diff)
+    assert state.attendance == new.as_dict()
 
 
 def mark(visitor: str, kind: str, minute: float, room: str = "info") -> AttendanceMark:

@@ -433,8 +433,8 @@ async def test_announcements_come_back_from_the_store(h: Harness) -> None:
     await mod.send({"type": "announce", "text": "Pause bis 15 Uhr", "ref": "p"})
     ack = await mod.next("ack", ref="p")
     state = await h.server.app[REALTIME].load_state("kirmes")
-    assert [a["text"] for a in state.announcements] == ["Pause bis 15 Uhr"]
-    assert state.announcements[0]["id"] == ack["announcement"]["id"]
+    assert [a.text for a in state.announcements] == ["Pause bis 15 Uhr"]
+    assert state.announcements[0].id == ack["announcement"]["id"]
 
 
 async def test_deleted_event_leaves_nothing_behind(h: Harness) -> None:

@@ -53,7 +53,7 @@ class Harness:
         return client
 
     async def publish(self, body: dict[str, Any]) -> None:
-        await self.server.app[REALTIME].publish("kirmes", body)
+        await self.server.app[REALTIME].publish_body("kirmes", body)
 
 
 @asynccontextmanager

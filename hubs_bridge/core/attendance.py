@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from hubs_bridge.broker.base import PresenceEntry
+from hubs_bridge.core.stream import AttendanceCounted
 
 # Keys of a room's counts. Web sessions and Hubs sessions are counted apart:
 # one person may have the event page open and be in the Hubs room at once.
@@ -101,28 +102,26 @@ def count(
     return EventCounts(online=len(online), rooms=result)
 
 
-def changes(previous: EventCounts | None, current: EventCounts) -> dict[str, Any] | None:
-    """The body of an ``attendance`` frame: only what changed, with absolute values.
+def changes(previous: EventCounts | None, current: EventCounts) -> AttendanceCounted | None:
+    """The ``attendance`` event: only what changed, with absolute values.
 
-    Absolute values (not deltas) make the frames idempotent: a page that
+    Absolute values (not deltas) make the events idempotent: a page that
     applies one twice is still right, and one that applies it over a newer
     snapshot is right again once it has applied the frames after it.
     """
     if previous is None:
         # ``full``: every room is listed; a page drops rooms it has that are not.
-        return {"type": "attendance", "full": True, **current.as_dict()}
+        rooms_now = {slug: c.as_dict() for slug, c in current.rooms.items()}
+        return AttendanceCounted(online=current.online, rooms=rooms_now, full=True)
     rooms = {
         slug: counts.as_dict()
         for slug, counts in current.rooms.items()
         if previous.rooms.get(slug) != counts
     }
-    gone = [slug for slug in previous.rooms if slug not in current.rooms]
+    gone = tuple(slug for slug in previous.rooms if slug not in current.rooms)
     if not rooms and not gone and previous.online == current.online:
         return None
-    body: dict[str, Any] = {"type": "attendance", "online": current.online, "rooms": rooms}
-    if gone:
-        body["removed"] = gone
-    return body
+    return AttendanceCounted(online=current.online, rooms=rooms, removed=gone)
 
 
 # ---------------------------------------------------------------------------

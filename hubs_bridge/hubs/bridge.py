@@ -40,6 +40,7 @@ from typing import Any
 
 from hubs_bridge.broker.base import Broker
 from hubs_bridge.core.calendar import Event
+from hubs_bridge.core.stream import Announced, HubsActionRequested, QuestionChanged, StreamEvent
 from hubs_bridge.errors import HubsBridgeError
 from hubs_bridge.hubs import creator_tokens
 from hubs_bridge.hubs.chat_in import (
@@ -77,10 +78,10 @@ log = logging.getLogger("hubs_bridge.hubs.bridge")
 
 SYNC_INTERVAL_S = 5.0
 LEAD_PREFIX = "hubs-bridge:"  # the Hubs lease of an event, apart from the attendance lease
-# Stream frames that can call for a notice; the others (attendance every second) are not queued.
-NOTICE_FRAMES = frozenset({"question", "announcement"})
-# A moderator's mute or kick of a person in a Hubs room (web/hubs_actions.py).
-ACTION_FRAME = "hubs_action"
+# Stream events the bridge acts on: the others (attendance every second) are not queued.
+# Questions and announcements may call for a notice; a moderator's mute or kick of a
+# person in a Hubs room (web/hubs_rooms.py) is carried out.
+BRIDGED_EVENTS = (QuestionChanged, Announced, HubsActionRequested)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +99,7 @@ class _Presence:
 @dataclass(frozen=True, slots=True)
 class _Frame:
     event: str
-    body: Mapping[str, Any]
+    happened: QuestionChanged | Announced | HubsActionRequested
 
 
 _Work = (
@@ -309,24 +310,24 @@ class HubsBridge:
             if self._streams is not None:
                 self._streams.unwatch(slug, self._on_frame)
 
-    def _on_frame(self, event: str, body: Mapping[str, Any]) -> None:
-        if body.get("type") in NOTICE_FRAMES or body.get("type") == ACTION_FRAME:
-            self._queue.put_nowait(_Frame(event, body))
+    def _on_frame(self, event: str, happened: StreamEvent) -> None:
+        if isinstance(happened, BRIDGED_EVENTS):
+            self._queue.put_nowait(_Frame(event, happened))
 
-    async def _act(self, item: _Frame) -> None:
+    async def _act(self, event: str, request: HubsActionRequested) -> None:
         """A moderator's mute or kick: carried out here, its result published for the console."""
-        if item.event not in self._events:
+        if event not in self._events:
             return  # no longer led here
-        if self.owner_duties.moderate(item.event, item.body) is not None:
+        if self.owner_duties.moderate(event, request) is not None:
             ttl = max(3 * self._sync_interval, 2.0)
-            await self.statuses.publish(self._broker, {item.event}, self._now(), ttl)
+            await self.statuses.publish(self._broker, {event}, self._now(), ttl)
 
     def _tell(self, item: _Frame) -> None:
         notices = self._notices.get(item.event)
         event = self._events.get(item.event)
         if notices is None or event is None:
             return  # no longer led here
-        for notice in notices.on_frame(item.body):
+        for notice in notices.on_event(item.happened):
             for hub_sid, ref in self.rooms.items():
                 if ref.event != item.event:
                     continue
@@ -388,8 +389,8 @@ class HubsBridge:
 
     async def _handle(self, item: _Work) -> None:
         if isinstance(item, _Frame):
-            if item.body.get("type") == ACTION_FRAME:
-                await self._act(item)
+            if isinstance(item.happened, HubsActionRequested):
+                await self._act(item.event, item.happened)
             else:
                 self._tell(item)
             return

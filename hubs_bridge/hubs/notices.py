@@ -1,4 +1,4 @@
-"""What an event's stream means for the chat of its Hubs rooms. Pure: frames in, notices out.
+"""What an event's stream means for the chat of its Hubs rooms. Pure: events in, notices out.
 
 Three things are told in the rooms (issue 5): the pinned question when it
 changes, that a question was answered (with the written answer), and
@@ -16,11 +16,11 @@ folded so that one notice stays one line.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from hubs_bridge.core import qa
+from hubs_bridge.core.stream import Announced, Announcement, QuestionChanged, StreamEvent
 
 PINNED = "📌 Angepinnte Frage / Pinned question: "
 ANSWERED = "✅ Beantwortet / Answered: "
@@ -78,7 +78,7 @@ class StreamNotices:
         self._announced: set[str] = set()
 
     def baseline(
-        self, questions: Iterable[qa.Question], announcements: Iterable[Mapping[str, Any]]
+        self, questions: Iterable[qa.Question], announcements: Iterable[Announcement]
     ) -> None:
         """Take the stream's state as told already (records newer than it stay as they are)."""
         for question in questions:
@@ -90,15 +90,14 @@ class StreamNotices:
                 self._pinned[question.slot] = question.id
             elif self._pinned.get(question.slot) == question.id:
                 del self._pinned[question.slot]
-        self._announced.update(str(a.get("id")) for a in announcements)
+        self._announced.update(a.id for a in announcements)
 
-    def on_frame(self, body: Mapping[str, Any]) -> list[Notice]:
-        """The notices one stream frame calls for (most frames call for none)."""
-        kind = body.get("type")
-        if kind == "question" and isinstance(body.get("record"), Mapping):
-            return self._question(qa.question_from_dict(body["record"]))
-        if kind == "announcement" and isinstance(body.get("announcement"), Mapping):
-            return self._announcement(body["announcement"])
+    def on_event(self, event: StreamEvent) -> list[Notice]:
+        """The notices one stream event calls for (most events call for none)."""
+        if isinstance(event, QuestionChanged):
+            return self._question(event.question)
+        if isinstance(event, Announced):
+            return self._announcement(event.announcement)
         return []
 
     def _remember(self, question: qa.Question) -> None:
@@ -122,12 +121,8 @@ class StreamNotices:
             notices.append(Notice(_rooms_of(question), answered_text(question)))
         return notices
 
-    def _announcement(self, announcement: Mapping[str, Any]) -> list[Notice]:
-        key = str(announcement.get("id"))
-        text = str(announcement.get("text") or "")
-        if key in self._announced or not text.strip():
+    def _announcement(self, announcement: Announcement) -> list[Notice]:
+        if announcement.id in self._announced or not announcement.text.strip():
             return []
-        self._announced.add(key)
-        rooms = announcement.get("rooms")
-        targets = tuple(str(r) for r in rooms) if rooms else None
-        return [Notice(targets, announcement_text(text))]
+        self._announced.add(announcement.id)
+        return [Notice(announcement.rooms, announcement_text(announcement.text))]

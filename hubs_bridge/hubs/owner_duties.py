@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from hubs_bridge.core.calendar import Event
+from hubs_bridge.core.stream import HubsActionRequested
 from hubs_bridge.hubs import ownership
 from hubs_bridge.hubs.client import NotAllowed, NotJoined, OwnerAction, ReticulumClient
 from hubs_bridge.hubs.errors import HubsError
@@ -35,7 +36,6 @@ from hubs_bridge.settings import HubsSettings
 log = logging.getLogger("hubs_bridge.hubs.owner")
 
 CLOSE_CONFIRM_S = 5.0  # how long to wait for the hub_refresh that confirms a close_hub
-MODERATION_ACTIONS: frozenset[str] = frozenset({"mute", "kick"})
 
 
 @dataclass(slots=True)
@@ -146,19 +146,15 @@ class OwnerDuties:
         )
         return [hub_sid for hub_sid, done in waiting if done.is_set()]
 
-    def moderate(self, event: str, body: Mapping[str, Any]) -> ActionResult | None:
-        """Carry out a moderator's ``hubs_action`` frame (mute or kick one person).
+    def moderate(self, event: str, request: HubsActionRequested) -> ActionResult | None:
+        """Carry out a moderator's mute or kick of one person.
 
-        The frame names the person by their presence entry (``hubs:<hash>``,
+        The request names the person by their presence entry (``hubs:<hash>``,
         the hash the presence mirror made of their Hubs session id); the
         result is recorded for the console. ``None`` when the person's room
         is not bridged by this process.
         """
-        action, target, ident = body.get("action"), body.get("session"), body.get("id")
-        if action not in MODERATION_ACTIONS or not isinstance(target, str):
-            return None
-        if not isinstance(ident, str):
-            return None
+        action, target, ident = request.action, request.session, request.id
         for hub_sid, state in self._rooms.items():
             if state.event != event:
                 continue

@@ -14,7 +14,6 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any
 
 from hubs_bridge.broker.base import Broker
 from hubs_bridge.core.attendance import (
@@ -25,13 +24,14 @@ from hubs_bridge.core.attendance import (
     minute_of,
 )
 from hubs_bridge.core.calendar import Event
+from hubs_bridge.core.stream import StreamEvent
 from hubs_bridge.errors import HubsBridgeError
 from hubs_bridge.realtime.presence import PresenceKeeper
 from hubs_bridge.store.base import Store
 
 log = logging.getLogger("hubs_bridge.attendance")
 
-Publish = Callable[[str, dict[str, Any]], Awaitable[None]]
+Publish = Callable[[str, StreamEvent], Awaitable[None]]
 # Events are led from a little before the doors open until a little after the end.
 LEAD_MARGIN = timedelta(hours=1)
 EVENTS_REFRESH_S = 10.0
@@ -134,9 +134,9 @@ class AttendanceLeader:
         ticks = self._ticks.get(event.slug, 0) + 1
         self._ticks[event.slug] = ticks
         previous = None if ticks % FULL_EVERY_TICKS == 0 else self._last.get(event.slug)
-        body = changes(previous, current)
-        if body is not None:
-            await self._publish(event.slug, body)
+        changed = changes(previous, current)
+        if changed is not None:
+            await self._publish(event.slug, changed)
             self._last[event.slug] = current
         minute = minute_of(now)
         if self._sampled.get(event.slug) != minute:

@@ -11,13 +11,10 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Any
-
-import orjson
 
 from hubs_bridge.broker.base import Broker, StreamFrame
-from hubs_bridge.core import qa
+from hubs_bridge.core import qa, stream
+from hubs_bridge.core.stream import LiveState, StreamDecodeError, StreamEvent
 from hubs_bridge.metrics import Metrics
 from hubs_bridge.realtime.session import Session
 from hubs_bridge.realtime.watchers import FrameObserver, StreamWatchers
@@ -31,27 +28,14 @@ UNSUBSCRIBE_AFTER_S = 30.0
 
 RESET_ATTEMPTS = 30
 
-ANNOUNCEMENTS_KEPT = 5
-
-
-@dataclass
-class HubState:
-    """What a page gets in its snapshot, kept current by the frames of the stream."""
-
-    attendance: dict[str, Any]
-    questions: dict[str, qa.Question] = field(default_factory=dict)
-    votes: dict[str, int] = field(default_factory=dict)
-    announcements: list[dict[str, Any]] = field(default_factory=list)
-
-
-StateSource = Callable[[str], Awaitable[HubState]]
+StateSource = Callable[[str], Awaitable[LiveState]]
 ResetHandler = Callable[["EventHub"], Awaitable[None]]
 
 
 class EventHub:
     """One event's sessions in this process, and the stream position they have seen."""
 
-    def __init__(self, event: str, epoch: str, seq: int, state: HubState) -> None:
+    def __init__(self, event: str, epoch: str, seq: int, state: LiveState) -> None:
         self.event = event
         self.epoch = epoch
         self.seq = seq
@@ -59,12 +43,8 @@ class EventHub:
         self.state = state
         self.sessions: set[Session] = set()
         self.empty_since: float | None = time.monotonic()
-        # While the starting state loads, frame bodies are kept to apply on top of it.
-        self.replay: list[dict[str, Any]] | None = None
-
-    @property
-    def attendance(self) -> dict[str, Any]:
-        return self.state.attendance
+        # While the starting state loads, the events are kept to apply on top of it.
+        self.replay: list[StreamEvent] | None = None
 
     def add(self, session: Session) -> None:
         self.sessions.add(session)
@@ -75,107 +55,65 @@ class EventHub:
         if not self.sessions and self.empty_since is None:
             self.empty_since = time.monotonic()
 
-    def apply(self, body: dict[str, Any]) -> qa.Question | None:
-        """Keep the hub's own state current with a frame's content."""
-        kind = body.get("type")
-        state = self.state
-        if kind == "attendance":
-            if body.get("full"):
-                state.attendance["rooms"] = {}
-            rooms = state.attendance.setdefault("rooms", {})
-            rooms.update(body.get("rooms", {}))
-            for slug in body.get("removed", ()):
-                rooms.pop(slug, None)
-            state.attendance["online"] = body.get("online", state.attendance.get("online", 0))
-        elif kind == "question":
-            question = qa.question_from_dict(body["record"])
-            known = state.questions.get(question.id)
-            if known is None or question.version >= known.version:
-                # An older record (a republished retry) never replaces a newer one here.
-                state.questions[question.id] = question
-            state.votes[question.id] = body.get("votes", 0)
-            return question
-        elif kind == "votes":
-            state.votes.update(body["counts"])
-        elif kind == "announcement":
-            state.announcements = [*state.announcements, body["announcement"]][-ANNOUNCEMENTS_KEPT:]
-        return None
+    def apply(self, event: StreamEvent) -> None:
+        """Keep the hub's own state current with an event of its stream."""
+        self.state = stream.apply(self.state, event)
 
-    def deliver(self, frame: StreamFrame, metrics: Metrics) -> None:
+    def deliver(self, frame: StreamFrame, metrics: Metrics) -> StreamEvent | None:
+        """Send the frame to every page here as that page may see it; the event, if readable."""
         if frame.epoch == self.epoch and frame.seq <= self.seq:
-            return  # already delivered (the broker never should, but stay idempotent)
+            return None  # already delivered (the broker never should, but stay idempotent)
         started = time.perf_counter()
         self.epoch, self.seq = frame.epoch, frame.seq
-        body = orjson.loads(frame.body)
-        if self.replay is not None:
-            self.replay.append(body)
-        question = self.apply(body)
-        seq = frame.seq
-        written = 0
-        if question is None:
-            raw = text_frame(frame.encode())
-            for session in tuple(self.sessions):
-                if session.skip_through < seq and session.write_frame(raw):
-                    written += 1
-            metrics.bytes_out.inc(written * len(raw))
-        else:
-            written = self._deliver_question(frame, question, metrics)
-        metrics.frames_out.inc(written)
-        metrics.fanout_seconds.observe(time.perf_counter() - started)
-
-    def _deliver_question(self, frame: StreamFrame, question: qa.Question, metrics: Metrics) -> int:
-        """A question as each page may see it: at most three encodings, never one per page."""
-        votes = self.state.votes.get(question.id, 0)
+        try:
+            event: StreamEvent | None = stream.decode(frame.body)
+        except StreamDecodeError as exc:
+            # Pages still get the position (a gap would make them reconnect), nothing else.
+            log.error(
+                "unreadable frame %s/%d of %s skipped: %s", frame.epoch, frame.seq, self.event, exc
+            )
+            event = None
+        if event is not None:
+            if self.replay is not None:
+                self.replay.append(event)
+            self.apply(event)
+        # At most three encodings (moderator, author, everyone else), never one per page.
         encoded: dict[qa.Viewer, bytes] = {}
         written = 0
         for session in tuple(self.sessions):
             if session.skip_through >= frame.seq:
                 continue
-            viewer = viewer_for(self.event, question, session)
+            viewer = viewer_for(self.event, event, session) if event is not None else "visitor"
             raw = encoded.get(viewer)
             if raw is None:
-                raw = encoded[viewer] = text_frame(question_payload(frame, question, votes, viewer))
+                payload = (
+                    stream.page_frame(event, viewer, frame.epoch, frame.seq)
+                    if event is not None
+                    else stream.skip_frame(frame.epoch, frame.seq)
+                )
+                raw = encoded[viewer] = text_frame(payload)
             if session.write_frame(raw):
                 written += 1
                 metrics.bytes_out.inc(len(raw))
-        return written
+        metrics.frames_out.inc(written)
+        metrics.fanout_seconds.observe(time.perf_counter() - started)
+        return event
 
 
-def viewer_for(event: str, question: qa.Question, session: Session) -> qa.Viewer:
-    return qa.viewer_of(
-        question, moderator=session.principal.may_moderate(event), visitor=session.visitor
+def viewer_for(event_slug: str, event: StreamEvent, session: Session) -> qa.Viewer:
+    return stream.audience(
+        event, moderator=session.principal.may_moderate(event_slug), visitor=session.visitor
     )
 
 
-def question_payload(
-    frame: StreamFrame, question: qa.Question, votes: int, viewer: qa.Viewer
-) -> bytes:
-    """A ``question`` frame for one kind of viewer.
-
-    Moderators see every question; its author sees it while it is pending;
-    everyone else sees it only once approved, and otherwise gets a bare
-    ``{"id", "hidden": true}`` at the same seq, so no page sees a gap and
-    none learns what it may not.
-    """
-    view = (
-        qa.public_view(question, votes, viewer)
-        if qa.visible_to(question, viewer)
-        else {"id": question.id, "hidden": True}
-    )
-    return orjson.dumps(
-        {"type": "question", "epoch": frame.epoch, "seq": frame.seq, "question": view}
-    )
-
-
-def payload_for(event: str, frame: StreamFrame, session: Session) -> bytes:
+def payload_for(event_slug: str, frame: StreamFrame, session: Session) -> bytes:
     """One stream frame as this session may see it (for replaying missed frames)."""
-    body = orjson.loads(frame.body)
-    if body.get("type") != "question":
-        return frame.encode()
-    question = qa.question_from_dict(body["record"])
-    return question_payload(
-        frame, question, body.get("votes", 0), viewer_for(event, question, session)
-    )
+    try:
+        event = stream.decode(frame.body)
+    except StreamDecodeError:
+        return stream.skip_frame(frame.epoch, frame.seq)
+    viewer = viewer_for(event_slug, event, session)
+    return stream.page_frame(event, viewer, frame.epoch, frame.seq)
 
 
 class HubRegistry:
@@ -214,7 +152,7 @@ class HubRegistry:
             epoch, seq = await self._broker.subscribe(event)
             # Registered before its state loads, so frames arriving meanwhile are not lost:
             # they are applied again on top of what was loaded (they carry absolute values).
-            hub = EventHub(event, epoch, seq, HubState(attendance={}))
+            hub = EventHub(event, epoch, seq, LiveState())
             hub.replay = []
             self.hubs[event] = hub
             try:
@@ -223,8 +161,8 @@ class HubRegistry:
                 del self.hubs[event]
                 await self._broker.unsubscribe(event)
                 raise
-            for body in hub.replay:
-                hub.apply(body)
+            for replayed in hub.replay:
+                hub.apply(replayed)
             hub.replay = None
             future.set_result(hub)
             return hub
@@ -235,7 +173,7 @@ class HubRegistry:
         finally:
             del self._opening[event]
 
-    async def watch(self, event: str, observer: FrameObserver) -> HubState:
+    async def watch(self, event: str, observer: FrameObserver) -> LiveState:
         """Call ``observer`` with every later frame of ``event``; the event's state as of now.
 
         The event stays subscribed while it is watched, with or without pages.
@@ -255,10 +193,9 @@ class HubRegistry:
     def on_frame(self, event: str, frame: StreamFrame) -> None:
         hub = self.hubs.get(event)
         if hub is not None:
-            fresh = frame.epoch != hub.epoch or frame.seq > hub.seq
-            hub.deliver(frame, self._metrics)
-            if fresh:
-                self.watchers.notify(event, frame)
+            delivered = hub.deliver(frame, self._metrics)
+            if delivered is not None:
+                self.watchers.notify(event, delivered)
 
     def on_reset(self, event: str, epoch: str, seq: int) -> None:
         hub = self.hubs.get(event)
@@ -284,8 +221,8 @@ class HubRegistry:
                     hub.replay = []
                     try:
                         hub.state = await self._load_state(hub.event)
-                        for body in hub.replay:
-                            hub.apply(body)
+                        for replayed in hub.replay:
+                            hub.apply(replayed)
                     finally:
                         hub.replay = None
                     await self._reset_handler(hub)

@@ -24,9 +24,17 @@ from aiohttp import web
 from hubs_bridge.auth import Principal
 from hubs_bridge.broker.base import Broker, PresenceEntry
 from hubs_bridge.calendar_service import CalendarService
-from hubs_bridge.core.attendance import count, retention_cutoff
+from hubs_bridge.core import stream
+from hubs_bridge.core.attendance import EventCounts, count, retention_cutoff
 from hubs_bridge.core.calendar import Event
 from hubs_bridge.core.ratelimit import TokenBucket
+from hubs_bridge.core.stream import (
+    ANNOUNCEMENTS_KEPT,
+    Announcement,
+    EventUpdated,
+    LiveState,
+    StreamEvent,
+)
 from hubs_bridge.errors import HubsBridgeError, RateLimited
 from hubs_bridge.identity import VisitorIds
 from hubs_bridge.metrics import Metrics
@@ -35,16 +43,10 @@ from hubs_bridge.protocol import Hello, encode
 from hubs_bridge.qa_service import QaService
 from hubs_bridge.ratelimits import MemoryLimiter
 from hubs_bridge.realtime.attendance_leader import AttendanceLeader
-from hubs_bridge.realtime.hub import (
-    ANNOUNCEMENTS_KEPT,
-    EventHub,
-    HubRegistry,
-    HubState,
-    payload_for,
-)
+from hubs_bridge.realtime.hub import EventHub, HubRegistry, payload_for
 from hubs_bridge.realtime.presence import PresenceKeeper
 from hubs_bridge.realtime.session import Session
-from hubs_bridge.realtime.snapshots import copy_state, public_event, snapshot_for
+from hubs_bridge.realtime.snapshots import public_event, snapshot_for
 from hubs_bridge.realtime.token_check import CHECK_EVERY_S, close_revoked
 from hubs_bridge.realtime.wire import PING_FRAME, text_frame
 from hubs_bridge.settings import Settings
@@ -158,37 +160,46 @@ class RealtimeService:
 
     # Stream
 
-    async def publish(self, event: str, body: dict[str, Any]) -> None:
-        await self.broker.publish(event, orjson.dumps(body))
-        self.metrics.published.labels(str(body.get("type", "?"))).inc()
+    async def publish(self, event: str, happened: StreamEvent) -> None:
+        await self.broker.publish(event, stream.encode(happened))
+        self.metrics.published.labels(happened.kind).inc()
 
-    async def attendance_of(self, event_slug: str) -> dict[str, Any]:
-        """Current counts computed from presence (for a hub that starts or resets)."""
-        event = await self.calendar.get(event_slug)
+    async def publish_body(self, event: str, body: dict[str, Any]) -> None:
+        """A producer that still builds dicts: read through the codec, so it is checked."""
+        await self.publish(event, stream.decode(orjson.dumps(body)))
+
+    async def _counts(self, event: Event) -> EventCounts:
         try:
-            entries = await self.broker.presence_list(event_slug)
+            entries = await self.broker.presence_list(event.slug)
         except HubsBridgeError:
             entries = []
-        stale = self.leader.stale_rooms.get(event_slug, ())
-        return count(entries, [r.slug for r in event.rooms], stale).as_dict()
+        stale = self.leader.stale_rooms.get(event.slug, ())
+        return count(entries, [r.slug for r in event.rooms], stale)
 
-    async def load_state(self, event_slug: str) -> HubState:
+    async def attendance_of(self, event_slug: str) -> dict[str, Any]:
+        """Current counts computed from presence."""
+        return (await self._counts(await self.calendar.get(event_slug))).as_dict()
+
+    async def load_state(self, event_slug: str) -> LiveState:
         """Everything a snapshot shows, from presence and the store (a hub starts or resets)."""
+        event = await self.calendar.get(event_slug)
         announcements = [
-            {
-                "id": dict(e.details).get("id", f"log-{n}"),
-                "text": dict(e.details).get("text", ""),
-                "rooms": [r for r in dict(e.details).get("rooms", "").split(",") if r] or None,
-                "at": e.at.isoformat(),
-            }
+            Announcement(
+                id=dict(e.details).get("id", f"log-{n}"),
+                text=dict(e.details).get("text", ""),
+                rooms=tuple(r for r in dict(e.details).get("rooms", "").split(",") if r) or None,
+                at=e.at.isoformat(),
+            )
             for n, e in enumerate(await self._store.qa_log_entries(event_slug))
             if e.action == "announce"
         ]
-        return HubState(
-            attendance=await self.attendance_of(event_slug),
+        counts = (await self._counts(event)).as_dict()
+        return LiveState(
+            online=counts["online"],
+            rooms=counts["rooms"],
             questions={q.id: q for q in await self._store.qa_questions(event_slug)},
             votes=await self._store.qa_vote_counts(event_slug),
-            announcements=announcements[-ANNOUNCEMENTS_KEPT:],
+            announcements=tuple(announcements[-ANNOUNCEMENTS_KEPT:]),
         )
 
     async def _send_snapshots(self, hub: EventHub) -> None:
@@ -201,7 +212,7 @@ class RealtimeService:
         # State and position are taken together, after the last await: every frame
         # queued until now is in the snapshot, every later one follows it.
         epoch, seq = hub.epoch, hub.seq
-        state = copy_state(hub.state)
+        state = hub.state
         for session in sessions:
             frame = {
                 "type": "snapshot",
@@ -277,7 +288,7 @@ class RealtimeService:
         voted: set[str],
     ) -> None:
         epoch, seq = hub.epoch, hub.seq
-        state = copy_state(hub.state)
+        state = hub.state
         missed, recovered, position = await self._missed(hello, event.slug, epoch, seq, session)
         if not recovered and (hub.epoch, hub.seq) != (epoch, seq):
             # Frames came while the resume was tried: the page starts from a snapshot
@@ -285,7 +296,7 @@ class RealtimeService:
             session.skip_through = 0
             session.drop_pending()
             epoch, seq = hub.epoch, hub.seq
-            state = copy_state(hub.state)
+            state = hub.state
             position = seq
         welcome = {
             "type": "welcome",
@@ -378,7 +389,7 @@ class RealtimeService:
         """Tell every page of the event that staff changed it (title, times, rooms)."""
         self.leader.forget_events()
         try:
-            await self.publish(event.slug, {"type": "event", "event": public_event(event)})
+            await self.publish(event.slug, EventUpdated(public_event(event)))
         except HubsBridgeError as exc:
             # The change is stored; pages see it in their next welcome or snapshot.
             log.warning("event change of %s not pushed: %s", event.slug, exc)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import copy
 from datetime import datetime
 from typing import Any
 
 from hubs_bridge.core import qa
 from hubs_bridge.core.calendar import Event
-from hubs_bridge.realtime.hub import HubState
+from hubs_bridge.core.stream import LiveState
 from hubs_bridge.realtime.session import Session
 
 
@@ -24,18 +23,8 @@ def public_event(event: Event) -> dict[str, Any]:
     return data
 
 
-def copy_state(state: HubState) -> HubState:
-    """A copy taken together with the stream position, so later frames cannot change it."""
-    return HubState(
-        attendance=copy.deepcopy(state.attendance),
-        questions=dict(state.questions),
-        votes=dict(state.votes),
-        announcements=list(state.announcements),
-    )
-
-
 def snapshot_for(
-    event: Event, state: HubState, session: Session, voted: set[str], now: datetime
+    event: Event, state: LiveState, session: Session, voted: set[str], now: datetime
 ) -> dict[str, Any]:
     """The event, attendance, and the questions this viewer may see (never visitor ids)."""
     moderator = session.principal.may_moderate(event.slug)
@@ -52,7 +41,7 @@ def snapshot_for(
             "questions": views,
             "voted": sorted(voted & state.questions.keys()),
             "rejected": qa.rejected_counts(state.questions.values()),
-            "announcements": list(state.announcements),
+            "announcements": [a.to_dict() for a in state.announcements],
             "settings": event.qa.model_dump(),
         },
     }

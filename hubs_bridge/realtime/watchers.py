@@ -11,26 +11,21 @@ event subscribed while they watch, even when no page of it is open here.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Callable
+from typing import Protocol
 
-import orjson
-
-from hubs_bridge.broker.base import StreamFrame
-
-if TYPE_CHECKING:
-    from hubs_bridge.realtime.hub import HubState
+from hubs_bridge.core.stream import LiveState, StreamEvent
 
 log = logging.getLogger("hubs_bridge.watchers")
 
-FrameObserver = Callable[[str, Mapping[str, Any]], None]
-"""Called with the event and the body of each of its frames; synchronous, must not block."""
+FrameObserver = Callable[[str, StreamEvent], None]
+"""Called with the event's slug and each event of its stream; synchronous, must not block."""
 
 
 class EventStreams(Protocol):
     """What an observer needs of the registry (a protocol, so tests can stand in)."""
 
-    async def watch(self, event: str, observer: FrameObserver) -> HubState:
+    async def watch(self, event: str, observer: FrameObserver) -> LiveState:
         """Call ``observer`` for every later frame of ``event``; returns the state as of now."""
 
     def unwatch(self, event: str, observer: FrameObserver) -> None: ...
@@ -59,14 +54,10 @@ class StreamWatchers:
     def watched(self, event: str) -> bool:
         return event in self._observers
 
-    def notify(self, event: str, frame: StreamFrame) -> None:
-        observers = self._observers.get(event)
-        if not observers:
-            return
-        body = orjson.loads(frame.body)  # only for watched events: pages never need it parsed
-        for observer in tuple(observers):
+    def notify(self, event: str, happened: StreamEvent) -> None:
+        for observer in tuple(self._observers.get(event, ())):
             try:
-                observer(event, body)
+                observer(event, happened)
             except Exception:
                 # An observer's bug must not stop the fan-out to pages.
-                log.exception("stream observer failed on %s/%d", event, frame.seq)
+                log.exception("stream observer failed on %s (%s)", event, happened.kind)

@@ -30,8 +30,8 @@ from pydantic import BaseModel
 from hubs_bridge.auth import Principal
 from hubs_bridge.core.overflow import HUB_DETAIL
 from hubs_bridge.core.qa import ModerationEntry
+from hubs_bridge.core.stream import HubsAction, HubsActionRequested
 from hubs_bridge.errors import Conflict, NotFound
-from hubs_bridge.hubs.bridge import ACTION_FRAME
 from hubs_bridge.hubs.ownership import SceneState
 from hubs_bridge.hubs.room_status import read_status
 from hubs_bridge.web.api import Api
@@ -216,9 +216,10 @@ async def hubs_people(request: web.Request, principal: Principal) -> HubsPeople:
 async def hubs_action(request: web.Request, principal: Principal) -> HubsActionAccepted:
     slug = request.match_info["event"]
     principal.require_moderator(slug)
-    action = request.match_info["action"]
-    if action not in ("mute", "kick"):
+    asked = request.match_info["action"]
+    if asked not in ("mute", "kick"):
         raise NotFound("no such action: mute or kick", code="unknown_action")
+    action: HubsAction = "mute" if asked == "mute" else "kick"
     event = await request.app[CALENDAR].get(slug)
     session = request.match_info["session"]
     entries = await request.app[BROKER].presence_list(event.slug)
@@ -249,14 +250,8 @@ async def hubs_action(request: web.Request, principal: Principal) -> HubsActionA
             details=(("id", ident), ("room", person.room), ("person", session)),
         )
     )
-    frame = {
-        "type": ACTION_FRAME,
-        "id": ident,
-        "action": action,
-        "session": session,
-        "room": person.room,
-    }
-    await request.app[REALTIME].publish(slug, frame)
+    requested = HubsActionRequested(id=ident, action=action, session=session, room=person.room)
+    await request.app[REALTIME].publish(slug, requested)
     return HubsActionAccepted(id=ident, action=action, room=person.room, state="sent")
 
 
