@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapte
 from hubs_bridge.core.calendar import Slug
 from hubs_bridge.core.event_commands import validation_details
 from hubs_bridge.core.qa import Action, AnswerMode, RejectReason
-from hubs_bridge.errors import HubsBridgeError
+from hubs_bridge.errors import FieldProblem, HubsBridgeError
 
 MAX_FRAME_BYTES = 16 * 1024
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
@@ -115,7 +115,7 @@ _client_adapter: TypeAdapter[ClientFrames] = TypeAdapter(ClientFrame)
 class FrameError(HubsBridgeError):
     """A client frame that cannot be accepted; ``code`` goes into the ``error`` frame."""
 
-    def __init__(self, code: str, message: str, details: Any = None) -> None:
+    def __init__(self, code: str, message: str, details: list[FieldProblem] | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
@@ -198,8 +198,11 @@ class Error(_Frame):
     code: str
     message: str
     ref: str | None = None
-    details: Any = None
+    details: list[FieldProblem] | None = None  # one {field, message, type} per wrong field
     retry_after_ms: int | None = None
+    # Context of some refusals, as in HTTP error bodies (errors.CONTEXT_KEYS).
+    max_chars: int | None = None
+    question: str | None = None
 
 
 class Bye(_Frame):
