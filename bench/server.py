@@ -30,6 +30,7 @@ from typing import Any
 from aiohttp import web
 
 from bench.ws_load import raise_nofile_limit
+from hubs_bridge.core.stream import AttendanceCounted
 from hubs_bridge.logs import setup_logging
 from hubs_bridge.realtime.service import RealtimeService
 from hubs_bridge.settings import load_settings
@@ -69,11 +70,11 @@ class Publisher:
             self.lag_s.append(loop.time() - due)
             # ``due`` is when the change happened; ``ts`` when publishing began (later,
             # if the loop was busy): latency from ``due`` includes event loop stalls.
-            bench: dict[str, Any] = {"i": i, "due": begin_wall + i / rate}
-            body = {"type": "attendance", "online": online, "rooms": {BENCH_ROOM: bench}}
             started = time.perf_counter()
-            bench["ts"] = time.time()
-            await self._service.publish(event, body)
+            bench = {"i": i, "due": begin_wall + i / rate, "ts": time.time()}
+            await self._service.publish(
+                event, AttendanceCounted(online=online, rooms={BENCH_ROOM: bench})
+            )
             self.fanout_s.append(time.perf_counter() - started)
             self.published += 1
 

@@ -256,6 +256,14 @@ class Transparency(_Frame):
     rejected: dict[str, int]
 
 
+class Skip(_Frame):
+    """A stream position with nothing this page may see (it only advances the position)."""
+
+    type: Literal["skip"]
+    epoch: str
+    seq: int
+
+
 ServerFrames = (
     Welcome
     | Snapshot
@@ -269,6 +277,7 @@ ServerFrames = (
     | Votes
     | Announcement
     | Transparency
+    | Skip
 )
 ServerFrame = Annotated[ServerFrames, Field(discriminator="type")]
 server_frame_adapter: TypeAdapter[ServerFrames] = TypeAdapter(ServerFrame)

@@ -20,6 +20,14 @@ from hubs_bridge.auth import Principal
 from hubs_bridge.core import qa
 from hubs_bridge.core.calendar import Event
 from hubs_bridge.core.qa_text import WordFilter, clean_text
+from hubs_bridge.core.stream import (
+    Announced,
+    Announcement,
+    QuestionChanged,
+    RejectionsCounted,
+    StreamEvent,
+    VotesCounted,
+)
 from hubs_bridge.errors import Conflict, HubsBridgeError, ValidationFailed
 from hubs_bridge.periodic import every
 from hubs_bridge.ratelimits import Limiter, check
@@ -28,7 +36,7 @@ from hubs_bridge.store.base import Store
 
 log = logging.getLogger("hubs_bridge.qa")
 
-Publish = Callable[[str, dict[str, Any]], Awaitable[None]]
+Publish = Callable[[str, StreamEvent], Awaitable[None]]
 # Called after the durable write and before the fan-out: the order of the promise.
 Acknowledge = Callable[[Any], None]
 RETRIES = 5
@@ -46,11 +54,6 @@ def load_word_filter(directory: Path | None) -> WordFilter:
     for path in sorted(directory.glob("*.txt")):
         lines.extend(path.read_text("utf-8").splitlines())
     return WordFilter.from_lines(lines)
-
-
-def question_body(question: qa.Question, votes: int) -> dict[str, Any]:
-    """The stream body of a question change: the full record, tailored per page by the hub."""
-    return {"type": "question", "record": qa.question_to_dict(question), "votes": votes}
 
 
 class QaService:
@@ -74,9 +77,9 @@ class QaService:
         # Whether this process's stream has delivered a question (set by the app).
         self.is_known: Callable[[str, str], bool] | None = None
 
-    async def _publish_safely(self, event: str, body: dict[str, Any]) -> None:
+    async def _publish_safely(self, event: str, happened: StreamEvent) -> None:
         try:
-            await self._publish(event, body)
+            await self._publish(event, happened)
         except HubsBridgeError as exc:
             # Already stored and acknowledged; pages catch up at their next snapshot.
             log.warning("Q&A change in %s stored but not fanned out: %s", event, exc)
@@ -105,7 +108,7 @@ class QaService:
                 # Stored but never seen here: its first fan-out was lost (a crash between
                 # store and publish). Only then is it published again.
                 votes = await self._store.qa_vote_count(event.slug, existing.id)
-                await self._publish_safely(event.slug, question_body(existing, votes))
+                await self._publish_safely(event.slug, QuestionChanged(existing, votes))
             return existing
         clean = clean_text(text, max_chars=event.qa.max_question_chars)
         if room is not None and event.room(room) is None:
@@ -153,7 +156,7 @@ class QaService:
             _ack(acknowledge, again)
             return again
         _ack(acknowledge, question)  # stored, so acknowledged; then everyone else hears of it
-        await self._publish_safely(event.slug, question_body(question, 0))
+        await self._publish_safely(event.slug, QuestionChanged(question, 0))
         return question
 
     async def vote(
@@ -192,11 +195,7 @@ class QaService:
             try:
                 counts = await self._store.qa_vote_counts(event)
                 await self._publish(
-                    event,
-                    {
-                        "type": "votes",
-                        "counts": {q: counts.get(q, 0) for q in sorted(question_ids)},
-                    },
+                    event, VotesCounted({q: counts.get(q, 0) for q in sorted(question_ids)})
                 )
             except HubsBridgeError as exc:
                 self._dirty_votes.update((event, q) for q in question_ids)  # the next flush
@@ -262,12 +261,14 @@ class QaService:
             counts[into] = await self._store.qa_merge_votes(event.slug, question_id, into)
         _ack(acknowledge, changes)
         for change in changes:
-            await self._publish_safely(event.slug, question_body(change, counts.get(change.id, 0)))
+            await self._publish_safely(
+                event.slug, QuestionChanged(change, counts.get(change.id, 0))
+            )
         if action in ("reject", "approve", "delete", "undelete", "merge"):
             after = {**questions, **{c.id: c for c in changes}}
             await self._publish_safely(
                 event.slug,
-                {"type": "transparency", "rejected": qa.rejected_counts(after.values())},
+                RejectionsCounted(qa.rejected_counts(after.values())),
             )
         return changes
 
@@ -330,12 +331,12 @@ class QaService:
         if unknown:
             raise ValidationFailed(f"unknown rooms: {', '.join(unknown)}", code="unknown_room")
         now = self._clock()
-        announcement = {
-            "id": secrets.token_urlsafe(9),
-            "text": clean,
-            "rooms": rooms or None,
-            "at": now.isoformat(),
-        }
+        announcement = Announcement(
+            id=secrets.token_urlsafe(9),
+            text=clean,
+            rooms=tuple(rooms) if rooms else None,
+            at=now.isoformat(),
+        )
         await self._store.qa_log(
             qa.ModerationEntry(
                 event=event.slug,
@@ -345,17 +346,16 @@ class QaService:
                 action="announce",
                 question=None,
                 details=(
-                    ("id", str(announcement["id"])),
+                    ("id", announcement.id),
                     ("text", clean),
                     ("rooms", ",".join(rooms or ())),
                 ),
             )
         )
-        _ack(acknowledge, announcement)
-        await self._publish_safely(
-            event.slug, {"type": "announcement", "announcement": announcement}
-        )
-        return announcement
+        said = announcement.to_dict()
+        _ack(acknowledge, said)
+        await self._publish_safely(event.slug, Announced(announcement))
+        return said
 
 
 def _log_details(

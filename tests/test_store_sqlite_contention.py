@@ -22,6 +22,7 @@ from hubs_bridge.core import qa
 from hubs_bridge.core.attendance import AttendanceSample
 from hubs_bridge.core.calendar import Event, EventCreate, EventUpdate, QaSettingsUpdate
 from hubs_bridge.core.qa_text import WordFilter
+from hubs_bridge.core.stream import StreamEvent
 from hubs_bridge.errors import Conflict
 from hubs_bridge.qa_service import QaService
 from hubs_bridge.ratelimits import MemoryLimiter
@@ -74,8 +75,8 @@ async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
     await opened.close()
 
 
-async def _noop_publish(event: str, body: dict[str, Any]) -> None:
-    del event, body
+async def _noop_publish(event: str, happened: StreamEvent) -> None:
+    del event, happened
 
 
 def make_service(store: SqliteStore) -> QaService:

@@ -14,6 +14,7 @@ import orjson
 import pytest
 from aiohttp.test_utils import TestServer
 
+from hubs_bridge.core.stream import AttendanceCounted, StreamEvent
 from hubs_bridge.web.app import create_app
 from hubs_bridge.web.keys import REALTIME
 from tests.conftest import make_settings
@@ -52,8 +53,8 @@ class Harness:
         await client.hello("kirmes", **hello)
         return client
 
-    async def publish(self, body: dict[str, Any]) -> None:
-        await self.server.app[REALTIME].publish_body("kirmes", body)
+    async def publish(self, happened: StreamEvent) -> None:
+        await self.server.app[REALTIME].publish("kirmes", happened)
 
 
 @asynccontextmanager
@@ -286,9 +287,9 @@ async def test_resume_gets_exactly_what_was_missed(h: Harness) -> None:
     assert [m["online"] for m in missed if m] == [1001, 1002, 1003, 1004, 1005]
 
 
-def _marker(n: int, **rooms: Any) -> dict[str, Any]:
-    """A stream frame recognisable by its ``online`` value."""
-    return {"type": "attendance", "online": n, "rooms": rooms}
+def _marker(n: int, **rooms: dict[str, Any]) -> AttendanceCounted:
+    """A stream event recognisable by its ``online`` value."""
+    return AttendanceCounted(online=n, rooms=rooms)
 
 
 async def _read_until(client: WsClient, **match: Any) -> dict[str, Any]:

@@ -18,7 +18,6 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
-import orjson
 from aiohttp import web
 
 from hubs_bridge.auth import Principal
@@ -163,10 +162,6 @@ class RealtimeService:
     async def publish(self, event: str, happened: StreamEvent) -> None:
         await self.broker.publish(event, stream.encode(happened))
         self.metrics.published.labels(happened.kind).inc()
-
-    async def publish_body(self, event: str, body: dict[str, Any]) -> None:
-        """A producer that still builds dicts: read through the codec, so it is checked."""
-        await self.publish(event, stream.decode(orjson.dumps(body)))
 
     async def _counts(self, event: Event) -> EventCounts:
         try:
