@@ -3,7 +3,14 @@
 Every error raised on purpose derives from :class:`HubsBridgeError`. The ones a
 client may see carry a stable ``code`` (never reworded once published) and the
 HTTP status they map to; the web layer turns them into a JSON body
-``{"code", "message", "details"?}`` in one place (``web/errors.py``).
+``{"code", "message", "details"?, <context>?}`` in one place (``web/errors.py``).
+
+One body shape for every error: ``details`` is always a list of
+:class:`FieldProblem` (``{field, message, type}``), one per wrong input field,
+so a form can mark each field. Facts about the refusal that are not about a
+field (when to retry, when the doors open, a text's limit) are top-level
+keys listed in :data:`CONTEXT_KEYS`, documented in the OpenAPI ``Error``
+schema from that same table; an undocumented key is a programming error.
 
     HubsBridgeError
     ├── ConfigError            a setting is wrong; start-up stops with one line
@@ -23,7 +30,57 @@ HTTP status they map to; the web layer turns them into a JSON body
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, Literal
+
+from pydantic import ConfigDict, with_config
+from typing_extensions import TypedDict  # pydantic needs it before Python 3.12
+
+
+@with_config(ConfigDict(extra="forbid"))
+class FieldProblem(TypedDict):
+    """One entry of ``details``: the input field (a dotted path), what is wrong, a stable type.
+
+    ``field`` is never empty: a check across fields names the field to correct
+    (an end before the start names ``ends_at``).
+    """
+
+    field: str
+    message: str
+    type: str
+
+
+ContextValue = str | int | float
+# Every top-level key an error body may carry besides code, message and details:
+# (JSON type, OpenAPI format or None, what it means). web/openapi.py builds the
+# Error schema from this table, so the documentation cannot miss a key.
+CONTEXT_KEYS: dict[str, tuple[Literal["string", "integer", "number"], str | None, str]] = {
+    "retry_after_s": ("number", None, "rate_limited: seconds until a retry can succeed"),
+    "opens_at": ("string", "date-time", "/go refusals: when the event's doors open"),
+    "ends_at": ("string", "date-time", "/go refusals: when the event ends"),
+    "capacity": ("integer", None, "room_full: places in the room and in each of its twins"),
+    "rooms": ("integer", None, "room_full: Hubs rooms (the room and its twins), all full"),
+    "max_chars": ("integer", None, "text_too_long: the most characters the text may have"),
+    "question": ("string", None, "version_conflict, duplicate_client_msg: the question's id"),
+}
+
+
+def error_body(
+    code: str,
+    message: str,
+    *,
+    details: Sequence[FieldProblem] | None = None,
+    context: Mapping[str, ContextValue] | None = None,
+) -> dict[str, Any]:
+    """The JSON body of an error; refuses context keys the API does not document."""
+    context = context or {}
+    undocumented = sorted(set(context) - CONTEXT_KEYS.keys())
+    if undocumented:
+        raise ValueError(f"undocumented error context {undocumented}; add it to CONTEXT_KEYS")
+    body: dict[str, Any] = {"code": code, "message": message, **context}
+    if details is not None:
+        body["details"] = [dict(problem) for problem in details]
+    return body
 
 
 class HubsBridgeError(Exception):
@@ -62,18 +119,18 @@ class ClientError(HubsBridgeError):
         message: str,
         *,
         code: str | None = None,
-        details: Any = None,
+        details: Sequence[FieldProblem] | None = None,
+        context: Mapping[str, ContextValue] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.code = code or self.default_code
         self.details = details
+        self.context = dict(context or {})
+        self.to_body()  # an undocumented context key fails where it is raised, in tests
 
     def to_body(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"code": self.code, "message": self.message}
-        if self.details is not None:
-            body["details"] = self.details
-        return body
+        return error_body(self.code, self.message, details=self.details, context=self.context)
 
 
 class BadRequest(ClientError):
@@ -116,5 +173,5 @@ class RateLimited(ClientError):
     default_code = "rate_limited"
 
     def __init__(self, message: str, *, retry_after_s: float, code: str | None = None) -> None:
-        super().__init__(message, code=code, details={"retry_after_s": round(retry_after_s, 1)})
+        super().__init__(message, code=code, context={"retry_after_s": round(retry_after_s, 1)})
         self.retry_after_s = retry_after_s

@@ -70,7 +70,7 @@ async def test_full_room_sends_to_one_twin_made_once(tmp_path: Path) -> None:
         assert resp.status == 409
         body = await resp.json()
         assert body["code"] == "room_full" and "voll" in body["message"]
-        assert "full" in body["message"] and body["details"]["capacity"] == 2
+        assert "full" in body["message"] and body["capacity"] == 2
         assert len(sim.hubs) == 2
 
         # Someone leaves the room: newcomers go there again.

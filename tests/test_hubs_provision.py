@@ -240,7 +240,7 @@ async def test_doors(tmp_path: Path) -> None:
         assert resp.status == 409
         body = await resp.json()
         assert body["code"] == "doors_closed"
-        opens_at = datetime.fromisoformat(body["details"]["opens_at"])
+        opens_at = datetime.fromisoformat(body["opens_at"])
         assert opens_at == LATER[1] - timedelta(minutes=15)
 
         await asyncio.wait_for(h.provision("past"), 15)

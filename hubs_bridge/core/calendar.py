@@ -16,9 +16,10 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
     field_validator,
-    model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -189,13 +190,20 @@ class EventFields(_Model):
     doors_open_minutes: int = Field(default=15, ge=0, le=24 * 60)
     qa: QaSettings = Field(default_factory=QaSettings)
 
-    @model_validator(mode="after")
-    def _end_after_start(self) -> EventFields:
-        if self.ends_at <= self.starts_at:
-            raise ValueError("ends_at must be after starts_at")
-        if self.ends_at - self.starts_at > timedelta(days=14):
-            raise ValueError("an event may last at most 14 days")
-        return self
+    @field_validator("ends_at")
+    @classmethod
+    def _end_after_start(cls, ends_at: datetime, info: ValidationInfo) -> datetime:
+        # A field validator, not a model validator: the error then names ends_at,
+        # the field a form marks, instead of an empty field (issue 11). starts_at is
+        # declared first, so it is in info.data unless it was itself invalid.
+        starts_at = info.data.get("starts_at")
+        if starts_at is None:
+            return ends_at
+        if ends_at <= starts_at:
+            raise PydanticCustomError("ends_before_start", "ends_at must be after starts_at")
+        if ends_at - starts_at > timedelta(days=14):
+            raise PydanticCustomError("event_too_long", "an event may last at most 14 days")
+        return ends_at
 
 
 class EventCreate(EventFields):

@@ -22,16 +22,20 @@ from hubs_bridge.core.calendar import (
     RoomCreate,
     RoomUpdate,
 )
-from hubs_bridge.errors import Conflict, NotFound, ValidationFailed
+from hubs_bridge.errors import Conflict, FieldProblem, NotFound, ValidationFailed
 
 
-def validation_details(exc: ValidationError) -> list[dict[str, Any]]:
-    """Pydantic errors as a stable list of ``{field, message, type}`` for API clients."""
-    details = []
+def validation_details(exc: ValidationError, whole: str = "body") -> list[FieldProblem]:
+    """Pydantic errors as a stable list of ``{field, message, type}`` for API clients.
+
+    ``field`` is never empty: an error of the whole input (a model validator)
+    is named ``whole``; checks across fields name their field themselves.
+    """
+    details: list[FieldProblem] = []
     for err in exc.errors(include_url=False, include_input=False):
         # Pydantic marks a bad dict key with a "[key]" part; the key itself names the field.
         field = ".".join(str(p) for p in err["loc"] if p != "[key]")
-        details.append({"field": field, "message": err["msg"], "type": err["type"]})
+        details.append({"field": field or whole, "message": err["msg"], "type": err["type"]})
     return details
 
 
@@ -47,7 +51,7 @@ def _revalidate(data: Mapping[str, Any]) -> Event:
 def _check_scenes(wanted: Mapping[str, str], scenes: Collection[str]) -> None:
     """Refuse scene slugs the library does not hold; ``wanted`` maps field path to slug."""
     known = ", ".join(sorted(scenes)) or "none"
-    unknown = [
+    unknown: list[FieldProblem] = [
         {
             "field": field,
             "message": f"unknown scene {slug!r}; known: {known}",

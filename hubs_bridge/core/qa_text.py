@@ -11,7 +11,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from hubs_bridge.errors import ValidationFailed
+from hubs_bridge.errors import FieldProblem, ValidationFailed
 
 # Bidirectional embeddings, overrides and isolates (Unicode TR9): they can make
 # a text read differently from how it is stored ("Trojan source").
@@ -38,6 +38,10 @@ _SPACES = re.compile(r"[ \t]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 
+def _problem(field: str, message: str, kind: str) -> FieldProblem:
+    return {"field": field, "message": message, "type": kind}
+
+
 def clean_text(raw: str, *, max_chars: int, field: str = "text") -> str:
     """NFC, trimmed, inner runs of spaces folded; refused if empty, too long or tricky.
 
@@ -49,7 +53,7 @@ def clean_text(raw: str, *, max_chars: int, field: str = "text") -> str:
             raise ValidationFailed(
                 "the text contains bidirectional control characters",
                 code="text_bidi_control",
-                details=[{"field": field, "message": f"U+{ord(char):04X} is not allowed"}],
+                details=[_problem(field, f"U+{ord(char):04X} is not allowed", "text_bidi_control")],
             )
         category = unicodedata.category(char)
         if (
@@ -60,7 +64,9 @@ def clean_text(raw: str, *, max_chars: int, field: str = "text") -> str:
             raise ValidationFailed(
                 "the text contains control or invisible characters",
                 code="text_control_character",
-                details=[{"field": field, "message": f"U+{ord(char):04X} is not allowed"}],
+                details=[
+                    _problem(field, f"U+{ord(char):04X} is not allowed", "text_control_character")
+                ],
             )
     text = _BLANK_LINES.sub(
         "\n\n", "\n".join(_SPACES.sub(" ", line).strip() for line in text.split("\n"))
@@ -68,15 +74,15 @@ def clean_text(raw: str, *, max_chars: int, field: str = "text") -> str:
     text = text.strip()
     if not text:
         raise ValidationFailed(
-            "the text is empty", code="text_empty", details=[{"field": field, "message": "empty"}]
+            "the text is empty", code="text_empty", details=[_problem(field, "empty", "text_empty")]
         )
     if len(text) > max_chars:
         raise ValidationFailed(
             f"the text may have at most {max_chars} characters (it has {len(text)})",
             code="text_too_long",
-            details=[
-                {"field": field, "message": f"at most {max_chars} characters", "max": max_chars}
-            ],
+            details=[_problem(field, f"at most {max_chars} characters", "text_too_long")],
+            # The limit beside details, not in them: details has one shape everywhere.
+            context={"max_chars": max_chars},
         )
     return text
 

@@ -16,13 +16,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
 
 from aiohttp import web
 
 from hubs_bridge.auth import Principal
 from hubs_bridge.core.calendar import Event, Room, title_in
-from hubs_bridge.errors import Conflict, NotFound, RateLimited
+from hubs_bridge.errors import Conflict, ContextValue, NotFound, RateLimited, error_body
 from hubs_bridge.hubs.jobs import JobStatus
 from hubs_bridge.web.api import Api, json_response
 from hubs_bridge.web.client_address import client_address
@@ -51,13 +51,14 @@ def _refusal(
     status: int,
     code: str,
     message: str,
-    details: dict[str, Any],
+    context: Mapping[str, ContextValue],
 ) -> web.Response:
     """JSON for scripts; for a browser following "Raum betreten", a page in its language."""
     if wants_html(request):
         title = title_in(room, request_lang(request))
         return door_page(request, status, code, event, title)
-    return json_response({"code": code, "message": message, "details": details}, status=status)
+    # The times and counts are top-level context keys: details is only ever field problems.
+    return json_response(error_body(code, message, context=context), status=status)
 
 
 @api.operation(
@@ -86,7 +87,10 @@ async def go(request: web.Request) -> web.StreamResponse:
         )
     now = calendar.now()
     phase = event.phase(now)
-    times = {"opens_at": event.doors_open_at.isoformat(), "ends_at": event.ends_at.isoformat()}
+    times: dict[str, ContextValue] = {
+        "opens_at": event.doors_open_at.isoformat(),
+        "ends_at": event.ends_at.isoformat(),
+    }
     if phase == "scheduled":
         return _refusal(
             request, event, room, 409, "doors_closed", "the doors are not open yet", times

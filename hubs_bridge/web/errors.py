@@ -1,14 +1,27 @@
-"""The one place where errors become HTTP answers: JSON ``{code, message, details?}``."""
+"""The one place where errors become HTTP answers: JSON ``{code, message, details?, ...}``.
+
+The body's shape (``details`` a list of ``{field, message, type}``, context
+as documented top-level keys) is built by :func:`hubs_bridge.errors.error_body`.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 
 import orjson
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from hubs_bridge.errors import BrokerUnavailable, ClientError, HubsBridgeError, StoreUnavailable
+from hubs_bridge.errors import (
+    BrokerUnavailable,
+    ClientError,
+    ContextValue,
+    FieldProblem,
+    HubsBridgeError,
+    StoreUnavailable,
+    error_body,
+)
 
 log = logging.getLogger("hubs_bridge.web")
 
@@ -30,10 +43,14 @@ def unavailable_message(exc: HubsBridgeError) -> str:
     return "a service is unavailable; try again in a moment"
 
 
-def error_response(status: int, code: str, message: str, details: object = None) -> web.Response:
-    body: dict[str, object] = {"code": code, "message": message}
-    if details is not None:
-        body["details"] = details
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    details: Sequence[FieldProblem] | None = None,
+    context: Mapping[str, ContextValue] | None = None,
+) -> web.Response:
+    body = error_body(code, message, details=details, context=context)
     return web.Response(body=orjson.dumps(body), status=status, content_type="application/json")
 
 
@@ -55,7 +72,7 @@ async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except ClientError as exc:
-        response = error_response(exc.status, exc.code, exc.message, exc.details)
+        response = error_response(exc.status, exc.code, exc.message, exc.details, exc.context)
         retry = getattr(exc, "retry_after_s", None)
         if retry is not None:
             response.headers["Retry-After"] = str(max(1, round(retry)))

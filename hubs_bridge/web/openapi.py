@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from hubs_bridge import __version__
+from hubs_bridge.errors import CONTEXT_KEYS
 from hubs_bridge.web.api import Operation, json_response
 
 _ERROR_TEXT = {
@@ -25,13 +26,43 @@ _ERROR_TEXT = {
     503: "A backend is unavailable",
 }
 
+FIELD_PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["field", "message", "type"],
+    "additionalProperties": False,
+    "properties": {
+        "field": {
+            "type": "string",
+            "minLength": 1,
+            "description": 'Dotted path of the input field ("rooms.0.scene"); "body" for the '
+            "whole input",
+        },
+        "message": {"type": "string"},
+        "type": {"type": "string", "description": "Stable kind of problem (pydantic's types)"},
+    },
+}
+
+
+def _context_property(kind: str, form: str | None, description: str) -> dict[str, Any]:
+    schema = {"type": kind, "description": description}
+    return schema | ({"format": form} if form else {})
+
+
+# One shape for every error (errors.py): details only ever lists field problems; the
+# context of a refusal is a documented top-level key, from the same table the code uses.
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["code", "message"],
+    "additionalProperties": False,
     "properties": {
         "code": {"type": "string", "description": "Stable machine-readable error code"},
         "message": {"type": "string"},
-        "details": {},
+        "details": {
+            "type": "array",
+            "items": {"$ref": "#/components/schemas/FieldProblem"},
+            "description": "One entry per wrong input field",
+        },
+        **{name: _context_property(*spec) for name, spec in CONTEXT_KEYS.items()},
     },
 }
 
@@ -48,6 +79,7 @@ def build_openapi(operations: Iterable[Operation]) -> dict[str, Any]:
     refs, defs = models_json_schema(keyed, ref_template="#/components/schemas/{model}")  # type: ignore[arg-type]
     schemas: dict[str, Any] = dict(defs.get("$defs", {}))
     schemas["Error"] = ERROR_SCHEMA
+    schemas["FieldProblem"] = FIELD_PROBLEM_SCHEMA
 
     paths: dict[str, dict[str, Any]] = {}
     for op in ops:
@@ -80,10 +112,11 @@ def build_openapi(operations: Iterable[Operation]) -> dict[str, Any]:
         errors = set(op.errors) | {400}
         if op.body is not None:
             errors |= {413, 422}
+        # 429: too many wrong tokens from the caller's address (auth.py).
         if op.auth in ("staff", "moderator"):
-            errors |= {401, 403}
+            errors |= {401, 403, 429}
         elif op.auth == "optional":
-            errors |= {401}
+            errors |= {401, 429}
         for status in sorted(errors):
             responses[str(status)] = {
                 "description": _ERROR_TEXT.get(status, "Error"),
@@ -102,7 +135,9 @@ def build_openapi(operations: Iterable[Operation]) -> dict[str, Any]:
             "title": "hubs-bridge",
             "version": __version__,
             "description": "Companion server for Mozilla Hubs rooms: scenes, events, rooms, "
-            "attendance and moderated Q&A. Errors are JSON {code, message, details?}.",
+            "attendance and moderated Q&A. Errors are JSON {code, message, details?} "
+            "(details: a list of {field, message, type}), with some context keys beside them "
+            "(retry_after_s, opens_at, ...: see the Error schema).",
         },
         "paths": paths,
         "components": {

@@ -339,8 +339,10 @@ async def _qa(
                 exc.code,
                 exc.message,
                 ref=ref,
-                details=exc.details if retry is None else None,
+                details=exc.details,
                 retry_after_ms=int(retry * 1000) + 1 if retry is not None else None,
+                # The body's context keys too (max_chars, question); the wait is in ms here.
+                **{k: v for k, v in exc.context.items() if k != "retry_after_s"},
             )
         )
         if exc.status in (401, 403):

@@ -19,28 +19,23 @@ const TYPE_KEYS = {
   datetime_type: "admin.error.datetime",
   datetime_from_date_parsing: "admin.error.datetime",
   unknown_scene: "admin.error.unknown_scene",
+  ends_before_start: "admin.error.ends_before_starts",
+  event_too_long: "admin.error.too_long_event",
   string_pattern_mismatch: "admin.error.slug_pattern",
 };
 
 function detailText(detail) {
   const message = detail.message || "";
-  if (/ends_at must be after/.test(message)) return t("admin.error.ends_before_starts");
-  if (/at most 14 days/.test(message)) return t("admin.error.too_long_event");
   const key = TYPE_KEYS[detail.type];
   return key ? t(key) : t("admin.error.invalid", { message });
 }
 
-// The form control a detail's field ("qa.max_question_chars", "rooms.0.scene", "") names.
+// The form control a detail's field ("qa.max_question_chars", "rooms.0.scene", "ends_at") names;
+// none for "body" (the whole input), whose message goes to the top of the form.
 function controlFor(form, detail) {
   const field = detail.field || "";
   const byName = (name) => form.querySelector(`[name="${CSS.escape(name)}"]`);
-  let control = field ? byName(field) || byName(field.split(".").pop()) : null;
-  if (!control) {
-    // Errors of the whole model (ends before start) have no field: find one the message names.
-    const named = /\b(ends_at|starts_at|slug|title|scene|capacity)\b/.exec(detail.message || "");
-    if (named) control = byName(named[1]);
-  }
-  return control;
+  return field ? byName(field) || byName(field.split(".").pop()) : null;
 }
 
 export function clearErrors(form) {

@@ -166,8 +166,8 @@ export function errorText(err) {
   const known = `common.error.${code}`;
   if (code.startsWith("rate_limited")) return t("common.error.rate_limited");
   if (catalogue[known]) {
-    const max = err.details && err.details[0] && err.details[0].max;
-    return t(known, { max: max ?? "" });
+    // Context such as a text's limit is a top-level key of the error, never in details.
+    return t(known, { max: err.max_chars ?? "" });
   }
   for (const section of ["visitor", "moderator", "admin"]) {
     if (catalogue[`${section}.error.${code}`]) return t(`${section}.error.${code}`);
@@ -222,7 +222,8 @@ export const tokenStore = {
   },
 };
 
-// fetch() of the JSON API with the token; resolves to the body, rejects with {status, code, message}.
+// fetch() of the JSON API with the token; resolves to the body, rejects with the error body
+// ({code, message, details?, context keys such as retry_after_s}) and the status.
 export async function api(method, path, { token, body } = {}) {
   const headers = { Accept: "application/json" };
   if (token) headers.Authorization = `Bearer ${token}`;
@@ -241,7 +242,8 @@ export async function api(method, path, { token, body } = {}) {
     data = null;
   }
   if (!response.ok) {
-    throw { status: response.status, code: (data && data.code) || `http_${response.status}`, message: (data && data.message) || response.statusText, details: data && data.details };
+    const body = data && typeof data === "object" ? data : {};
+    throw { ...body, status: response.status, code: body.code || `http_${response.status}`, message: body.message || response.statusText, details: Array.isArray(body.details) ? body.details : [] };
   }
   return data;
 }

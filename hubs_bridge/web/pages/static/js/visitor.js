@@ -298,7 +298,7 @@ function submitQuestion(event) {
     return;
   }
   if (codePoints(text) > max) {
-    say("ask-error", () => errorText({ code: "text_too_long", details: [{ max }] }));
+    say("ask-error", () => errorText({ code: "text_too_long", max_chars: max }));
     textarea.focus();
     return;
   }
