@@ -1,4 +1,9 @@
-"""Overflow twins: /go into a twin once a room is full, twins made once and up to the limit."""
+"""Overflow twins: /go into a twin once a room is full, twins made once and up to the limit.
+
+Demand is what visitors with an open event page ask for (their links carry their
+visitor id, ``tests/go_visitors.py``); ``test_hubs_overflow_visitors.py`` shows
+that requests without one make no twins.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+
 from hubs_bridge.broker.base import PresenceEntry
 from hubs_bridge.core.calendar import HubsRoomLink, Room
 from hubs_bridge.core.overflow import choose, occupancy
@@ -16,6 +23,7 @@ from hubs_bridge.hubs.overflow import Door, Doorman
 from hubs_bridge.web.doors import GO_BURST
 from hubs_bridge.web.hubs_services import DOORMAN
 from hubs_bridge.web.keys import BROKER, CALENDAR
+from tests.go_visitors import Page, open_page
 from tests.test_hubs_provision import Harness, harness, simulator
 
 NOW = datetime(2026, 5, 1, tzinfo=UTC)
@@ -34,8 +42,16 @@ async def _fill(h: Harness, *people: PresenceEntry) -> None:
     await h.server.app[BROKER].presence_put("open", list(people), 60)
 
 
-async def _location(h: Harness) -> str:
-    resp = await h.go("open", "saal")
+async def _page(h: Harness) -> Page:
+    return await open_page(h.server.app, h.http, h.url("/ws"), "open")
+
+
+async def _go(h: Harness, page: Page) -> aiohttp.ClientResponse:
+    return await h.http.get(h.url(page.go("open", "saal")), allow_redirects=False)
+
+
+async def _location(h: Harness, page: Page) -> str:
+    resp = await _go(h, page)
     assert resp.status == 302, await resp.text()
     return resp.headers["Location"]
 
@@ -47,11 +63,12 @@ async def test_full_room_sends_to_one_twin_made_once(tmp_path: Path) -> None:
         harness(tmp_path, sim.base_url, rooms=rooms, arrival_window_s=0) as h,
     ):
         [own] = await h.provision("open")
-        assert await _location(h) == own["url"]
+        pages = [await _page(h) for _ in range(6)]
+        assert await _location(h, pages[0]) == own["url"]
         # Two people take the room (in it, entering); the lobby takes no place.
         await _fill(h, _person(1, "room"), _person(2, "entering"), _person(3, "lobby"))
 
-        answers = await asyncio.gather(*(h.go("open", "saal") for _ in range(6)))
+        answers = await asyncio.gather(*(_go(h, page) for page in pages))
         assert [a.status for a in answers] == [302] * 6
         targets = {a.headers["Location"] for a in answers}
         assert len(targets) == 1 and own["url"] not in targets
@@ -66,7 +83,7 @@ async def test_full_room_sends_to_one_twin_made_once(tmp_path: Path) -> None:
 
         # The twin fills up too; the limit is one twin: full.
         await _fill(h, _person(4, "room", twin.hub_id), _person(5, "room", twin.hub_id))
-        resp = await h.go("open", "saal")
+        resp = await _go(h, pages[0])
         assert resp.status == 409
         body = await resp.json()
         assert body["code"] == "room_full" and "voll" in body["message"]
@@ -75,7 +92,7 @@ async def test_full_room_sends_to_one_twin_made_once(tmp_path: Path) -> None:
 
         # Someone leaves the room: newcomers go there again.
         await h.server.app[BROKER].presence_remove("open", ["hubs:1"])
-        assert await _location(h) == own["url"]
+        assert await _location(h, pages[1]) == own["url"]
 
 
 async def test_arrivals_in_flight_count_once_per_client(tmp_path: Path) -> None:
@@ -85,8 +102,9 @@ async def test_arrivals_in_flight_count_once_per_client(tmp_path: Path) -> None:
         harness(tmp_path, sim.base_url, rooms=rooms, arrival_window_s=30) as h,
     ):
         [own] = await h.provision("open")
-        # One client asking again and again is one arrival, not a crowd.
-        assert [await _location(h) for _ in range(4)] == [own["url"]] * 4
+        page = await _page(h)
+        # One visitor asking again and again is one arrival, not a crowd.
+        assert [await _location(h, page) for _ in range(4)] == [own["url"]] * 4
         assert len(sim.hubs) == 1
         # Nobody is seen in Hubs yet, but two were sent in: the third goes elsewhere.
         doorman, event = h.server.app[DOORMAN], await h.server.app[CALENDAR].get("open")
@@ -154,7 +172,7 @@ async def test_without_overflow_a_full_room_still_lets_people_try(tmp_path: Path
     ):
         [own] = await h.provision("open")
         await _fill(h, _person(1, "room"), _person(2, "room"), _person(3, "room"))
-        assert await _location(h) == own["url"]
+        assert await _location(h, await _page(h)) == own["url"]
         assert len(sim.hubs) == 1
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from hubs_bridge.web.hubs_services import DOORMAN
 from hubs_bridge.web.keys import CALENDAR
+from tests.go_visitors import open_page
 from tests.test_hubs_bridge import make_rig
 
 
@@ -25,8 +26,13 @@ async def test_a_room_full_of_hubs_people_sends_newcomers_to_a_twin(tmp_path: Pa
             assert time.monotonic() < deadline
             await asyncio.sleep(0.05)
 
+        # A visitor with the event page open: its link carries its visitor id.
+        page = await open_page(rig.server.app, rig.http, rig.url("/ws"), "kirmes")
+
         async def go() -> tuple[int, str]:
-            async with rig.http.get(rig.url("/go/kirmes/daten"), allow_redirects=False) as resp:
+            async with rig.http.get(
+                rig.url(page.go("kirmes", "daten")), allow_redirects=False
+            ) as resp:
                 return resp.status, resp.headers.get("Location", "")
 
         status, first = await go()

@@ -4,8 +4,13 @@ The choice itself is pure (``core/overflow.py``). Around it:
 
 - Arrivals in flight are shared by every process as presence entries of a
   separate key (``go:<event>``, never read as attendance), one per client
-  and room (a keyed hash of its address: asking again replaces the entry,
+  and room (a keyed hash of the visitor: asking again replaces the entry,
   it does not add one), expiring after ``hubs.arrival_window_s``.
+- Only demand counts: arrivals of visitors with an open page of the event
+  (``realtime/open_pages.py``). Anyone else (a link shared outside, a script)
+  is sent to a room without being counted and never makes a twin
+  (``counted=False``): otherwise a few dozen GETs from as many addresses
+  made a room report full and created every twin it may have.
 - A new twin is made by one process only: it takes a broker lease whose key
   names how many twins the room has (``overflow-twin:<event>:<room>:<n>``),
   reads the event fresh from the store, and makes twin n + 1 only if it is
@@ -76,11 +81,17 @@ class Doorman:
         self._make_twin = make_twin  # None: no Hubs server to make twins on
         self._window = arrival_window_s
 
-    async def door(self, event: Event, room_slug: str, client: str = "") -> Door:
+    async def door(
+        self, event: Event, room_slug: str, client: str = "", *, counted: bool = True
+    ) -> Door:
         """The Hubs room for the next person entering ``room_slug``; counted as arriving.
 
-        ``client`` (a pseudonym of the address) keys the arrival: one client counts once.
+        ``client`` (a pseudonym of the visitor) keys the arrival: one client counts once.
+        Not ``counted``: the room with space, else the least full one there is,
+        neither counted nor making a twin (see the module docstring).
         """
+        if not counted:
+            return await self._uncounted(event, room_slug)
         deadline = time.monotonic() + TWIN_WAIT_S
         fresh = False
         arrival = _arrival_key(event.slug, room_slug, client)
@@ -119,6 +130,18 @@ class Doorman:
             if not await self._wait_for_twin(suffix, failed_key, deadline):
                 return await self._least_full(event.slug, room, counts, arrival)
             event = await self._fresh(event.slug)
+
+    async def _uncounted(self, event: Event, room_slug: str) -> Door:
+        room = _room(event, room_slug)
+        counts = await self._counts(event.slug, room)
+        choice = choose(room, counts)
+        if choice.kind == "new_twin":
+            choice = Choice("enter", least_full(room, counts))
+        if choice.kind == "enter" and choice.link is not None:
+            return Door("enter", choice.link)
+        if choice.kind == "full":
+            return Door("full", capacity=room.capacity, rooms=len(room.hubs_links()))
+        return Door("not_provisioned")
 
     async def _wait_for_twin(self, suffix: str, failed_key: str, deadline: float) -> bool:
         """Wait for another request's twin: ``True`` once made, ``False`` if failed or late."""
@@ -185,8 +208,8 @@ class Doorman:
 
 def _arrival_key(event: str, room: str, client: str) -> str:
     """One arrival entry per client and room: asking again replaces it. ``client`` is a
-    pseudonym already (``doors.py`` keys the address with the server's secret, the same
-    on every process), so the broker never holds an address."""
+    pseudonym already (``doors.py`` keys the visitor id with the server's secret, the
+    same on every process), so the broker never holds the id itself."""
     return f"go:{room}:{client}"
 
 

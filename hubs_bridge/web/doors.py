@@ -1,13 +1,19 @@
 """Doors: ``/go/{event}/{room}`` sends visitors into a Hubs room while the event is open.
 
-- ``GET /go/{event}/{room}``: 302 to a Hubs room between doors-open and the
-  end: the room's own, or, once it is full, its least full overflow twin,
-  made on demand (``hubs/overflow.py``). 409 ``doors_closed`` (with
-  ``opens_at``) before, 410 ``event_ended`` after, 409 ``not_provisioned``
-  while the room has no open Hubs link, 409 ``room_full`` when the room and
-  every twin it may have are full. 429 ``rate_limited`` (with Retry-After)
-  past ``GO_PER_MINUTE`` requests per client address: every request counts
-  as someone arriving for a while, so a flood could fake a full room.
+- ``GET /go/{event}/{room}?v=<visitor id>``: 302 to a Hubs room between
+  doors-open and the end: the room's own, or, once it is full, its least
+  full overflow twin, made on demand (``hubs/overflow.py``). 409
+  ``doors_closed`` (with ``opens_at``) before, 410 ``event_ended`` after, 409
+  ``not_provisioned`` while the room has no open Hubs link, 409 ``room_full``
+  when the room and every twin it may have are full.
+- Only a request whose ``v`` is a visitor id this server signed, with an
+  open page of the event (``realtime/open_pages.py``), counts as someone
+  arriving and may make a twin; the visitor page's "Raum betreten" link
+  carries it. Without one (a link shared outside, a script) it still
+  redirects, to the room or its least full twin, but counts for nothing, so
+  GETs from many addresses cannot fake a full room or make twins.
+- 429 ``rate_limited`` (with Retry-After) past ``GO_PER_MINUTE`` requests per
+  client address.
 - ``POST /api/events/{event}/provision`` (staff): starts provisioning in the
   background (``hubs/jobs.py``) and answers 202 with the job's status; while
   a job runs, it answers that job instead of starting another.
@@ -24,10 +30,11 @@ from hubs_bridge.auth import Principal
 from hubs_bridge.core.calendar import Event, Room, title_in
 from hubs_bridge.errors import Conflict, ContextValue, NotFound, RateLimited, error_body
 from hubs_bridge.hubs.jobs import JobStatus
+from hubs_bridge.realtime.open_pages import OpenPages
 from hubs_bridge.web.api import Api, json_response
 from hubs_bridge.web.client_address import client_address
 from hubs_bridge.web.hubs_services import DOORMAN, GO_LIMITER, PROVISION_JOBS
-from hubs_bridge.web.keys import CALENDAR, REALTIME, SETTINGS
+from hubs_bridge.web.keys import BROKER, CALENDAR, REALTIME, SETTINGS
 from hubs_bridge.web.pages.door import door_page, wants_html
 from hubs_bridge.web.pages.render import request_lang
 
@@ -97,9 +104,14 @@ async def go(request: web.Request) -> web.StreamResponse:
         )
     if phase == "ended":
         return _refusal(request, event, room, 410, "event_ended", "the event has ended", times)
-    # The arrival is kept under a keyed hash of the address, the same on every process.
-    pseudonym = request.app[REALTIME].ids.record_hash(event.slug, "go:" + client)
-    door = await request.app[DOORMAN].door(event, room.slug, pseudonym)
+    ids = request.app[REALTIME].ids
+    visitor = await OpenPages(request.app[BROKER], ids).visitor(event.slug, request.query.get("v"))
+    if visitor is None:
+        door = await request.app[DOORMAN].door(event, room.slug, counted=False)
+    else:
+        # The arrival is kept under a keyed hash of the visitor, the same on every process.
+        pseudonym = ids.record_hash(event.slug, "go:" + visitor)
+        door = await request.app[DOORMAN].door(event, room.slug, pseudonym)
     if door.kind == "full":
         details = {**times, "capacity": door.capacity, "rooms": door.rooms}
         return _refusal(request, event, room, 409, "room_full", ROOM_FULL, details)

@@ -17,7 +17,7 @@ const RESEND_KINDS = new Set(["ask", "vote"]); // idempotent on the server: safe
 // ({code, reason}); docs/protocol.md "Close codes and reconnecting". Full jitter.
 export function reconnectDelay(attempt, close = {}, random = Math.random) {
   if (close.code === 4008) return random() * 500; // slow reader: at once, a little jitter
-  if (close.code === 4429) return 60000 + random() * 15000; // rate_limited_visitors: after a minute
+  if (close.code === 4429) return 60000 + random() * 15000; // rate_limited(_visitors): after a minute
   if (close.code === 1008) return 120000 + random() * 60000; // too_many_errors: a long backoff
   const ceiling = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.max(0, attempt));
   return random() * ceiling;
@@ -154,7 +154,8 @@ export class Live {
     if (this.stopped) return;
     let fatal = null;
     if (close.code === 4404 || this.byeReason === "event_deleted") fatal = "unknown_event";
-    else if (close.code === 4429 && close.reason !== "rate_limited_visitors") fatal = close.reason || "too_many_sessions";
+    // rate_limited (too many wrong tokens from this address) passes too: try again later.
+    else if (close.code === 4429 && !["rate_limited_visitors", "rate_limited"].includes(close.reason)) fatal = close.reason || "too_many_sessions";
     this.byeReason = undefined;
     if (fatal) {
       // Never reconnects: no "we reconnect automatically" banner, and nothing waits for an answer.
@@ -320,7 +321,7 @@ export class Live {
     clearInterval(this.pinger);
     clearTimeout(this.watchdog);
     this.pinger = setInterval(() => this.ping(), this.o.pingMs ?? PING_MS);
-    if (this.o.onWelcome) this.o.onWelcome(frame.snapshot, { recovered: frame.recovered, role: frame.role, snapshot: false });
+    if (this.o.onWelcome) this.o.onWelcome(frame.snapshot, { recovered: frame.recovered, role: frame.role, visitor: frame.visitor, snapshot: false });
     // Asks and votes that got neither ack nor error are sent again, in their order; a
     // moderate or announce already written may have been done: the page checks (never twice).
     for (const [ref, entry] of [...this.pending]) {

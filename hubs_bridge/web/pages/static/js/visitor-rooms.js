@@ -67,6 +67,14 @@ function countItem(key, cls, value) {
   return el("div", { class: "room-count" }, el("dt", {}, t(key)), el("dd", { class: cls }, value));
 }
 
+// The door of a room. It carries the page's visitor id (v=): /go counts only visitors
+// with an open page as arriving (docs/hubs-bridge.md), so links shared elsewhere still
+// lead in but cannot make a room look full or make overflow rooms.
+export function goLink(state, room) {
+  const path = `/go/${encodeURIComponent(state.event.slug)}/${encodeURIComponent(room.slug)}`;
+  return state.visitor ? `${path}?v=${encodeURIComponent(state.visitor)}` : path;
+}
+
 function roomItem(state, room, phase, onEnter) {
   const title = localized(room, "title");
   const here = state.here === room.slug;
@@ -80,7 +88,7 @@ function roomItem(state, room, phase, onEnter) {
       "a",
       {
         class: "btn btn-primary room-enter",
-        href: `/go/${encodeURIComponent(state.event.slug)}/${encodeURIComponent(room.slug)}`,
+        href: goLink(state, room),
         target: "_blank",
         rel: "noopener",
         "aria-label": t("visitor.room.enter_label", { room: title }),

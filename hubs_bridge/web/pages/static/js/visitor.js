@@ -22,6 +22,7 @@ const state = {
   settings: { premoderation: false, max_question_chars: 500, allow_names: true },
   sort: "top",
   here: null,
+  visitor: null, // the signed visitor id of the welcome; "Raum betreten" links carry it
 };
 
 const $ = (id) => document.getElementById(id);
@@ -70,6 +71,7 @@ function store() {
 // --- state from the server -------------------------------------------------------
 
 function onWelcome(snapshot, info) {
+  if (info.visitor) state.visitor = info.visitor;
   state.event = snapshot.event;
   state.settings = snapshot.qa.settings;
   if (!info.recovered) {
