@@ -4,6 +4,13 @@ Tokens are random (32 bytes) with a readable prefix; only their SHA-256 is
 stored, so a leaked database does not leak access. The staff token from the
 environment is compared in constant time. Every role check happens here, on
 the server, whatever the pages show or hide.
+
+Wrong tokens are limited per client address (``FAILURES_PER_MINUTE``): past
+the allowance an address is refused (``rate_limited``, with a retry time)
+before its token is even looked at, so guessing costs a minute per few tries
+instead of a round trip. Only failures are counted: staff and moderators who
+sign in correctly never use up anything, and visitors (no token) are never
+limited here. The limiter is the shared one (Redis with several processes).
 """
 
 from __future__ import annotations
@@ -17,12 +24,18 @@ from typing import Literal
 
 from pydantic import SecretStr
 
-from hubs_bridge.errors import Forbidden, Unauthorized
+from hubs_bridge.errors import Forbidden, RateLimited, Unauthorized
+from hubs_bridge.ratelimits import Limiter
 from hubs_bridge.store.base import Store, TokenRecord, TokenRole
 
 Role = Literal["staff", "moderator", "visitor"]
 _PREFIX: dict[TokenRole, str] = {"staff": "hbs_", "moderator": "hbm_"}
 MAX_TOKEN_LENGTH = 200
+# Failed authentications per client address (a module constant, no setting yet):
+# enough for a person mistyping a token a few times, useless for guessing 256 bits.
+FAILURES_PER_MINUTE = 10
+FAILURE_BURST = 10
+FAILURE_KEY = "auth-failed:"
 
 
 def hash_token(token: str) -> str:
@@ -83,16 +96,38 @@ VISITOR = Principal(role="visitor")
 class Authenticator:
     """Turns a presented token into a :class:`Principal`."""
 
-    def __init__(self, store: Store, staff_token: SecretStr | None) -> None:
+    def __init__(
+        self, store: Store, staff_token: SecretStr | None, failures: Limiter | None = None
+    ) -> None:
         self._store = store
         self._staff_hash = (
             hash_token(staff_token.get_secret_value()) if staff_token is not None else None
         )
+        self._failures = failures  # None: failed authentications are not limited
 
-    async def authenticate(self, token: str | None) -> Principal:
-        """The principal for ``token``; no token is a visitor, a wrong one is refused."""
+    async def authenticate(self, token: str | None, *, address: str | None = None) -> Principal:
+        """The principal for ``token``; no token is a visitor, a wrong one is refused.
+
+        With ``address`` (the client's, ``web/client_address.py``) a wrong token is
+        counted against it, and an address past its allowance gets
+        :class:`RateLimited` without its token being checked.
+        """
         if token is None or token == "":
             return VISITOR
+        failures = self._failures if address is not None else None
+        key = FAILURE_KEY + (address or "")
+        if failures is not None:
+            wait_ms = await failures.blocked_ms(key, FAILURES_PER_MINUTE, FAILURE_BURST)
+            if wait_ms > 0:
+                raise _too_many_failures(wait_ms)
+        try:
+            return await self._check(token)
+        except Unauthorized:
+            if failures is not None:
+                await failures.wait_ms(key, FAILURES_PER_MINUTE, FAILURE_BURST)
+            raise
+
+    async def _check(self, token: str) -> Principal:
         if len(token) > MAX_TOKEN_LENGTH:
             raise Unauthorized("the token is not valid", code="bad_token")
         digest = hash_token(token)
@@ -120,6 +155,16 @@ class Authenticator:
             return True  # a visitor, or the staff token of the environment
         record = await self._store.find_token(principal.token_hash)
         return record is not None and not record.revoked
+
+
+def _too_many_failures(wait_ms: int) -> RateLimited:
+    seconds = -(-wait_ms // 1000)
+    return RateLimited(
+        f"Zu viele falsche Anmeldungen von dieser Adresse; bitte in {seconds} s erneut "
+        f"versuchen. / Too many failed sign-ins from this address; try again in {seconds} s.",
+        retry_after_s=wait_ms / 1000,
+        code="rate_limited",
+    )
 
 
 def bearer_token(header: str | None) -> str | None:

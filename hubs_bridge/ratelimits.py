@@ -4,6 +4,11 @@ The generic cell rate algorithm keeps, per key, the "theoretical arrival
 time" of the next request; a request is allowed when that time is no more
 than ``burst`` intervals ahead of now. One key per visitor and kind, one
 atomic step per request: a Lua script on Redis, a dict in one process.
+
+:meth:`Limiter.blocked_ms` looks without counting. A limit on *failures* (wrong
+tokens, ``auth.py``) needs both: the address is refused while it is blocked,
+before its token is even checked, and only a failure is counted afterwards, so
+successes never use up the allowance.
 """
 
 from __future__ import annotations
@@ -19,7 +24,8 @@ from redis.exceptions import RedisError
 from hubs_bridge.errors import RateLimited
 from hubs_bridge.settings import Settings
 
-# KEYS[1] the key; ARGV: interval ms, burst. Returns ms to wait (0: allowed and counted).
+# KEYS[1] the key; ARGV: interval ms, burst, count (1) or only look (0).
+# Returns ms to wait (0: allowed, and counted unless only looking).
 _GCRA = """
 local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
@@ -30,6 +36,7 @@ if tat < now then tat = now end
 local new_tat = tat + interval
 local allowed_at = new_tat - burst * interval
 if allowed_at > now then return allowed_at - now end
+if ARGV[3] == '0' then return 0 end
 redis.call('SET', KEYS[1], new_tat, 'PX', new_tat - now + 1000)
 return 0
 """
@@ -39,6 +46,9 @@ class Limiter(Protocol):
     async def wait_ms(self, key: str, per_minute: int, burst: int) -> int:
         """0 and counted if allowed now; else milliseconds until it would be (not counted)."""
 
+    async def blocked_ms(self, key: str, per_minute: int, burst: int) -> int:
+        """Like :meth:`wait_ms`, but counts nothing: 0 if a request would be allowed now."""
+
 
 class MemoryLimiter:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
@@ -46,12 +56,20 @@ class MemoryLimiter:
         self._tat: dict[str, float] = {}
 
     async def wait_ms(self, key: str, per_minute: int, burst: int) -> int:
+        return self._step(key, per_minute, burst, count=True)
+
+    async def blocked_ms(self, key: str, per_minute: int, burst: int) -> int:
+        return self._step(key, per_minute, burst, count=False)
+
+    def _step(self, key: str, per_minute: int, burst: int, *, count: bool) -> int:
         now = self._clock() * 1000
         interval = 60_000 / per_minute
         tat = max(self._tat.get(key, 0.0), now)
         allowed_at = tat + interval - burst * interval
         if allowed_at > now:
             return math.ceil(allowed_at - now)
+        if not count:
+            return 0
         self._tat[key] = tat + interval
         if len(self._tat) > 100_000:  # forget keys whose allowance is whole again
             self._tat = {k: v for k, v in self._tat.items() if v > now}
@@ -64,9 +82,16 @@ class RedisLimiter:
         self._script = redis.register_script(_GCRA)
 
     async def wait_ms(self, key: str, per_minute: int, burst: int) -> int:
+        return await self._step(key, per_minute, burst, count=True)
+
+    async def blocked_ms(self, key: str, per_minute: int, burst: int) -> int:
+        return await self._step(key, per_minute, burst, count=False)
+
+    async def _step(self, key: str, per_minute: int, burst: int, *, count: bool) -> int:
         interval = math.ceil(60_000 / per_minute)
+        args = [interval, burst, 1 if count else 0]
         try:
-            result = await self._script(keys=[f"{self._prefix}:rl:{key}"], args=[interval, burst])
+            result = await self._script(keys=[f"{self._prefix}:rl:{key}"], args=args)
         except RedisError:
             return 0  # a limiter that cannot count lets people through rather than lock them out
         return int(result)

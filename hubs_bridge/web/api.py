@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from hubs_bridge.auth import Principal, bearer_token
 from hubs_bridge.core.event_commands import validation_details
 from hubs_bridge.errors import BadRequest, PayloadTooLarge, ValidationFailed
+from hubs_bridge.web.client_address import client_address
 from hubs_bridge.web.keys import AUTH, SETTINGS
 
 AuthNeed = Literal["none", "optional", "staff", "moderator"]
@@ -114,7 +115,8 @@ def _wrap(op: Operation) -> Callable[[web.Request], Awaitable[web.StreamResponse
 
 async def principal_of(request: web.Request) -> Principal:
     token = bearer_token(request.headers.get("Authorization"))
-    return await request.app[AUTH].authenticate(token)
+    # Wrong tokens count against the client's address (auth.py: 429 past the allowance).
+    return await request.app[AUTH].authenticate(token, address=client_address(request))
 
 
 M = TypeVar("M", bound=BaseModel)

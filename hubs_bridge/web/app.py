@@ -56,7 +56,7 @@ from hubs_bridge.web.keys import (
 from hubs_bridge.web.openapi import openapi_handler
 from hubs_bridge.web.pages import routes as pages
 from hubs_bridge.web.pages.security import add_security_headers
-from hubs_bridge.web.ws import ws_handler
+from hubs_bridge.web.ws import install_ws
 
 log = logging.getLogger("hubs_bridge.app")
 
@@ -106,7 +106,8 @@ async def create_app(settings: Settings) -> web.Application:
     app[SCENES] = library
     app[STORE] = store
     app[BROKER] = broker
-    app[AUTH] = Authenticator(store, settings.staff_token)
+    # Wrong tokens are limited per address, shared by every process (auth.py).
+    app[AUTH] = Authenticator(store, settings.staff_token, failures=limiter)
     app[CALENDAR] = calendar
     app[METRICS] = metrics
     app[REALTIME] = realtime
@@ -117,7 +118,7 @@ async def create_app(settings: Settings) -> web.Application:
     scenes.add_routes(app)
     pages.add_routes(app)
     app.router.add_get("/api/openapi.json", openapi_handler(operations()))
-    app.router.add_get("/ws", ws_handler)
+    install_ws(app)  # /ws, and its per-address gate for sessions before hello
     app.router.add_get("/metrics", _metrics)
     # Order matters: backends close last, after the real-time loops have stopped.
     app.cleanup_ctx.append(_backends_closed_at_exit)
