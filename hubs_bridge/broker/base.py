@@ -17,8 +17,12 @@ caller can send fresh snapshots.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal, Protocol
+
+from hubs_bridge.core.presence import PresenceEntry
+
+__all__ = ["Broker", "FrameListener", "PresenceEntry", "StreamFrame"]
 
 # Frames are JSON objects; the broker splices epoch and seq into the front once
 # per process, so the body is encoded once by the publisher and never again.
@@ -47,25 +51,6 @@ class FrameListener(Protocol):
 
     def on_reset(self, event: str, epoch: str, seq: int) -> None:
         """Continuity is lost; the stream now stands at ``(epoch, seq)``."""
-
-
-@dataclass(frozen=True, slots=True)
-class PresenceEntry:
-    """One session present at an event (web page or Hubs), pseudonymous.
-
-    ``visitor`` is a pseudonymous id (never an IP address or a real name);
-    ``name`` is a display name only if the person chose to give one.
-    ``details`` carries source-specific facts (for Hubs: lobby/room/entering,
-    device kind, hand raised) as short string values.
-    """
-
-    session: str
-    visitor: str
-    room: str | None
-    source: Literal["web", "hubs"] = "web"
-    role: str = "visitor"
-    name: str | None = None
-    details: tuple[tuple[str, str], ...] = field(default=())
 
 
 class Broker(Protocol):

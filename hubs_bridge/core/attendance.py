@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from hubs_bridge.broker.base import PresenceEntry
+from hubs_bridge.core.presence import PresenceEntry
 from hubs_bridge.core.stream import AttendanceCounted
 
 # Keys of a room's counts. Web sessions and Hubs sessions are counted apart:

@@ -25,8 +25,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from hubs_bridge.broker.base import PresenceEntry
 from hubs_bridge.core.calendar import HubsRoomLink, Room
+from hubs_bridge.core.presence import PresenceEntry
 
 # Presence entries may name the Hubs room they are in (``details`` key "hub");
 # entries without it belong to the room's own Hubs room.
