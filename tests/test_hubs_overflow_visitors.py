@@ -9,10 +9,14 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
+
+import pytest
 
 from hubs_bridge.realtime.open_pages import has_open_page
 from hubs_bridge.web.keys import BROKER, REALTIME
+from tests.conftest import REDIS_URL
 from tests.go_visitors import Page, open_page
 from tests.test_hubs_provision import Harness, harness, simulator
 
@@ -35,13 +39,22 @@ async def _page(h: Harness) -> Page:
     return await open_page(h.server.app, h.http, h.url("/ws"), "open")
 
 
+@pytest.fixture(params=["memory", "redis"])
+def backend(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """One process alone, or on Redis (presence and arrivals shared by every process)."""
+    if request.param == "memory":
+        return PROXY
+    prefix = request.getfixturevalue("redis_prefix")
+    return {**PROXY, "redis_url": REDIS_URL, "redis_prefix": prefix}
+
+
 async def test_sixty_addresses_without_a_visitor_id_neither_fill_a_room_nor_make_twins(
-    tmp_path: Path,
+    tmp_path: Path, backend: dict[str, Any]
 ) -> None:
     rooms = [{**ROOM, "overflow_allowed": True, "overflow_max_twins": 2}]
     async with (
         simulator(create_interval_s=0.0) as sim,
-        harness(tmp_path, sim.base_url, rooms=rooms, arrival_window_s=30, extra=PROXY) as h,
+        harness(tmp_path, sim.base_url, rooms=rooms, arrival_window_s=30, extra=backend) as h,
     ):
         [own] = await h.provision("open")
         answers = await asyncio.gather(
