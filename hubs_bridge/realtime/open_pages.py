@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from hubs_bridge.broker.base import Broker, PresenceEntry
+from hubs_bridge.broker.base import Broker
+from hubs_bridge.core.presence import PresenceEntry
 from hubs_bridge.identity import VisitorIds
 
 RECENT_PREFIX = "page-closed:"
