@@ -19,12 +19,12 @@ from typing import Any
 from hubs_bridge.auth import Principal
 from hubs_bridge.core import qa
 from hubs_bridge.core.calendar import Event
+from hubs_bridge.core.moderation import Moderate, moderate
 from hubs_bridge.core.qa_text import WordFilter, clean_text
 from hubs_bridge.core.stream import (
     Announced,
     Announcement,
     QuestionChanged,
-    RejectionsCounted,
     StreamEvent,
     VotesCounted,
 )
@@ -220,101 +220,56 @@ class QaService:
         acknowledge: Acknowledge | None = None,
     ) -> list[qa.Question]:
         principal.require_moderator(event.slug)
-        if text is not None and action in ("answer", "reply", "edit"):
-            text = clean_text(text, max_chars=max(event.qa.max_question_chars, 2000))
+        command = Moderate(
+            action=action,
+            question=question_id,
+            actor=principal.token_id or "?",
+            role=principal.role,
+            reason=reason,
+            mode=mode,
+            text=text,
+            into=into,
+        )
         for attempt in range(RETRIES):
             questions = {q.id: q for q in await self._store.qa_questions(event.slug)}
-            target = qa.require(questions, question_id)
-            now = self._clock()
-            if action == "merge" and target.merged_into is not None and target.merged_into == into:
-                # Merged before, and maybe cut short before the votes were united: finish it.
-                await self._store.qa_merge_votes(event.slug, question_id, into)
-                _ack(acknowledge, [target])
-                return [target]
-            changes = self._apply(action, target, questions, now, reason, mode, text, into)
-            changes = [c for c in changes if c is not questions.get(c.id)]
-            if not changes:
-                _ack(acknowledge, [target])
-                return [target]
-            expected = {c.id: questions[c.id].version for c in changes}
-            entry = qa.ModerationEntry(
+            outcome = moderate(
+                command,
+                questions,
+                self._clock(),
                 event=event.slug,
-                at=now,
-                actor=principal.token_id or "?",
-                role=principal.role,
-                action=action,
-                question=question_id,
-                details=_log_details(action, target, reason, mode, text, into),
+                max_question_chars=event.qa.max_question_chars,
             )
+            if not outcome.changes:
+                break
             try:
                 # The log entry is saved with the change, in one atomic step: it exists
                 # exactly when the change does (a separate write could fail after it).
-                await self._store.qa_save(event.slug, changes, expected, log=entry)
+                await self._store.qa_save(
+                    event.slug,
+                    list(outcome.changes),
+                    dict(outcome.expected_versions),
+                    log=outcome.log_entry,
+                )
             except Conflict as exc:
                 if exc.code != "version_conflict" or attempt == RETRIES - 1:
                     raise
                 continue
             break
+        if not outcome.changes:
+            if outcome.unite_votes is not None:
+                await self._store.qa_merge_votes(event.slug, *outcome.unite_votes)
+            _ack(acknowledge, [outcome.target])
+            return [outcome.target]
         counts = await self._store.qa_vote_counts(event.slug)
-        if action == "merge" and into is not None:
+        if outcome.unite_votes is not None:
             # After the save the source takes no more votes, so the union is complete.
-            counts[into] = await self._store.qa_merge_votes(event.slug, question_id, into)
+            source, into_id = outcome.unite_votes
+            counts[into_id] = await self._store.qa_merge_votes(event.slug, source, into_id)
+        changes = list(outcome.changes)
         _ack(acknowledge, changes)
-        for change in changes:
-            await self._publish_safely(
-                event.slug, QuestionChanged(change, counts.get(change.id, 0))
-            )
-        if action in ("reject", "approve", "delete", "undelete", "merge"):
-            after = {**questions, **{c.id: c for c in changes}}
-            await self._publish_safely(
-                event.slug,
-                RejectionsCounted(qa.rejected_counts(after.values())),
-            )
+        for happened in outcome.events(counts):
+            await self._publish_safely(event.slug, happened)
         return changes
-
-    @staticmethod
-    def _apply(
-        action: str,
-        q: qa.Question,
-        questions: dict[str, qa.Question],
-        now: datetime,
-        reason: str | None,
-        mode: str | None,
-        text: str | None,
-        into: str | None,
-    ) -> list[qa.Question]:
-        same_slot = [o for o in questions.values() if o.event == q.event and o.slot == q.slot]
-        if action == "approve":
-            return [qa.approve(q, now)]
-        if action == "reject":
-            if reason not in qa.REJECT_REASONS:
-                raise ValidationFailed(
-                    f"reject needs a reason: {', '.join(qa.REJECT_REASONS)}", code="reason_required"
-                )
-            return [qa.reject(q, reason, now)]
-        if action == "answer":
-            return [qa.answer(q, "written" if mode == "written" else "live", text, now)]
-        if action == "reply":
-            return [qa.reply(q, text, now)]
-        if action == "edit":
-            if not text:
-                raise ValidationFailed("edit needs the new text", code="text_empty")
-            return [qa.edit(q, text, now)]
-        if action == "pin":
-            return qa.pin(q, same_slot, now)
-        if action == "unpin":
-            return [qa.unpin(q, now)]
-        if action == "merge":
-            if into is None:
-                raise ValidationFailed(
-                    "merge needs the question to merge into", code="into_required"
-                )
-            return list(qa.merge(q, qa.require(questions, into), now))
-        if action == "delete":
-            return [qa.delete(q, now)]
-        if action == "undelete":
-            return qa.undelete(q, same_slot, now)
-        raise ValidationFailed(f"unknown action {action!r}", code="unknown_action")
 
     async def announce(
         self,
@@ -356,29 +311,6 @@ class QaService:
         _ack(acknowledge, said)
         await self._publish_safely(event.slug, Announced(announcement))
         return said
-
-
-def _log_details(
-    action: str,
-    target: qa.Question,
-    reason: str | None,
-    mode: str | None,
-    text: str | None,
-    into: str | None,
-) -> tuple[tuple[str, str], ...]:
-    """What the moderation log keeps of an action besides who, what and when."""
-    return tuple(
-        (k, str(v))
-        for k, v in (
-            ("reason", reason),
-            ("mode", mode),
-            ("into", into),
-            ("text", text if action in ("answer", "reply", "edit") else None),
-            # An edit keeps the words it replaced in the log.
-            ("original", target.text if action == "edit" else None),
-        )
-        if v
-    )
 
 
 def _ack(acknowledge: Acknowledge | None, result: Any) -> None:
