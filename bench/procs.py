@@ -61,25 +61,32 @@ def wait_quiet(limit_pct: float = 15.0, max_wait_s: float = 120.0) -> dict[str, 
 
 
 class Cpu:
-    """CPU used by the server, the generators, and everything else, over one interval."""
+    """CPU used by the server, the generators, a private Redis and everything else,
+    over one interval."""
 
-    def __init__(self, server: int, generators: list[int]) -> None:
-        self._server, self._generators = server, generators
-        self._start = (time.monotonic(), cpu_s(server), self._gen(), busy_s())
+    def __init__(self, server: int, generators: list[int], redis: int | None = None) -> None:
+        self._server, self._generators, self._redis = server, generators, redis
+        self._start = (time.monotonic(), cpu_s(server), self._gen(), self._redis_s(), busy_s())
 
     def _gen(self) -> float:
         return sum(cpu_s(pid) for pid in self._generators)
 
+    def _redis_s(self) -> float:
+        return cpu_s(self._redis) if self._redis is not None else 0.0
+
     def stop(self) -> dict[str, float]:
         """Percent of one core each, from the start until now."""
-        wall0, server0, gen0, busy0 = self._start
+        wall0, server0, gen0, redis0, busy0 = self._start
         wall = max(1e-9, time.monotonic() - wall0)
         server = cpu_s(self._server) - server0
         gen = self._gen() - gen0
-        other = max(0.0, busy_s() - busy0 - server - gen)
+        redis = self._redis_s() - redis0
+        # A private Redis is part of what is measured, not other people's work.
+        other = max(0.0, busy_s() - busy0 - server - gen - redis)
         return {
             "server_cpu_pct": round(100 * server / wall, 1),
             "generator_cpu_pct": round(100 * gen / wall, 1),
+            **({"redis_cpu_pct": round(100 * redis / wall, 1)} if self._redis else {}),
             "other_cpu_pct": round(100 * other / wall, 1),
             "server_cpu_s": round(server, 3),
         }
@@ -137,8 +144,11 @@ class Server:
         cpus: set[int] | None = None,
         extra_args: tuple[str, ...] = (),
         env: dict[str, str] | None = None,
+        redis: tuple[str, str] | None = None,
     ) -> None:
         self.loop = loop
+        self.redis = redis  # (url, prefix): the Redis store and broker; None: embedded
+        self.redis_pid: int | None = None  # a private redis-server's, to measure its CPU
         self.cpus = cpus
         self.extra_args = extra_args
         self.env = env or {}
@@ -163,7 +173,10 @@ class Server:
             *self.extra_args,
         ]
         env = {**os.environ, **self.env, "HUBS_BRIDGE_STAFF_TOKEN": self.token}
-        env.pop("HUBS_BRIDGE_REDIS_URL", None)  # one process: the in-memory broker
+        env.pop("HUBS_BRIDGE_REDIS_URL", None)  # embedded: SQLite and the in-memory broker
+        env.pop("HUBS_BRIDGE_REDIS_PREFIX", None)
+        if self.redis is not None:
+            env["HUBS_BRIDGE_REDIS_URL"], env["HUBS_BRIDGE_REDIS_PREFIX"] = self.redis
         with self.log_path.open("wb") as log:
             self.proc = subprocess.Popen(
                 cmd, stdout=subprocess.PIPE, stderr=log, env=env, cwd=Path(__file__).parent.parent

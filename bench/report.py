@@ -11,6 +11,9 @@ TARGET_P99_MS = 150.0  # 5,000 receivers, 5 broadcasts per second
 TARGET_RECEIVERS = 5_000
 TARGET_DELIVERIES_PER_S = 30_000  # three times python-socketio's ~10,000/s
 TARGET_ATTENDANCE_PER_S = 1.0  # per page, however many arrive
+# Issue 11: one process takes 2,000 hellos arriving within 2 s, none refused.
+TARGET_STORM_HELLOS = 2_000
+TARGET_STORM_S = 2.0
 
 
 def _burst_at(bursts: list[dict[str, Any]], rate: float) -> dict[str, Any] | None:
@@ -20,6 +23,11 @@ def _burst_at(bursts: list[dict[str, Any]], rate: float) -> dict[str, Any] | Non
 
 
 BUSY_PCT = 25.0  # other work on the machine above this (of one core) makes a number suspect
+
+
+def _redis_cpu(part: dict[str, Any]) -> str:
+    """The private Redis's CPU, when there is one, for a line of the table."""
+    return f"Redis {part['redis_cpu_pct']}%, " if "redis_cpu_pct" in part else ""
 
 
 def _busy(*parts: dict[str, Any]) -> str:
@@ -96,6 +104,23 @@ def verdicts(scenarios: dict[str, Any]) -> list[dict[str, Any]]:
                 and a["gaps_under_900ms"] == 0,
             }
         )
+    st = scenarios.get("storm")
+    if st:
+        rows.append(
+            {
+                "target": f"{TARGET_STORM_HELLOS:,} hellos within {TARGET_STORM_S:g} s, "
+                "none refused",
+                "measured": f"{st['welcomed']:,} of {st['hellos']:,} welcomed "
+                f"(within {st['over_s']:g} s, waves of {st['wave']}), {st['refused']} refused"
+                + (f" {st['error_frames']}" if st["error_frames"] else "")
+                + f"; all welcomed {st['all_welcomed_after_s']:g} s after the first, "
+                f"latency p50 {st['welcome_latency_ms'].get('p50')} ms, "
+                f"p99 {st['welcome_latency_ms'].get('p99')} ms" + _busy(st),
+                "met": st["refused"] == 0
+                and st["hellos"] >= TARGET_STORM_HELLOS
+                and st["over_s"] <= TARGET_STORM_S,
+            }
+        )
     return rows
 
 
@@ -105,7 +130,9 @@ def print_table(results: dict[str, Any]) -> None:
     code = results.get("code", {})
     print(
         f"\nhubs-bridge, one process: {m['nproc']} CPUs ({m['cpu']}), Python {m['python']}, "
-        f"server loop {results['config']['loop']}, commit {code.get('commit', '?')[:10]}"
+        f"server loop {results['config']['loop']}, "
+        f"backend {results['config'].get('backend', 'embedded')}, "
+        f"commit {code.get('commit', '?')[:10]}"
         + (" + uncommitted changes" if code.get("package_changed") else "")
         + (" (PROFILED: slower than normal)" if results["config"].get("profile") else "")
         + (
@@ -126,7 +153,8 @@ def print_table(results: dict[str, Any]) -> None:
             print(
                 f"\nsessions, {label}: {o['opened']:,} opened at {o['per_s']:,.0f}/s; server CPU "
                 f"{o['server_cpu_pct']}% ({o['server_cpu_ms_per_open']} ms per open), "
-                f"generators {o['generator_cpu_pct']}%, other {o['other_cpu_pct']}%; "
+                f"generators {o['generator_cpu_pct']}%, {_redis_cpu(o)}"
+                f"other {o['other_cpu_pct']}%; "
                 f"failed: {o['failed'] or 'none'}"
             )
         for n, kb in s["kb_per_session"].items():
@@ -136,7 +164,7 @@ def print_table(results: dict[str, Any]) -> None:
         b = sc["broadcast"]
         print(f"\nbroadcast to {b['held']:,} sessions of one event:")
         head = "rate/s seconds offered/s deliv/s complete p50_ms p99_ms p99_due max_due " \
-            "fanout_ms lag_p99 gc2_max srv_CPU deliv/cpu_s gen_CPU other_CPU"  # fmt: skip
+            "fanout_ms lag_p99 gc2_max srv_CPU deliv/cpu_s gen_CPU redis_CPU other_CPU"  # fmt: skip
         print("  " + " ".join(f"{h:>10}" for h in head.split()))
         for x in b["bursts"]:
             lat, due = x["latency_ms"], x["latency_from_due_ms"]
@@ -156,6 +184,7 @@ def print_table(results: dict[str, Any]) -> None:
                 f"{x['server_cpu_pct']}%",
                 f"{x['deliveries_per_server_cpu_s']:,}",
                 f"{x['generator_cpu_pct']}%",
+                f"{x['redis_cpu_pct']}%" if "redis_cpu_pct" in x else "-",
                 f"{x['other_cpu_pct']}%",
             )
             print("  " + " ".join(f"{c!s:>10}" for c in cells))
@@ -164,7 +193,19 @@ def print_table(results: dict[str, Any]) -> None:
             "   stalls count; fanout: publish() to return, one frame written to every session;\n"
             "   lag: how late the publisher started; gc2: longest full collection, ms;\n"
             "   CPU in % of one core; deliv/cpu_s: deliveries per second of server CPU;\n"
-            "   other: everything else on the machine)"
+            "   redis: a private redis-server; other: everything else on the machine)"
+        )
+    if "storm" in sc:
+        st = sc["storm"]
+        lat = st["welcome_latency_ms"]
+        print(
+            f"\nstorm: {st['hellos']:,} hellos within {st['over_s']:g} s in waves of "
+            f"{st['wave']}: {st['welcomed']:,} welcomed, {st['refused']} refused "
+            f"{st['failed'] or ''}{st['error_frames'] or ''}; all welcomed after "
+            f"{st['all_welcomed_after_s']:g} s; welcome latency p50 {lat.get('p50')} ms, "
+            f"p90 {lat.get('p90')} ms, p99 {lat.get('p99')} ms, max {lat.get('max')} ms; "
+            f"server CPU {st['server_cpu_pct']}%, {_redis_cpu(st)}"
+            f"generators {st['generator_cpu_pct']}%, other {st['other_cpu_pct']}%"
         )
     if "arrivals" in sc:
         a = sc["arrivals"]

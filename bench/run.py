@@ -10,6 +10,12 @@ Scenarios, each against a fresh server process (``bench/server.py``):
   each rate for a while; delivered frames per second, end-to-end latency.
 - ``arrivals``: many new sessions spread over a few seconds; attendance
   frames received per page (one per second expected, not one per arrival).
+- ``storm``: 2,000 hellos within 2 s, in waves of 200 that come at the same
+  moment (an event starting, a restarted process's pages coming back): how
+  many were refused, when the last was welcomed, welcome latency p50/p99.
+
+``--backend redis`` runs the same scenarios with the Redis store and broker, on
+a private ``redis-server`` (or ``--redis-url``, under a prefix of its own).
 
 Every step has a timeout; waits for a quiet machine are bounded; the server stops
 itself after 20 minutes or when this driver is gone.
@@ -18,6 +24,7 @@ itself after 20 minutes or when this driver is gone.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -34,6 +41,7 @@ from typing import Any
 
 from bench.procs import Cpu, Server, code_version, machine, rss_kb, wait_quiet
 from bench.profile import Sampler
+from bench.redis_proc import BenchRedis
 from bench.report import BUSY_PCT, print_table, verdicts
 from bench.ws_load import Worker, raise_nofile_limit, start_workers
 
@@ -66,7 +74,10 @@ def setup(args: argparse.Namespace) -> Iterator[tuple[Server, list[Worker]]]:
     args.quiet_log.append(quiet)
     extra = ("--gc-freeze-every", str(args.gc_freeze_every)) if args.gc_freeze_every else ()
     env = dict(kv.split("=", 1) for kv in args.server_env)
-    with Server(args.loop, server_cpus, extra, env) as server:
+    bench_redis: BenchRedis | None = args.redis
+    redis = (bench_redis.url, bench_redis.prefix()) if bench_redis is not None else None
+    with Server(args.loop, server_cpus, extra, env, redis) as server:
+        server.redis_pid = bench_redis.pid if bench_redis is not None else None
         server.create_event(EVENT)
         workers = start_workers("127.0.0.1", server.port, args.workers)
         if gen_cpus is not None:
@@ -85,7 +96,7 @@ def open_sessions(
     """Open ``n`` more sessions split over the workers; the rate, CPU used and failures."""
     share = [n // len(workers)] * len(workers)
     share[0] += n - sum(share)
-    cpu = Cpu(server.pid, [w.pid for w in workers])
+    cpu = Cpu(server.pid, [w.pid for w in workers], server.redis_pid)
     for w, k in zip(workers, share, strict=True):
         w.send("open", n=k, event=EVENT, concurrency=max(1, concurrency // len(workers)))
     replies = [w.result(timeout=300) for w in workers]
@@ -129,12 +140,14 @@ def scenario_sessions(args: argparse.Namespace) -> dict[str, Any]:
         held_all = settle(server, n_all)
         rss_all = rss_kb(server.pid)
         stats = server.request("GET", "/bench/stats?objects=1")
+        redis_rss = rss_kb(server.redis_pid) if server.redis_pid else None
     return {
         "open": first,
         "open_second_half": second,
         **({"profile_opens": profile} if profile else {}),
         "rss_kb": {"base_100": base, str(n_half): rss_half, str(n_all): rss_all},
         "held": {str(n_half): held_half, str(n_all): held_all},
+        **({"redis_rss_kb": redis_rss} if redis_rss else {}),
         "gc": stats["gc"],
         "gc_tracked_objects": stats["gc_tracked_objects"],
         "gc_tracked_top": stats["gc_tracked_top"],
@@ -163,7 +176,7 @@ def _burst_once(
         sampler = Sampler(server.pid, seconds + drain, profile)
         time.sleep(0.5)  # py-spy attaches
     before = server.metrics()
-    cpu = Cpu(server.pid, [w.pid for w in workers])
+    cpu = Cpu(server.pid, [w.pid for w in workers], server.redis_pid)
     started = time.time()
     server.request("POST", f"/bench/publish?event={EVENT}&n={n}&rate={rate}")
     deadline = time.monotonic() + seconds + 30
@@ -290,7 +303,7 @@ def scenario_arrivals(args: argparse.Namespace) -> dict[str, Any]:
     n, over = args.arrivals, args.arrival_seconds
     with setup(args) as (server, workers):
         before = server.metrics()
-        cpu = Cpu(server.pid, [w.pid for w in workers])
+        cpu = Cpu(server.pid, [w.pid for w in workers], server.redis_pid)
         start_at = time.time() + 1.0
         share = [n // len(workers)] * len(workers)
         share[0] += n - sum(share)
@@ -345,10 +358,59 @@ def attendance_stats(sessions: list[tuple[float, list[float]]], end: float) -> d
     }
 
 
+def scenario_storm(args: argparse.Namespace) -> dict[str, Any]:
+    """Many hellos at once, in waves: none may be refused (issue 11)."""
+    n, over, wave = args.storm, args.storm_seconds, args.storm_wave
+    with setup(args) as (server, workers):
+        cpu = Cpu(server.pid, [w.pid for w in workers], server.redis_pid)
+        start_at = time.time() + 1.0
+        share = [n // len(workers)] * len(workers)
+        share[0] += n - sum(share)
+        for w, k in zip(workers, share, strict=True):
+            w.send(
+                "arrive",
+                n=k,
+                event=EVENT,
+                start_at=start_at,
+                over_s=over,
+                wave=wave,
+                track_attendance=False,
+            )
+        replies = [w.result(timeout=over + 60) for w in workers]
+        used = cpu.stop()
+        seen = [w.ask("collect") for w in workers]
+        held = server.wait_sessions(n - sum(sum(r["failed"].values()) for r in replies), 10)
+        rss = rss_kb(server.pid)
+    failed: Counter[str] = Counter()
+    frames: Counter[str] = Counter()
+    for r in replies:
+        failed.update(r["failed"])
+    for s in seen:
+        frames.update(s["closes"])
+    welcomes = [(started, welcomed) for s in seen for started, welcomed in s["welcomes"]]
+    return {
+        "hellos": n,
+        "over_s": over,
+        "wave": wave,
+        "welcomed": len(welcomes),
+        "refused": n - len(welcomes),
+        "failed": dict(failed),
+        "error_frames": dict(frames),
+        "all_welcomed_after_s": round(
+            max((w for _, w in welcomes), default=start_at) - start_at, 3
+        ),
+        "welcome_latency_ms": percentiles([w - s for s, w in welcomes], (50, 90, 99)),
+        "held": held,
+        "rss_kb": rss,
+        **used,
+    }
+
+
 SCENARIOS = {
     "sessions": scenario_sessions,
     "broadcast": scenario_broadcast,
     "arrivals": scenario_arrivals,
+    "storm": scenario_storm,
 }
 
 
@@ -360,6 +422,18 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--only", choices=list(SCENARIOS), action="append", help="repeatable")
     p.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop")
+    p.add_argument(
+        "--backend",
+        choices=["embedded", "redis"],
+        default="embedded",
+        help="embedded: SQLite and the in-memory broker; redis: Redis store and broker",
+    )
+    p.add_argument(
+        "--redis-url",
+        default=None,
+        help="with --backend redis: this Redis, under a fresh prefix (default: a private "
+        "redis-server on a free port)",
+    )
     p.add_argument("--workers", type=int, default=2, help="generator processes")
     p.add_argument("--concurrency", type=int, default=100, help="handshakes in flight")
     p.add_argument("--pin", action="store_true", help="server on CPU 0, generators on the rest")
@@ -372,6 +446,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--steady-seconds", type=float, default=60.0, help="then 5/s this long")
     p.add_argument("--arrivals", type=int, default=2_000)
     p.add_argument("--arrival-seconds", type=float, default=10.0)
+    p.add_argument("--storm", type=int, default=2_000, help="hellos of the storm scenario")
+    p.add_argument("--storm-seconds", type=float, default=2.0)
+    p.add_argument("--storm-wave", type=int, default=200, help="hellos at the same moment")
     p.add_argument("--out", type=Path, default=RESULTS)
     p.add_argument("--profile", action="store_true", help="py-spy the server (pip install)")
     p.add_argument("--quiet-wait", type=float, default=60.0, help="max s to wait for quiet")
@@ -397,13 +474,27 @@ def main(argv: list[str] | None = None) -> int:
         or max(args.burst_seconds, args.arrival_seconds) > 60
         or args.steady_seconds > 180
         or args.memory_sessions > 15_000
+        or not 1 <= args.storm <= 10_000
+        or not 0 < args.storm_seconds <= 60
+        or args.storm_wave < 1
     ):
         p.error(
-            "keep runs bounded: bursts and arrivals <= 60 s, steady <= 180 s, <= 15,000 sessions"
+            "keep runs bounded: bursts, arrivals and storms <= 60 s, steady <= 180 s, "
+            "<= 15,000 sessions, storms <= 10,000 hellos"
         )
     # SIGTERM (e.g. from `timeout`) unwinds like Ctrl-C, so the server and workers stop too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     soft, hard = raise_nofile_limit()
+    if args.redis_url and args.backend != "redis":
+        p.error("--redis-url needs --backend redis")
+    with contextlib.ExitStack() as stack:
+        args.redis = (
+            stack.enter_context(BenchRedis(args.redis_url)) if args.backend == "redis" else None
+        )
+        return _run(args, argv, soft, hard)
+
+
+def _run(args: argparse.Namespace, argv: list[str] | None, soft: int, hard: int) -> int:
     results: dict[str, Any] = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": " ".join([".venv/bin/python -m bench.run", *(argv or sys.argv[1:])]),
@@ -412,12 +503,15 @@ def main(argv: list[str] | None = None) -> int:
         "config": {
             k: (str(v) if isinstance(v, Path) else v)
             for k, v in vars(args).items()
-            if k not in ("stamp", "quiet_log")
+            if k not in ("stamp", "quiet_log", "redis")
+        }
+        | {
+            "redis": "private redis-server" if args.redis and not args.redis_url else args.redis_url
         },
         "scenarios": {},
     }
     for name in args.only or list(SCENARIOS):
-        print(f"== {name}", file=sys.stderr, flush=True)
+        print(f"== {name} ({args.backend})", file=sys.stderr, flush=True)
         began = time.monotonic()
         results["scenarios"][name] = SCENARIOS[name](args)
         results["scenarios"][name]["wall_s"] = round(time.monotonic() - began, 1)
@@ -428,7 +522,8 @@ def main(argv: list[str] | None = None) -> int:
     # Profiled runs are slower (py-spy reads the server's memory): never mix them up;
     # runs with the gc.freeze() experiment are not the package's behaviour.
     suffix = (
-        ("-profiled" if args.profile else "")
+        ("-redis" if args.backend == "redis" else "")
+        + ("-profiled" if args.profile else "")
         + ("-gcfreeze" if args.gc_freeze_every else "")
         + ("-settings" if args.server_env else "")
     )
