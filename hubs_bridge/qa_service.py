@@ -37,6 +37,8 @@ from hubs_bridge.store.base import Store
 log = logging.getLogger("hubs_bridge.qa")
 
 Publish = Callable[[str, StreamEvent], Awaitable[None]]
+KnownQuestion = Callable[[str, str], bool]
+"""Whether this process's stream has delivered (event, question id)."""
 # Called after the durable write and before the fan-out: the order of the promise.
 Acknowledge = Callable[[Any], None]
 RETRIES = 5
@@ -65,6 +67,7 @@ class QaService:
         word_filter: WordFilter,
         publish: Publish,
         clock: Callable[[], datetime],
+        is_known: KnownQuestion | None = None,
     ) -> None:
         self._store = store
         self.limits = limits
@@ -74,8 +77,9 @@ class QaService:
         self._clock = clock
         self._dirty_votes: set[tuple[str, str]] = set()
         self._settle: dict[tuple[str, str], float] = {}
-        # Whether this process's stream has delivered a question (set by the app).
-        self.is_known: Callable[[str, str], bool] | None = None
+        # Whether this process's stream has delivered a question; without it, a retried
+        # ask is never published again.
+        self._is_known = is_known
 
     async def _publish_safely(self, event: str, happened: StreamEvent) -> None:
         try:
@@ -104,7 +108,7 @@ class QaService:
             # A retry (after a reconnect): the same question, never a second. Published
             # again (records are absolute), in case the first fan-out was lost in a crash.
             _ack(acknowledge, existing)
-            if self.is_known is not None and not self.is_known(event.slug, existing.id):
+            if self._is_known is not None and not self._is_known(event.slug, existing.id):
                 # Stored but never seen here: its first fan-out was lost (a crash between
                 # store and publish). Only then is it published again.
                 votes = await self._store.qa_vote_count(event.slug, existing.id)

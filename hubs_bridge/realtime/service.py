@@ -39,7 +39,6 @@ from hubs_bridge.identity import VisitorIds
 from hubs_bridge.metrics import Metrics
 from hubs_bridge.periodic import every
 from hubs_bridge.protocol import Hello, encode
-from hubs_bridge.qa_service import QaService
 from hubs_bridge.ratelimits import MemoryLimiter
 from hubs_bridge.realtime.attendance_leader import AttendanceLeader
 from hubs_bridge.realtime.hub import EventHub, HubRegistry, payload_for
@@ -100,8 +99,6 @@ class RealtimeService:
         self._last_ping = time.monotonic()
         # New visitor ids per network address: in this process's memory only, never stored.
         self.identity_limiter = MemoryLimiter()
-        # The Q&A service, set by the app once both exist (they publish through each other).
-        self.qa: QaService | None = None
         # Public live counts, cached briefly so a busy landing page costs one read a second.
         self.live_cache: dict[str, tuple[float, Any]] = {}
         self.token_check_s = CHECK_EVERY_S  # revoked tokens' pages closed this often
@@ -362,6 +359,11 @@ class RealtimeService:
             hub.discard(session)
         self.metrics.sessions.labels(session.event).dec()
         await self.presence.depart(session.id)
+
+    def votes_seen(self, event: str, question_id: str) -> int:
+        """A question's vote count as this process's stream has it (0 if it serves no page)."""
+        hub = self.registry.hubs.get(event)
+        return hub.state.votes.get(question_id, 0) if hub is not None else 0
 
     def knows_question(self, event: str, question_id: str) -> bool:
         """Whether this process has the question (if it serves the event at all)."""

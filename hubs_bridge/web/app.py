@@ -91,9 +91,15 @@ async def create_app(settings: Settings) -> web.Application:
     calendar.changed.append(realtime.event_changed)
     limiter, close_limiter = open_limiter(settings)
     word_filter = await asyncio.to_thread(load_word_filter, settings.qa.word_filter_dir)
-    qa_service = QaService(store, settings.qa, limiter, word_filter, realtime.publish, calendar.now)
-    realtime.qa = qa_service
-    qa_service.is_known = realtime.knows_question
+    qa_service = QaService(
+        store,
+        settings.qa,
+        limiter,
+        word_filter,
+        publish=realtime.publish,
+        clock=calendar.now,
+        is_known=realtime.knows_question,
+    )
 
     app = web.Application(
         client_max_size=settings.limits.max_body_bytes,

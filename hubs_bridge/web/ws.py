@@ -41,13 +41,14 @@ from hubs_bridge.protocol import (
     error_frame,
     parse_client_frame,
 )
+from hubs_bridge.qa_service import QaService
 from hubs_bridge.realtime.open_pages import OpenPages
 from hubs_bridge.realtime.service import RealtimeService
 from hubs_bridge.realtime.session import Session
 from hubs_bridge.web.client_address import client_address
 from hubs_bridge.web.errors import error_response
 from hubs_bridge.web.hello_gate import HelloGate, Place
-from hubs_bridge.web.keys import AUTH, BROKER, CALENDAR, REALTIME, SETTINGS
+from hubs_bridge.web.keys import AUTH, BROKER, CALENDAR, QA, REALTIME, SETTINGS
 
 log = logging.getLogger("hubs_bridge.ws")
 
@@ -142,7 +143,7 @@ async def _session(
     try:
         session = await _hello(request, ws, service, transport, address, place)
         if session is not None:
-            await _serve(ws, service, session, request.app[AUTH])
+            await _serve(ws, service, request.app[QA], session, request.app[AUTH])
     finally:
         if session is not None:
             await service.close_session(session)
@@ -250,7 +251,11 @@ async def _hello(
 
 
 async def _serve(
-    ws: web.WebSocketResponse, service: RealtimeService, session: Session, auth: Authenticator
+    ws: web.WebSocketResponse,
+    service: RealtimeService,
+    qa_service: QaService,
+    session: Session,
+    auth: Authenticator,
 ) -> None:
     settings = service.settings
     async for msg in ws:
@@ -278,7 +283,7 @@ async def _serve(
                 ):
                     await _revoked(ws, service, session, frame.ref)
                     break
-                await _dispatch(service, session, frame)
+                await _dispatch(service, qa_service, session, frame)
             except FrameError as exc:
                 _violation(service, session, exc.code, exc.message, details=exc.details)
             except ClientError as exc:
@@ -314,7 +319,9 @@ def _violation(
     session.send(error_frame(code, message, **extra))
 
 
-async def _dispatch(service: RealtimeService, session: Session, frame: ClientFrames) -> None:
+async def _dispatch(
+    service: RealtimeService, qa_service: QaService, session: Session, frame: ClientFrames
+) -> None:
     if isinstance(frame, Ping):
         session.send(encode({"type": "pong", "t": frame.t}))
     elif isinstance(frame, Hello):
@@ -328,23 +335,23 @@ async def _dispatch(service: RealtimeService, session: Session, frame: ClientFra
         if session.room == frame.room:
             await service.move(session, None)
     else:
-        await _qa(service, session, frame)
+        await _qa(service, qa_service, session, frame)
 
 
 async def _qa(
-    service: RealtimeService, session: Session, frame: Ask | Vote | Moderate | Announce
+    service: RealtimeService,
+    qa_service: QaService,
+    session: Session,
+    frame: Ask | Vote | Moderate | Announce,
 ) -> None:
     """Q&A frames: every one answered by an ``ack`` (after the store has it) or an ``error``."""
-    qa_service = service.qa
-    assert qa_service is not None
     ref = frame.client_msg_id if isinstance(frame, Ask) else frame.ref
     try:
         event = await service.calendar.get(session.event)
         moderator = session.principal.may_moderate(event.slug)
-        hub = service.registry.hubs.get(event.slug)
 
         def votes_of(question_id: str) -> int:
-            return hub.state.votes.get(question_id, 0) if hub is not None else 0
+            return service.votes_seen(event.slug, question_id)
 
         def ack(**fields: Any) -> None:
             session.send(encode({"type": "ack", "ref": ref, **fields}))
