@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
+from multidict import CIMultiDict
 
 from hubs_bridge.web.client_address import client_address
 from hubs_bridge.web.keys import SETTINGS
@@ -46,6 +47,16 @@ def test_client_address(
     tmp_path: Path, remote: str, forwarded: str | None, proxies: list[str], seen: str
 ) -> None:
     assert client_address(request_from(tmp_path, remote, forwarded, proxies)) == seen
+
+
+def test_a_forged_first_header_line_is_not_believed(tmp_path: Path) -> None:
+    # haproxy (Hubs CE's ingress) appends its own X-Forwarded-For line after the one the
+    # client sent: the rightmost untrusted hop over every line is the visitor.
+    app = web.Application()
+    app[SETTINGS] = make_settings(tmp_path, trusted_proxies=["10.244.0.0/16"])
+    headers = CIMultiDict([("X-Forwarded-For", "6.6.6.6"), ("X-Forwarded-For", "198.51.100.7")])
+    request = make_mocked_request("GET", "/go/e/r", headers=headers, app=app)
+    assert client_address(request.clone(remote="10.244.1.5")) == "198.51.100.7"
 
 
 def test_trusted_proxies_must_be_networks(tmp_path: Path) -> None:

@@ -35,7 +35,11 @@ def client_address(request: web.Request) -> str:
     proxies = request.app[SETTINGS].trusted_proxies
     if not proxies or not _trusted(remote, proxies):
         return remote
-    hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",")]
+    # Every X-Forwarded-For line, in order: a proxy may append its own line after one the
+    # client sent (haproxy's ``option forwardfor`` does), and HTTP makes several lines of
+    # one header equal to one line joined by commas (RFC 9110, 5.3).
+    joined = ",".join(request.headers.getall("X-Forwarded-For", ()))
+    hops = [h.strip() for h in joined.split(",")]
     for hop in reversed([h for h in hops if h][-MAX_HOPS:]):
         if not _trusted(hop, proxies):
             return hop[:64]
