@@ -191,6 +191,21 @@ class Settings(BaseSettings):
     # An empty value switches seeding off (HUBS_BRIDGE_SEED_DIR=""), not "seed from here".
     _seed_dir = field_validator("seed_dir", mode="before")(lambda v: None if v == "" else v)
 
+    @field_validator("secret_key", mode="before")
+    @classmethod
+    def _blank_key_is_unset(cls, value: object) -> object:
+        # A blank variable (a template left empty) means "not given": the key is then
+        # generated once and kept in the store, never an empty signing key.
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _strong_key(cls, value: SecretStr | None) -> SecretStr | None:
+        # It signs visitor ids: a short key could be found by trying, and ids forged.
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters long (e.g. openssl rand -hex 32)")
+        return value
+
     @field_validator("staff_token")
     @classmethod
     def _strong_token(cls, value: SecretStr | None) -> SecretStr | None:

@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from hubs_bridge.errors import ConfigError
-from hubs_bridge.settings import load_settings
+from hubs_bridge.settings import Settings, load_settings
 from tests.conftest import REPO, make_settings
 from tests.server_process import server_env
 
@@ -39,6 +39,8 @@ def _run(
         # 31 characters: guessable at thousands of tries a second (issue 11).
         ("HUBS_BRIDGE_STAFF_TOKEN", "x" * 31, "at least 32 characters"),
         ("HUBS_BRIDGE_REDIS_PREFIX", "has spaces", "HUBS_BRIDGE_REDIS_PREFIX"),
+        # It signs visitor ids: a short key could be found by trying.
+        ("HUBS_BRIDGE_SECRET_KEY", "k" * 31, "HUBS_BRIDGE_SECRET_KEY"),
     ],
 )
 def test_wrong_setting_stops_with_one_line(
@@ -49,6 +51,14 @@ def test_wrong_setting_stops_with_one_line(
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert needle in lines[0] and "Traceback" not in result.stderr
+
+
+def test_a_blank_secret_key_is_unset_never_an_empty_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HUBS_BRIDGE_SECRET_KEY", "")
+    settings = Settings(data_dir=tmp_path)  # type: ignore[call-arg]
+    assert settings.secret_key is None  # generated once and kept in the store instead
 
 
 def test_secret_in_toml_is_refused(tmp_path: Path) -> None:
