@@ -352,7 +352,7 @@ class RealtimeService:
         if self.sessions.pop(session.id, None) is None:
             return
         self.sockets.pop(session.id, None)
-        session.state = "closed"
+        session.closed()
         self._release_visitor(session.visitor)
         hub = self.registry.hubs.get(session.event)
         if hub is not None:
@@ -408,13 +408,10 @@ class RealtimeService:
     ) -> None:
         """Say bye and close a session without making the caller wait for it."""
         socket = self.sockets.get(session.id)
-        if socket is None or session.state != "open":
+        if socket is None:
             return
-        session.state = "closing"
-        if bye is not None:
-            session.state = "open"
-            session.send(encode({"type": "bye", **bye}))
-            session.state = "closing"
+        if not session.close(encode({"type": "bye", **bye}) if bye is not None else None):
+            return
         self.metrics.closes.labels(reason).inc()
         task = asyncio.create_task(self._close(socket, code, reason))
         self._tasks.add(task)

@@ -10,10 +10,10 @@ reconnects and resumes from its last sequence number.
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 import time
 from collections.abc import Callable
-from typing import Literal
 
 from hubs_bridge.auth import Principal
 from hubs_bridge.core.ratelimit import TokenBucket
@@ -25,7 +25,13 @@ CLOSE_SLOW = 4008
 # How long a cut-off session's close frame may wait behind its backlog.
 ABORT_AFTER_S = 2.0
 
-State = Literal["open", "closing", "closed"]
+
+class SessionState(enum.Enum):
+    """OPEN -> CLOSING -> CLOSED, never back; only the session's own methods move it."""
+
+    OPEN = "open"  # frames are written
+    CLOSING = "closing"  # a bye or close frame went out; nothing more is written
+    CLOSED = "closed"  # the connection is gone
 
 
 class Session:
@@ -36,6 +42,7 @@ class Session:
         "_on_slow",
         "_pending",
         "_pending_bytes",
+        "_state",
         "_transport",
         "bucket",
         "event",
@@ -46,7 +53,6 @@ class Session:
         "principal",
         "room",
         "skip_through",
-        "state",
         "too_many_violations",
         "violations",
         "visitor",
@@ -85,7 +91,7 @@ class Session:
         # from a process that was ahead of this one); they are not written again.
         self.skip_through = 0
         self.last_seen = time.monotonic()
-        self.state: State = "open"
+        self._state = SessionState.OPEN
         # While not None, stream frames wait here (a resume is being prepared).
         self._pending: list[bytes] | None = None
         self._pending_bytes = 0
@@ -93,6 +99,30 @@ class Session:
         self._holds = 0
         self.welcomed = False
         self._on_slow = on_slow
+
+    @property
+    def state(self) -> SessionState:
+        return self._state
+
+    @property
+    def is_open(self) -> bool:
+        return self._state is SessionState.OPEN
+
+    def close(self, bye: bytes | None = None) -> bool:
+        """Stop writing, after a last ``bye`` frame if given; ``False`` if not open any more.
+
+        The caller closes the websocket itself (with its code and reason).
+        """
+        if self._state is not SessionState.OPEN:
+            return False
+        if bye is not None:
+            self.send(bye)
+        self._state = SessionState.CLOSING
+        return True
+
+    def closed(self) -> None:
+        """The connection is gone."""
+        self._state = SessionState.CLOSED
 
     @property
     def role(self) -> str:
@@ -137,7 +167,7 @@ class Session:
 
     def write_frame(self, frame: bytes, *, direct: bool = False) -> bool:
         """Write a complete websocket frame; ``False`` if the session is gone or was cut off."""
-        if self.state != "open":
+        if self._state is not SessionState.OPEN:
             return False
         if self._pending is not None and not direct:
             self._pending.append(frame)
@@ -148,7 +178,7 @@ class Session:
             return True
         transport = self._transport
         if transport.is_closing():
-            self.state = "closed"
+            self._state = SessionState.CLOSED
             return False
         # A stream frame may not push the backlog past the bound. A frame for this page
         # alone (a welcome with many questions) may be large: only a backlog counts then.
@@ -161,9 +191,9 @@ class Session:
 
     def cut_off(self) -> None:
         """Close as ``slow`` at once: no more frames, a close frame behind the backlog."""
-        if self.state != "open":
+        if self._state is not SessionState.OPEN:
             return
-        self.state = "closing"
+        self._state = SessionState.CLOSING
         self._on_slow(self)
         transport = self._transport
         if not transport.is_closing():

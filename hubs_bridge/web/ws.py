@@ -259,7 +259,7 @@ async def _serve(
 ) -> None:
     settings = service.settings
     async for msg in ws:
-        if session.state != "open":
+        if not session.is_open:
             break
         now = time.monotonic()
         session.last_seen = now
