@@ -23,6 +23,7 @@ from aiohttp import web
 from hubs_bridge.auth import Principal
 from hubs_bridge.broker.base import Broker, PresenceEntry
 from hubs_bridge.calendar_service import CalendarService
+from hubs_bridge.close_codes import CloseCode
 from hubs_bridge.core import stream
 from hubs_bridge.core.attendance import EventCounts, count, retention_cutoff
 from hubs_bridge.core.calendar import Event
@@ -138,7 +139,7 @@ class RealtimeService:
         deadline = now - self.settings.idle_timeout_s
         for session in list(self.sessions.values()):
             if session.last_seen < deadline:
-                self.close_later(session, 1000, "idle", bye={"reason": "idle"})
+                self.close_later(session, CloseCode.NORMAL, "idle", bye={"reason": "idle"})
         await self.registry.sweep()
 
     async def _close_revoked(self) -> None:
@@ -374,7 +375,9 @@ class RealtimeService:
         """Staff deleted the event: its pages are told and closed."""
         hub = self.registry.hubs.get(event)
         for session in tuple(hub.sessions if hub else ()):
-            self.close_later(session, 1000, "event_deleted", bye={"reason": "event_deleted"})
+            self.close_later(
+                session, CloseCode.NORMAL, "event_deleted", bye={"reason": "event_deleted"}
+            )
         self.leader.forget_events()
 
     def _release_visitor(self, visitor: str) -> None:
@@ -433,7 +436,7 @@ class RealtimeService:
             # Jitter spreads the reconnects of thousands of pages over a few seconds.
             self.close_later(
                 session,
-                1012,
+                CloseCode.RESTART,
                 "restart",
                 bye={"reason": "restart", "reconnect_after_ms": random.randint(low, high)},
             )

@@ -16,12 +16,12 @@ import time
 from collections.abc import Callable
 
 from hubs_bridge.auth import Principal
+from hubs_bridge.close_codes import CloseCode
 from hubs_bridge.core.ratelimit import TokenBucket
 from hubs_bridge.realtime.wire import close_frame, text_frame
 
 log = logging.getLogger("hubs_bridge.session")
 
-CLOSE_SLOW = 4008
 # How long a cut-off session's close frame may wait behind its backlog.
 ABORT_AFTER_S = 2.0
 
@@ -197,6 +197,6 @@ class Session:
         self._on_slow(self)
         transport = self._transport
         if not transport.is_closing():
-            transport.write(close_frame(CLOSE_SLOW, "slow"))
+            transport.write(close_frame(CloseCode.SLOW, "slow"))
             # A page that reads nothing never answers the close; don't wait for it.
             asyncio.get_running_loop().call_later(ABORT_AFTER_S, transport.abort)

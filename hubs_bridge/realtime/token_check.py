@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from hubs_bridge.close_codes import CloseCode
 from hubs_bridge.realtime.session import Session
 from hubs_bridge.store.base import Store
 
 CHECK_EVERY_S = 60.0
-CLOSE_REVOKED = 4401
 
 
 async def revoked_sessions(sessions: Iterable[Session], store: Store) -> list[Session]:
@@ -41,5 +41,5 @@ async def close_revoked(
 ) -> int:
     revoked = await revoked_sessions(list(sessions), store)
     for session in revoked:
-        close(session, CLOSE_REVOKED, "bad_token")
+        close(session, CloseCode.UNAUTHORIZED, "bad_token")
     return len(revoked)

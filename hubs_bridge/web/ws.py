@@ -24,6 +24,7 @@ from typing import Any
 from aiohttp import WSMessage, WSMsgType, web
 
 from hubs_bridge.auth import VISITOR, Authenticator, Principal
+from hubs_bridge.close_codes import CloseCode
 from hubs_bridge.core import qa
 from hubs_bridge.errors import ClientError, HubsBridgeError, RateLimited
 from hubs_bridge.protocol import (
@@ -59,12 +60,6 @@ log = logging.getLogger("hubs_bridge.ws")
 # refused by aiohttp with close code 1009.
 READ_CAP_FRAMES = 2
 
-CLOSE_BAD_HELLO = 4400
-CLOSE_UNAUTHORIZED = 4401
-CLOSE_UNKNOWN_EVENT = 4404
-CLOSE_POLICY = 1008
-CLOSE_TOO_MANY = 4429
-CLOSE_TRY_AGAIN = 1013
 # Sessions per client address that have not sent their first frame (a module constant,
 # no setting yet): with the reader's cap of 32 KiB, at most 2 MiB of unfinished input
 # per address, and room for a crowd behind one NAT (a school class told "now") whose
@@ -180,43 +175,45 @@ async def _hello(
     finally:
         place.release()  # the first frame is in (or never will be): nothing unfinished
     if msg is None:
-        await _refuse(ws, CLOSE_BAD_HELLO, "hello_timeout", "send hello first")
+        await _refuse(ws, CloseCode.BAD_HELLO, "hello_timeout", "send hello first")
         return None
     if msg.type != WSMsgType.TEXT:
         if msg.type in (WSMsgType.BINARY,):
-            await _refuse(ws, CLOSE_BAD_HELLO, "binary_not_supported", "frames must be JSON text")
+            await _refuse(
+                ws, CloseCode.BAD_HELLO, "binary_not_supported", "frames must be JSON text"
+            )
         return None
     service.metrics.frames_in.inc()
     service.metrics.bytes_in.inc(len(msg.data))
     try:
         frame = parse_client_frame(msg.data, settings.max_frame_bytes)
     except FrameError as exc:
-        await _refuse(ws, CLOSE_BAD_HELLO, exc.code, exc.message)
+        await _refuse(ws, CloseCode.BAD_HELLO, exc.code, exc.message)
         return None
     if not isinstance(frame, Hello):
-        await _refuse(ws, CLOSE_BAD_HELLO, "hello_required", "the first frame must be hello")
+        await _refuse(ws, CloseCode.BAD_HELLO, "hello_required", "the first frame must be hello")
         return None
     try:
         principal: Principal = await request.app[AUTH].authenticate(frame.token, address=address)
         event = await request.app[CALENDAR].get(frame.event)
     except RateLimited as exc:
         retry_after_ms = int(exc.retry_after_s * 1000) + 1
-        await _refuse(ws, CLOSE_TOO_MANY, exc.code, exc.message, retry_after_ms=retry_after_ms)
+        await _refuse(ws, CloseCode.TOO_MANY, exc.code, exc.message, retry_after_ms=retry_after_ms)
         return None
     except ClientError as exc:
         if exc.status == 404:
-            await _refuse(ws, CLOSE_UNKNOWN_EVENT, "unknown_event", f"no event {frame.event!r}")
+            await _refuse(ws, CloseCode.UNKNOWN_EVENT, "unknown_event", f"no event {frame.event!r}")
         else:
-            await _refuse(ws, CLOSE_UNAUTHORIZED, exc.code, exc.message)
+            await _refuse(ws, CloseCode.UNAUTHORIZED, exc.code, exc.message)
         return None
     except HubsBridgeError as exc:
         log.warning("hello refused, store unavailable: %s", exc)
-        await _refuse(ws, CLOSE_TRY_AGAIN, "unavailable", "the server cannot take sessions now")
+        await _refuse(ws, CloseCode.TRY_AGAIN, "unavailable", "the server cannot take sessions now")
         return None
     if principal.role == "moderator" and not principal.may_moderate(event.slug):
         principal = VISITOR  # a moderator of another event is a visitor here
     if frame.room is not None and event.room(frame.room) is None:
-        await _refuse(ws, CLOSE_BAD_HELLO, "unknown_room", f"no room {frame.room!r}")
+        await _refuse(ws, CloseCode.BAD_HELLO, "unknown_room", f"no room {frame.room!r}")
         return None
     ids = service.ids
     visitor = ids.verify(frame.visitor) if frame.visitor else None
@@ -225,7 +222,7 @@ async def _hello(
         per_minute = settings.new_visitors_per_minute
         if await service.identity_limiter.wait_ms(address, per_minute, per_minute):
             await _refuse(
-                ws, CLOSE_TOO_MANY, "rate_limited_visitors", "too many new visitors; try again"
+                ws, CloseCode.TOO_MANY, "rate_limited_visitors", "too many new visitors; try again"
             )
             return None
         visitor, visitor_token = ids.issue()
@@ -242,11 +239,11 @@ async def _hello(
             transport=transport,
         )
     except ClientError as exc:
-        await _refuse(ws, CLOSE_TOO_MANY, exc.code, exc.message)
+        await _refuse(ws, CloseCode.TOO_MANY, exc.code, exc.message)
         return None
     except HubsBridgeError as exc:
         log.warning("session refused: %s", exc)
-        await _refuse(ws, CLOSE_TRY_AGAIN, "unavailable", "the server cannot take sessions now")
+        await _refuse(ws, CloseCode.TRY_AGAIN, "unavailable", "the server cannot take sessions now")
         return None
 
 
@@ -299,7 +296,7 @@ async def _serve(
         if session.too_many_violations:
             session.send(encode({"type": "bye", "reason": "too_many_errors"}))
             service.metrics.closes.labels("too_many_errors").inc()
-            await ws.close(code=CLOSE_POLICY, message=b"too_many_errors")
+            await ws.close(code=CloseCode.POLICY, message=b"too_many_errors")
             break
 
 
@@ -309,7 +306,7 @@ async def _revoked(
     """The session's token was revoked since ``hello``: refuse, then close as a bad token."""
     session.send(error_frame("token_revoked", "this token was revoked", ref=ref))
     service.metrics.closes.labels("bad_token").inc()
-    await ws.close(code=CLOSE_UNAUTHORIZED, message=b"bad_token")
+    await ws.close(code=CloseCode.UNAUTHORIZED, message=b"bad_token")
 
 
 def _violation(

@@ -6,6 +6,8 @@
 // once when the connection returns, even after a reload: `ask` is idempotent by
 // client_msg_id on the server, and the outbox keeps the same id for each question.
 
+import { CLOSE } from "./close-codes.js";
+
 const PING_MS = 20000;
 const PONG_TIMEOUT_MS = 10000; // no pong this long after a ping: the socket is half-open
 const MAX_BACKOFF_MS = 30000;
@@ -16,9 +18,9 @@ const RESEND_KINDS = new Set(["ask", "vote"]); // idempotent on the server: safe
 // How long to wait before reconnect attempt `attempt` (0, 1, ...) after `close`
 // ({code, reason}); docs/protocol.md "Close codes and reconnecting". Full jitter.
 export function reconnectDelay(attempt, close = {}, random = Math.random) {
-  if (close.code === 4008) return random() * 500; // slow reader: at once, a little jitter
-  if (close.code === 4429) return 60000 + random() * 15000; // rate_limited(_visitors): after a minute
-  if (close.code === 1008) return 120000 + random() * 60000; // too_many_errors: a long backoff
+  if (close.code === CLOSE.SLOW) return random() * 500; // slow reader: at once, a little jitter
+  if (close.code === CLOSE.TOO_MANY) return 60000 + random() * 15000; // rate_limited(_visitors): after a minute
+  if (close.code === CLOSE.POLICY) return 120000 + random() * 60000; // too_many_errors: a long backoff
   const ceiling = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.max(0, attempt));
   return random() * ceiling;
 }
@@ -103,7 +105,7 @@ export class Live {
       window.removeEventListener("online", this.onOnline);
       this.onOnline = null;
     }
-    if (this.ws) this.ws.close(1000);
+    if (this.ws) this.ws.close(CLOSE.NORMAL);
   }
 
   // Reconnect with another token (sign-in, sign-out): a new hello decides the role.
@@ -111,7 +113,7 @@ export class Live {
     if (token !== undefined) this.token = token;
     if (this.ws) {
       this.byeDelay = 0; // asked for: at once
-      this.ws.close(1000, "reconnect");
+      this.ws.close(CLOSE.NORMAL, "reconnect");
     } else this.connect(0);
   }
 
@@ -153,9 +155,9 @@ export class Live {
     clearTimeout(this.resendTimer);
     if (this.stopped) return;
     let fatal = null;
-    if (close.code === 4404 || this.byeReason === "event_deleted") fatal = "unknown_event";
+    if (close.code === CLOSE.UNKNOWN_EVENT || this.byeReason === "event_deleted") fatal = "unknown_event";
     // rate_limited (too many wrong tokens from this address) passes too: try again later.
-    else if (close.code === 4429 && !["rate_limited_visitors", "rate_limited"].includes(close.reason)) fatal = close.reason || "too_many_sessions";
+    else if (close.code === CLOSE.TOO_MANY && !["rate_limited_visitors", "rate_limited"].includes(close.reason)) fatal = close.reason || "too_many_sessions";
     this.byeReason = undefined;
     if (fatal) {
       // Never reconnects: no "we reconnect automatically" banner, and nothing waits for an answer.
@@ -166,11 +168,11 @@ export class Live {
       return;
     }
     this.state("down");
-    if (close.code === 4401) {
+    if (close.code === CLOSE.UNAUTHORIZED) {
       this.token = null; // refused token: continue as a visitor, the page asks to sign in
       if (this.o.onFatal) this.o.onFatal("bad_token");
     }
-    if (close.code === 4400 && close.reason === "unknown_room") this.room = null;
+    if (close.code === CLOSE.BAD_HELLO && close.reason === "unknown_room") this.room = null;
     // The ceiling starts again only after a session that stayed open for a while.
     const stable = this.openedAt && Date.now() - this.openedAt > STABLE_MS;
     this.openedAt = 0;
@@ -335,12 +337,12 @@ export class Live {
       // Another epoch without a snapshot first: start over without resume.
       this.epoch = null;
       this.seq = 0;
-      if (this.ws) this.ws.close(1000, "epoch");
+      if (this.ws) this.ws.close(CLOSE.NORMAL, "epoch");
       return;
     }
     if (frame.seq <= this.seq) return; // a duplicate
     if (frame.seq > this.seq + 1) {
-      if (this.ws) this.ws.close(1000, "gap"); // never expected; resume fills it
+      if (this.ws) this.ws.close(CLOSE.NORMAL, "gap"); // never expected; resume fills it
       return;
     }
     this.seq = frame.seq;
