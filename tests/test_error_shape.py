@@ -17,7 +17,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from hubs_bridge.core.qa_text import clean_text
 from hubs_bridge.errors import CONTEXT_KEYS, ClientError, RateLimited, ValidationFailed, error_body
-from hubs_bridge.store.sqlite_qa import duplicate_client_msg, version_conflict
+from hubs_bridge.store.qa_rules import duplicate_client_msg, version_conflict
 from hubs_bridge.web.app import create_app
 from hubs_bridge.web.doors import GO_BURST
 from tests.conftest import make_settings

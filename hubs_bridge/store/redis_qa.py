@@ -33,7 +33,7 @@ from redis.asyncio import Redis
 from redis.typing import EncodableT, FieldT
 
 from hubs_bridge.core.qa import ModerationEntry, Question, question_from_dict, question_to_dict
-from hubs_bridge.store.sqlite_qa import (
+from hubs_bridge.store.qa_rules import (
     check_batch,
     check_votable,
     client_msg_claim,
