@@ -16,7 +16,7 @@ from pathlib import Path
 
 from hubs_bridge import __version__
 from hubs_bridge.errors import ConfigError, HubsBridgeError
-from hubs_bridge.settings import Settings, load_settings
+from hubs_bridge.settings import Settings, load_settings, scheme_of
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -97,6 +97,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 1  # pragma: no cover - argparse requires a command
 
 
+def _backend(url: str) -> str:
+    """A backend as the start-up line names it: never a password or a Redis address."""
+    scheme = scheme_of(url)
+    return f"sqlite in {url.partition('://')[2]}" if scheme == "sqlite" else scheme
+
+
 def _serve(settings: Settings) -> int:
     from aiohttp import web
 
@@ -106,7 +112,8 @@ def _serve(settings: Settings) -> int:
     setup_logging(settings.log_level, settings.log_format)
     print(
         f"hubs-bridge {__version__} on http://{settings.host}:{settings.port}/ "
-        f"(store: {'redis' if settings.redis_url else 'sqlite in ' + str(settings.data_dir)})",
+        f"(store: {_backend(settings.store_target())}, "
+        f"broker: {_backend(settings.broker_target())})",
         file=sys.stderr,
         flush=True,
     )

@@ -22,7 +22,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from hubs_bridge.errors import RateLimited
-from hubs_bridge.settings import Settings
+from hubs_bridge.settings import Settings, scheme_of
 
 # KEYS[1] the key; ARGV: interval ms, burst, count (1) or only look (0).
 # Returns ms to wait (0: allowed, and counted unless only looking).
@@ -109,12 +109,13 @@ async def check(limiter: Limiter, key: str, per_minute: int, burst: int, what: s
 
 
 def open_limiter(settings: Settings) -> tuple[Limiter, Callable[[], Awaitable[None]]]:
-    """The Redis limiter when Redis is configured (shared by every process), else in memory."""
-    if settings.redis_url is None:
+    """Beside the broker: on Redis (shared by every process) when the broker is, else in memory."""
+    url = settings.broker_target()
+    if scheme_of(url) == "memory":
 
         async def nothing() -> None:
             return None
 
         return MemoryLimiter(), nothing
-    redis = Redis.from_url(settings.redis_url.get_secret_value(), socket_timeout=2)
+    redis = Redis.from_url(url, socket_timeout=2)
     return RedisLimiter(redis, settings.redis_prefix), redis.aclose

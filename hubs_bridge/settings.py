@@ -173,6 +173,10 @@ class Settings(BaseSettings):
     scenes_dir: Path = Path("room_scenes")
     seed_dir: Path | None = Path("config/events")
     redis_url: SecretStr | None = None
+    # Each backend by its own URL (the scheme picks it); redis_url is the short form for
+    # both. Unset: redis_url, else SQLite in data_dir and the in-memory broker.
+    store_url: SecretStr | None = None  # sqlite://<path of the file> or redis://...
+    broker_url: SecretStr | None = None  # memory:// or redis://...
     redis_prefix: str = Field(default="hubs-bridge", pattern=r"^[A-Za-z0-9:_.-]{1,64}$")
     cors_origins: list[str] = Field(default_factory=lambda: ["*"])
     retention_days: int = Field(default=180, ge=1, le=3650)
@@ -230,6 +234,36 @@ class Settings(BaseSettings):
             sources.append(SecretFreeToml(settings_cls, toml_file=config_file))
         return tuple(sources)
 
+    @field_validator("store_url", "broker_url", mode="before")
+    @classmethod
+    def _blank_url_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("store_url")
+    @classmethod
+    def _store_scheme(cls, value: SecretStr | None) -> SecretStr | None:
+        return _with_scheme(value, STORE_SCHEMES)
+
+    @field_validator("broker_url")
+    @classmethod
+    def _broker_scheme(cls, value: SecretStr | None) -> SecretStr | None:
+        return _with_scheme(value, BROKER_SCHEMES)
+
+    def store_target(self) -> str:
+        """The store's URL: ``store_url``, else ``redis_url``, else SQLite in ``data_dir``."""
+        for url in (self.store_url, self.redis_url):
+            if url is not None:
+                return url.get_secret_value()
+        return "sqlite://" + str(self.data_dir / SQLITE_FILE)
+
+    def broker_target(self) -> str:
+        """The broker's URL (also the rate limiters'): ``broker_url``, else ``redis_url``,
+        else ``memory://`` (one process)."""
+        for url in (self.broker_url, self.redis_url):
+            if url is not None:
+                return url.get_secret_value()
+        return "memory://"
+
     @property
     def redis_url_redacted(self) -> str | None:
         """The Redis URL with any password hidden, for logs."""
@@ -240,6 +274,22 @@ class Settings(BaseSettings):
         if "@" in rest:
             rest = "***@" + rest.split("@", 1)[1]
         return scheme + sep + rest
+
+
+SQLITE_FILE = "hubs-bridge.sqlite3"
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+STORE_SCHEMES = ("sqlite", *REDIS_SCHEMES)
+BROKER_SCHEMES = ("memory", *REDIS_SCHEMES)
+
+
+def scheme_of(url: str) -> str:
+    return url.partition("://")[0].lower() if "://" in url else ""
+
+
+def _with_scheme(value: SecretStr | None, schemes: tuple[str, ...]) -> SecretStr | None:
+    if value is not None and scheme_of(value.get_secret_value()) not in schemes:
+        raise ValueError("must start with " + " or ".join(f"{s}://" for s in schemes))
+    return value
 
 
 def _base_url(value: Any) -> Any:

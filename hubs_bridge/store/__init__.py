@@ -1,25 +1,27 @@
-"""Durable storage: pick the backend from the settings."""
+"""Durable storage: the backend is chosen by the scheme of the store's URL."""
 
 from __future__ import annotations
 
-from hubs_bridge.settings import Settings
+from pathlib import Path
+
+from hubs_bridge.settings import SQLITE_FILE, Settings, scheme_of
 from hubs_bridge.store.base import Store, TokenRecord
 
-__all__ = ["Store", "TokenRecord", "open_store"]
-
-SQLITE_FILE = "hubs-bridge.sqlite3"
+__all__ = ["SQLITE_FILE", "Store", "TokenRecord", "open_store"]
 
 
 async def open_store(settings: Settings) -> Store:
-    """The Redis store when ``redis_url`` is set, else SQLite in ``data_dir``.
+    """``sqlite://<path>`` (``sqlite:///abs/file`` or ``sqlite://relative/file``) or
+    ``redis://...`` (``Settings.store_target``).
 
     Backends are imported only when used, so a one-process installation never
     needs the Redis client configured.
     """
-    if settings.redis_url is not None:
-        from hubs_bridge.store.redis import RedisStore
+    url = settings.store_target()
+    if scheme_of(url) == "sqlite":
+        from hubs_bridge.store.sqlite import SqliteStore
 
-        return await RedisStore.open(settings.redis_url.get_secret_value(), settings.redis_prefix)
-    from hubs_bridge.store.sqlite import SqliteStore
+        return await SqliteStore.open(Path(url.partition("://")[2]))
+    from hubs_bridge.store.redis import RedisStore
 
-    return await SqliteStore.open(settings.data_dir / SQLITE_FILE)
+    return await RedisStore.open(url, settings.redis_prefix)
