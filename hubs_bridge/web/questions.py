@@ -54,6 +54,13 @@ class AnnouncementOut(BaseModel):
     at: datetime
 
 
+class QuestionExport(BaseModel):
+    """``questions.json``: every question with its moderation decisions (EXPORT_COLUMNS)."""
+
+    event: str
+    questions: list[dict[str, Any]]
+
+
 class LogEntry(BaseModel):
     at: datetime
     actor: str
@@ -227,12 +234,13 @@ async def _export_rows(
     "/api/events/{event}/questions.json",
     summary="Export every question with its moderation decisions (no visitor ids)",
     tag=TAG,
+    response=QuestionExport,
     auth="moderator",
-    produces=("application/json",),
     errors=(404,),
 )
 async def export_json(request: web.Request, principal: Principal) -> web.Response:
     slug, rows = await _export_rows(request, principal)
+    # A download (Content-Disposition) in the documented QuestionExport shape.
     return json_download({"event": slug, "questions": rows}, f"{slug}-questions.json")
 
 
