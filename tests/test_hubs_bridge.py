@@ -294,7 +294,7 @@ async def test_presence_questions_and_stale_rooms(tmp_path: Path) -> None:
                 "daten", lambda r: not r.get("stale") and r.get("hubs_lobby") == 1
             )
             assert fresh["hubs_room"] == 2 and fresh["hands"] == 1
-            assert "kirmes" not in bridge.stale_rooms
+            assert not bridge.stale_rooms.of("kirmes")
 
             # People leave: their entries go.
             anna.leave()

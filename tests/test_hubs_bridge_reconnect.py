@@ -141,13 +141,13 @@ async def test_kicked_bridge_marks_stale_rejoins_and_counts_right(tmp_path: Path
 
             stale = await attendance.until("daten", lambda r: r.get("stale") is True)
             assert stale["hubs_room"] == 2  # the last known count, marked stale
-            assert "daten" in bridge.stale_rooms.get("kirmes", set())
+            assert "daten" in bridge.stale_rooms.of("kirmes")
 
             fresh = await attendance.until(
                 "daten", lambda r: not r.get("stale") and r.get("hubs_room") == 1
             )
             assert fresh.get("hubs_lobby", 0) == 0
-            assert "kirmes" not in bridge.stale_rooms
+            assert not bridge.stale_rooms.of("kirmes")
             # A new socket, the same session (the session token was reused), one bot.
             assert sim.sockets_opened == opened + 1
             assert sim.bot_sessions(hub.hub_id) == [bot]
@@ -197,7 +197,7 @@ async def test_unanswered_heartbeats_reconnect_until_answered(tmp_path: Path) ->
             sockets = sim.sockets_opened
             await asyncio.sleep(6 * HEARTBEAT_S)  # answered again: no more reconnects
             assert sim.sockets_opened == sockets and settled()
-            assert "kirmes" not in bridge.stale_rooms
+            assert not bridge.stale_rooms.of("kirmes")
             assert sim.bot_sessions(hub.hub_id) == [bot]
             assert (await _bridge_states(rig, "kirmes"))[hub.hub_id] == "joined"
         finally:

@@ -70,6 +70,7 @@ from hubs_bridge.hubs.room_status import RoomStatuses
 from hubs_bridge.identity import VisitorIds
 from hubs_bridge.periodic import every, run_safely
 from hubs_bridge.qa_service import QaService
+from hubs_bridge.realtime.stale_rooms import StaleRooms
 from hubs_bridge.realtime.watchers import EventStreams
 from hubs_bridge.settings import HubsSettings
 from hubs_bridge.store.base import Store
@@ -119,7 +120,7 @@ class HubsBridge:
         broker: Broker,
         ids: VisitorIds,
         qa: QaService,
-        stale_rooms: dict[str, set[str]],
+        stale_rooms: StaleRooms,
         presence_ttl_s: float,
         now: Callable[[], datetime],
         streams: EventStreams | None = None,
@@ -275,13 +276,7 @@ class HubsBridge:
         await self._mirror.forget(hub_sid)
 
     def _set_stale(self, ref: RoomRef, stale: bool) -> None:
-        rooms = self.stale_rooms.setdefault(ref.event, set())
-        if stale:
-            rooms.add(ref.room)
-        else:
-            rooms.discard(ref.room)
-            if not rooms:
-                self.stale_rooms.pop(ref.event, None)
+        self.stale_rooms.mark(ref.event, ref.room, stale)
 
     # --- the events' streams ------------------------------------------------
 

@@ -27,6 +27,7 @@ from hubs_bridge.core.calendar import Event
 from hubs_bridge.core.stream import StreamEvent
 from hubs_bridge.errors import HubsBridgeError
 from hubs_bridge.realtime.presence import PresenceKeeper
+from hubs_bridge.realtime.stale_rooms import StaleRooms
 from hubs_bridge.store.base import Store
 
 log = logging.getLogger("hubs_bridge.attendance")
@@ -64,7 +65,7 @@ class AttendanceLeader:
         self._events_loaded_at: datetime | None = None
         self._unknown_at_load: set[str] = set()
         # Rooms whose Hubs counts are stale (the bridge lost their channel); set by the bridge.
-        self.stale_rooms: dict[str, set[str]] = {}
+        self.stale_rooms = StaleRooms()
 
     async def _candidates(self, now: datetime) -> list[Event]:
         local = self._local_events()
@@ -126,9 +127,7 @@ class AttendanceLeader:
         if expired:
             self._presence.record_expired(event.slug, expired)
         entries = await self._broker.presence_list(event.slug)
-        current = count(
-            entries, [r.slug for r in event.rooms], self.stale_rooms.get(event.slug, ())
-        )
+        current = count(entries, [r.slug for r in event.rooms], self.stale_rooms.of(event.slug))
         # Now and then everything, not only what changed: a page whose starting
         # counts came from elsewhere (a new process, a reset) is right again.
         ticks = self._ticks.get(event.slug, 0) + 1

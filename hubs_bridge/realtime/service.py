@@ -166,7 +166,7 @@ class RealtimeService:
             entries = await self.broker.presence_list(event.slug)
         except HubsBridgeError:
             entries = []
-        stale = self.leader.stale_rooms.get(event.slug, ())
+        stale = self.leader.stale_rooms.of(event.slug)
         return count(entries, [r.slug for r in event.rooms], stale)
 
     async def attendance_of(self, event_slug: str) -> dict[str, Any]:

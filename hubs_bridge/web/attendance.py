@@ -187,7 +187,7 @@ async def live(request: web.Request) -> LiveCounts:
         entries = await request.app[BROKER].presence_list(slug)
     except HubsBridgeError:
         entries = []
-    stale = request.app[REALTIME].leader.stale_rooms.get(slug, ())
+    stale = request.app[REALTIME].leader.stale_rooms.of(slug)
     counts = count(entries, [r.slug for r in event.rooms], stale)
     capacity = {r.slug: r.capacity for r in event.rooms}
     result = LiveCounts(
