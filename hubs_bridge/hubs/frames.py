@@ -122,7 +122,9 @@ Flag = Annotated[bool, BeforeValidator(_none_is_false)]
 """A boolean that may be missing or ``null`` on the wire (read as false)."""
 
 
-class _Payload(BaseModel):
+class WirePayload(BaseModel):
+    """A payload Reticulum sends or takes: fields it adds later are ignored, never refused."""
+
     model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
 
     def to_payload(self) -> dict[str, Any]:
@@ -133,13 +135,13 @@ class _Payload(BaseModel):
 # --- joining a room (§2) ---------------------------------------------------
 
 
-class Profile(_Payload):
+class Profile(WirePayload):
     display_name: str = Field(alias="displayName")
     avatar_id: str | None = Field(default=None, alias="avatarId")
     identity_name: str | None = Field(default=None, alias="identityName")
 
 
-class JoinContext(_Payload):
+class JoinContext(WirePayload):
     """``discord: true`` keeps the bridge out of the server's member and lobby counts."""
 
     mobile: Flag = False
@@ -148,7 +150,7 @@ class JoinContext(_Payload):
     discord: bool | None = None
 
 
-class JoinPayload(_Payload):
+class JoinPayload(WirePayload):
     """The ``phx_join`` payload of a ``hub:<sid>`` topic; secrets stay out of reprs."""
 
     profile: Profile
@@ -160,7 +162,7 @@ class JoinPayload(_Payload):
     push_subscription_endpoint: str | None = None
 
 
-class PhxReply(_Payload):
+class PhxReply(WirePayload):
     """The payload of every ``phx_reply`` (§1)."""
 
     status: Literal["ok", "error"]
@@ -170,7 +172,7 @@ class PhxReply(_Payload):
 EntryMode = Literal["allow", "invite", "deny"]
 
 
-class Scene(_Payload):
+class Scene(WirePayload):
     scene_id: str
     name: str = ""
     description: str | None = None
@@ -179,7 +181,7 @@ class Scene(_Payload):
     allow_remixing: Flag = False
 
 
-class Hub(_Payload):
+class Hub(WirePayload):
     """A room as the join reply and ``hub_refresh`` describe it.
 
     ``hub_refresh`` may carry fewer fields than the join reply, so only the
@@ -202,7 +204,7 @@ class Hub(_Payload):
     embed_token: str | None = Field(default=None, repr=False)
 
 
-class JoinReply(_Payload):
+class JoinReply(WirePayload):
     """The ``response`` of an ok join reply on a room topic."""
 
     hubs: list[Hub] = Field(min_length=1)
@@ -216,7 +218,7 @@ class JoinReply(_Payload):
         return self.hubs[0]
 
 
-class JoinError(_Payload):
+class JoinError(WirePayload):
     """The ``response`` of an error join reply; lenient, since any reason may come."""
 
     reason: str = "unknown"
@@ -232,13 +234,13 @@ class JoinError(_Payload):
 # --- presence (§3) ---------------------------------------------------------
 
 
-class Roles(_Payload):
+class Roles(WirePayload):
     owner: Flag = False
     creator: Flag = False
     signed_in: Flag = False
 
 
-class PresenceContext(_Payload):
+class PresenceContext(WirePayload):
     mobile: Flag = False
     hmd: Flag = False
     embed: Flag = False
@@ -246,7 +248,7 @@ class PresenceContext(_Payload):
     entering: Flag = False
 
 
-class PresenceMeta(_Payload):
+class PresenceMeta(WirePayload):
     presence: Literal["lobby", "room"]
     profile: Profile
     phx_ref: str
@@ -260,7 +262,7 @@ class PresenceMeta(_Payload):
     recording: Flag = False
 
 
-class PresenceMetas(_Payload):
+class PresenceMetas(WirePayload):
     """One session's entry: usually one meta; the last one is current (§3)."""
 
     metas: list[PresenceMeta]
@@ -272,7 +274,7 @@ class PresenceState(RootModel[dict[str, PresenceMetas]]):
     model_config = ConfigDict(frozen=True)
 
 
-class PresenceDiff(_Payload):
+class PresenceDiff(WirePayload):
     """``presence_diff``: an update is a join and a leave of the same session."""
 
     joins: dict[str, PresenceMetas] = Field(default_factory=dict)
@@ -282,7 +284,7 @@ class PresenceDiff(_Payload):
 # --- room events (§4) ------------------------------------------------------
 
 
-class ChatMessage(_Payload):
+class ChatMessage(WirePayload):
     """A chat ``message``; the server adds ``session_id``, ``from`` is free text."""
 
     type: Literal["chat"] = "chat"
@@ -307,7 +309,7 @@ def chat_payload(body: str, author: str | None = None) -> dict[str, Any]:
     return ChatMessage(body=body, author=author).to_payload()
 
 
-class HubRefresh(_Payload):
+class HubRefresh(WirePayload):
     """``hub_refresh``: the room again, plus which fields changed (a close is ``deny``)."""
 
     hubs: list[Hub] = Field(min_length=1)
@@ -318,7 +320,7 @@ class HubRefresh(_Payload):
         return self.hubs[0]
 
 
-class RetNotice(_Payload):
+class RetNotice(WirePayload):
     """``notice`` on the ``ret`` topic; ``ret-deploy`` asks clients to reconnect soon."""
 
     event: str

@@ -21,12 +21,12 @@ import binascii
 import orjson
 from pydantic import ValidationError
 
-from hubs_bridge.hubs.frames import Flag, _Payload
+from hubs_bridge.hubs.frames import Flag, WirePayload
 
 MAX_TOKEN_CHARS = 8192
 
 
-class HubPerms(_Payload):
+class HubPerms(WirePayload):
     """The owner actions of one session in one room (all false when unknown)."""
 
     join_hub: Flag = False
