@@ -26,7 +26,7 @@ from pydantic import SecretStr
 
 from hubs_bridge.errors import Forbidden, RateLimited, Unauthorized
 from hubs_bridge.ratelimits import Limiter
-from hubs_bridge.store.base import Store, TokenRecord, TokenRole
+from hubs_bridge.store.base import TokenRecord, TokenRole, TokenStore
 
 Role = Literal["staff", "moderator", "visitor"]
 _PREFIX: dict[TokenRole, str] = {"staff": "hbs_", "moderator": "hbm_"}
@@ -97,7 +97,7 @@ class Authenticator:
     """Turns a presented token into a :class:`Principal`."""
 
     def __init__(
-        self, store: Store, staff_token: SecretStr | None, failures: Limiter | None = None
+        self, store: TokenStore, staff_token: SecretStr | None, failures: Limiter | None = None
     ) -> None:
         self._store = store
         self._staff_hash = (

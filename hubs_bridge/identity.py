@@ -17,7 +17,7 @@ import hmac
 import secrets
 
 from hubs_bridge.settings import Settings
-from hubs_bridge.store.base import Store
+from hubs_bridge.store.base import MetaStore
 
 _VERSION = "v1"
 SECRET_META_KEY = "secret_key"
@@ -53,7 +53,7 @@ class VisitorIds:
         return digest.hexdigest()[:20]
 
 
-async def resolve_secret(settings: Settings, store: Store) -> bytes:
+async def resolve_secret(settings: Settings, store: MetaStore) -> bytes:
     """``HUBS_BRIDGE_SECRET_KEY``, else one generated once and kept in the store.
 
     With SQLite the store is the file in the data directory; with Redis every

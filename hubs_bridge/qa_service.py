@@ -32,7 +32,7 @@ from hubs_bridge.errors import Conflict, HubsBridgeError, ValidationFailed
 from hubs_bridge.periodic import every
 from hubs_bridge.ratelimits import Limiter, check
 from hubs_bridge.settings import QaLimits
-from hubs_bridge.store.base import Store
+from hubs_bridge.store.base import QaStore
 
 log = logging.getLogger("hubs_bridge.qa")
 
@@ -61,7 +61,7 @@ def load_word_filter(directory: Path | None) -> WordFilter:
 class QaService:
     def __init__(
         self,
-        store: Store,
+        store: QaStore,
         limits: QaLimits,
         limiter: Limiter,
         word_filter: WordFilter,

@@ -12,14 +12,14 @@ so keeping it after the bridge became owner does no harm; it dies with the room.
 
 from __future__ import annotations
 
-from hubs_bridge.store.base import Store
+from hubs_bridge.store.base import MetaStore
 
 PREFIX = "hubs-creator-token:"
 
 
-async def keep(store: Store, hub_id: str, token: str) -> None:
+async def keep(store: MetaStore, hub_id: str, token: str) -> None:
     await store.set_meta_if_absent(PREFIX + hub_id, token)
 
 
-async def find(store: Store, hub_id: str) -> str | None:
+async def find(store: MetaStore, hub_id: str) -> str | None:
     return await store.get_meta(PREFIX + hub_id)

@@ -20,7 +20,7 @@ from hubs_bridge.broker.base import Broker, PresenceEntry
 from hubs_bridge.core.attendance import EVENT_ROOM, AttendanceMark
 from hubs_bridge.errors import HubsBridgeError
 from hubs_bridge.identity import VisitorIds
-from hubs_bridge.store.base import Store
+from hubs_bridge.store.base import AttendanceStore
 
 log = logging.getLogger("hubs_bridge.presence")
 
@@ -29,7 +29,7 @@ class PresenceKeeper:
     def __init__(
         self,
         broker: Broker,
-        store: Store,
+        store: AttendanceStore,
         ids: VisitorIds,
         ttl_s: float,
         clock: Callable[[], datetime],

@@ -14,12 +14,12 @@ from collections.abc import Callable, Iterable
 
 from hubs_bridge.close_codes import CloseCode
 from hubs_bridge.realtime.session import Session
-from hubs_bridge.store.base import Store
+from hubs_bridge.store.base import TokenStore
 
 CHECK_EVERY_S = 60.0
 
 
-async def revoked_sessions(sessions: Iterable[Session], store: Store) -> list[Session]:
+async def revoked_sessions(sessions: Iterable[Session], store: TokenStore) -> list[Session]:
     """The sessions whose stored token is revoked or gone."""
     by_token: dict[str, list[Session]] = {}
     for session in sessions:
@@ -36,7 +36,7 @@ async def revoked_sessions(sessions: Iterable[Session], store: Store) -> list[Se
 
 async def close_revoked(
     sessions: Iterable[Session],
-    store: Store,
+    store: TokenStore,
     close: Callable[[Session, int, str], None],
 ) -> int:
     revoked = await revoked_sessions(list(sessions), store)

@@ -35,8 +35,8 @@ class TokenRecord:
     revoked: bool = False
 
 
-class Store(Protocol):
-    """Durable records of one hubs-bridge installation."""
+class StoreHealth(Protocol):
+    """Whether the store answers; its lifetime."""
 
     backend: str
 
@@ -45,7 +45,10 @@ class Store(Protocol):
 
     async def close(self) -> None: ...
 
-    # Events (with their rooms, as one document with a version).
+
+class EventStore(Protocol):
+    """Events with their rooms, one document each, with a version."""
+
     async def list_events(self) -> list[Event]: ...
 
     async def get_event(self, slug: str) -> Event | None: ...
@@ -64,7 +67,10 @@ class Store(Protocol):
     async def delete_event(self, slug: str) -> bool:
         """Delete an event; ``False`` if there was none."""
 
-    # Access tokens.
+
+class TokenStore(Protocol):
+    """Issued access tokens (only hashes of the secrets)."""
+
     async def add_token(self, record: TokenRecord) -> None: ...
 
     async def find_token(self, token_hash: str) -> TokenRecord | None: ...
@@ -73,13 +79,19 @@ class Store(Protocol):
 
     async def revoke_token(self, token_id: str) -> bool: ...
 
-    # Small installation-wide values (the generated secret key, seed markers).
+
+class MetaStore(Protocol):
+    """Small installation-wide values: the generated secret key, seed markers, Hubs secrets."""
+
     async def get_meta(self, key: str) -> str | None: ...
 
     async def set_meta_if_absent(self, key: str, value: str) -> str:
         """Store ``value`` unless ``key`` has one; return the value that is stored."""
 
-    # The attendance record (pseudonymous joins/leaves and per-minute samples).
+
+class AttendanceStore(Protocol):
+    """The pseudonymous attendance record: joins, leaves and per-minute samples."""
+
     async def add_attendance(
         self, marks: Sequence[AttendanceMark], samples: Sequence[AttendanceSample]
     ) -> None: ...
@@ -93,7 +105,10 @@ class Store(Protocol):
     async def delete_attendance_before(self, cutoff: datetime) -> int:
         """Delete marks and samples older than ``cutoff`` (retention); returns how many."""
 
-    # Questions and votes of the live Q&A. Every key/row is scoped by event.
+
+class QaStore(Protocol):
+    """Questions, votes and the moderation log of the live Q&A; every key scoped by event."""
+
     async def qa_questions(self, event: str) -> list[Question]:
         """Every question of the event (hidden ones too), oldest first."""
 
@@ -154,3 +169,11 @@ class Store(Protocol):
 
     async def qa_delete_before(self, cutoff: datetime) -> int:
         """Retention: delete questions created before ``cutoff`` with their votes and log."""
+
+
+class Store(StoreHealth, EventStore, TokenStore, MetaStore, AttendanceStore, QaStore, Protocol):
+    """Durable records of one hubs-bridge installation: every aggregate's store in one.
+
+    Services take only the part they need (``QaStore``, ``TokenStore``, ...); the
+    backends implement all of it and pass one contract suite.
+    """
