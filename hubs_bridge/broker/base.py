@@ -53,8 +53,8 @@ class FrameListener(Protocol):
         """Continuity is lost; the stream now stands at ``(epoch, seq)``."""
 
 
-class Broker(Protocol):
-    """Fan-out between processes and shared presence."""
+class BrokerHealth(Protocol):
+    """Whether the broker answers; its lifetime and delivery to this process."""
 
     backend: str
 
@@ -70,7 +70,9 @@ class Broker(Protocol):
     def connected(self) -> bool:
         """Whether the backend is reachable as far as the broker knows now."""
 
-    # Stream
+
+class StreamBroker(Protocol):
+    """Each event's stream: numbered frames, their history, and delivery to subscribers."""
 
     async def publish(self, event: str, body: bytes) -> StreamFrame:
         """Number ``body`` with the next seq, keep it in the history and deliver it.
@@ -94,7 +96,9 @@ class Broker(Protocol):
 
     async def unsubscribe(self, event: str) -> None: ...
 
-    # Presence
+
+class PresenceBroker(Protocol):
+    """Who is at each event now, shared by every process; entries expire unless renewed."""
 
     async def presence_put(
         self, event: str, entries: Sequence[PresenceEntry], ttl_s: float
@@ -112,18 +116,34 @@ class Broker(Protocol):
     async def presence_sweep(self, event: str) -> list[PresenceEntry]:
         """Remove and return expired entries (sessions of a process that died)."""
 
+
+class Leases(Protocol):
+    """One leader per event's periodic work across every process."""
+
     async def lead(self, event: str, owner: str, ttl_s: float) -> bool:
         """Take or keep the lead of an event's periodic work for ``ttl_s``; ``True`` if
         ``owner`` leads now. One leader per event across all processes."""
 
-    # Small shared values (e.g. the status of a background job, readable from
-    # every process). Not durable: they go with a Redis that restarts empty.
+
+class SharedValues(Protocol):
+    """Small shared values (the status of a background job, readable from every process).
+
+    Not durable: they go with a Redis that restarts empty.
+    """
 
     async def value_put(self, key: str, value: bytes, ttl_s: float) -> None:
         """Keep ``value`` under ``key`` for ``ttl_s``, replacing what was there."""
 
     async def value_get(self, key: str) -> bytes | None:
         """The value under ``key``, or ``None`` if there is none or it expired."""
+
+
+class Broker(BrokerHealth, StreamBroker, PresenceBroker, Leases, SharedValues, Protocol):
+    """Fan-out between processes and shared presence: every concern's part in one.
+
+    Services take only the part they use; the backends implement all of it and
+    pass one contract suite (``tests/test_broker_contract.py``).
+    """
 
 
 BrokerState = Literal["connected", "disconnected"]

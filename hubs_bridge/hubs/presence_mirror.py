@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hubs_bridge.broker.base import Broker, PresenceEntry
+from hubs_bridge.broker.base import PresenceBroker, PresenceEntry
 from hubs_bridge.core.overflow import HUB_DETAIL
 from hubs_bridge.hubs.presence import HubsPerson
 from hubs_bridge.identity import VisitorIds
@@ -35,7 +35,7 @@ class _Room:
 class PresenceMirror:
     """Shared presence entries of the bridged rooms, keyed by Hubs room id."""
 
-    def __init__(self, broker: Broker, ids: VisitorIds, ttl_s: float) -> None:
+    def __init__(self, broker: PresenceBroker, ids: VisitorIds, ttl_s: float) -> None:
         self._broker = broker
         self._ids = ids
         self._ttl = ttl_s

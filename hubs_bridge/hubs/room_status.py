@@ -16,7 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ValidationError
 
-from hubs_bridge.broker.base import Broker
+from hubs_bridge.broker.base import SharedValues
 from hubs_bridge.hubs.ownership import SceneState
 
 log = logging.getLogger("hubs_bridge.hubs.status")
@@ -153,13 +153,15 @@ class RoomStatuses:
         actions = {a.id: a for a in self._actions.get(event, [])}
         return EventHubsStatus(event=event, updated_at=now, hubs=hubs, actions=actions)
 
-    async def publish(self, broker: Broker, events: set[str], now: datetime, ttl_s: float) -> None:
+    async def publish(
+        self, broker: SharedValues, events: set[str], now: datetime, ttl_s: float
+    ) -> None:
         for event in events:
             body = self.of_event(event, now).model_dump_json().encode()
             await broker.value_put(STATUS_PREFIX + event, body, ttl_s)
 
 
-async def read_status(broker: Broker, event: str) -> EventHubsStatus | None:
+async def read_status(broker: SharedValues, event: str) -> EventHubsStatus | None:
     """The last published status of ``event``'s rooms, or ``None`` while no bridge leads it."""
     raw = await broker.value_get(STATUS_PREFIX + event)
     if raw is None:

@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
-from hubs_bridge.broker.base import Broker, StreamFrame
+from hubs_bridge.broker.base import StreamBroker, StreamFrame
 from hubs_bridge.core import qa, stream
 from hubs_bridge.core.stream import LiveState, StreamDecodeError, StreamEvent
 from hubs_bridge.metrics import Metrics
@@ -121,7 +121,7 @@ class HubRegistry:
 
     def __init__(
         self,
-        broker: Broker,
+        broker: StreamBroker,
         metrics: Metrics,
         load_state: StateSource,
         on_reset: ResetHandler,

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
-from hubs_bridge.broker.base import Broker, PresenceEntry
+from hubs_bridge.broker.base import PresenceBroker, PresenceEntry
 from hubs_bridge.core.attendance import EVENT_ROOM, AttendanceMark
 from hubs_bridge.errors import HubsBridgeError
 from hubs_bridge.identity import VisitorIds
@@ -28,7 +28,7 @@ log = logging.getLogger("hubs_bridge.presence")
 class PresenceKeeper:
     def __init__(
         self,
-        broker: Broker,
+        broker: PresenceBroker,
         store: AttendanceStore,
         ids: VisitorIds,
         ttl_s: float,
