@@ -24,6 +24,26 @@ class CloseCode(enum.IntEnum):
     TOO_MANY = 4429  # too many sessions, new visitor ids or wrong tokens
 
 
+# One table: a refused hello's error, by its HTTP status (errors.py), and the close code
+# it gets on the websocket. An HTTP answer and a close say the same thing.
+CLOSE_FOR_STATUS: dict[int, CloseCode] = {
+    400: CloseCode.BAD_HELLO,
+    401: CloseCode.UNAUTHORIZED,
+    403: CloseCode.UNAUTHORIZED,
+    404: CloseCode.UNKNOWN_EVENT,
+    409: CloseCode.BAD_HELLO,
+    413: CloseCode.TOO_BIG,
+    422: CloseCode.BAD_HELLO,
+    429: CloseCode.TOO_MANY,
+    503: CloseCode.TRY_AGAIN,
+}
+
+
+def close_for_status(status: int) -> CloseCode:
+    """The close code of a hello refused with an error of this HTTP status."""
+    return CLOSE_FOR_STATUS.get(status, CloseCode.BAD_HELLO)
+
+
 def javascript_module() -> str:
     """The text of ``close-codes.js``."""
     lines = [

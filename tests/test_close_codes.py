@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from hubs_bridge.close_codes import CloseCode, javascript_module
+from hubs_bridge.close_codes import CLOSE_FOR_STATUS, CloseCode, close_for_status, javascript_module
+from hubs_bridge.errors import ClientError
 from hubs_bridge.web.pages.render import STATIC_DIR
 
 MODULE = STATIC_DIR / "js" / "close-codes.js"
@@ -23,3 +24,18 @@ def test_no_script_writes_a_close_code_as_a_number() -> None:
             continue
         found = re.findall(rf"(?:code\s*===?\s*|\.close\()({numbers})\b", path.read_text())
         assert not found, f"{path.name} writes close codes {found}: use CLOSE from close-codes.js"
+
+
+def test_every_client_error_has_its_close_code() -> None:
+    # The one table from an error's HTTP status to a refused hello's close code.
+    statuses = {cls.status for cls in _subclasses(ClientError)}
+    assert statuses <= set(CLOSE_FOR_STATUS), statuses - set(CLOSE_FOR_STATUS)
+    assert close_for_status(404) is CloseCode.UNKNOWN_EVENT
+    assert close_for_status(429) is CloseCode.TOO_MANY
+
+
+def _subclasses(cls: type[ClientError]) -> list[type[ClientError]]:
+    found = [cls]
+    for sub in cls.__subclasses__():
+        found.extend(_subclasses(sub))
+    return found

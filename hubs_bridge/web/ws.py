@@ -24,7 +24,7 @@ from typing import Any
 from aiohttp import WSMessage, WSMsgType, web
 
 from hubs_bridge.auth import VISITOR, Authenticator, Principal
-from hubs_bridge.close_codes import CloseCode
+from hubs_bridge.close_codes import CloseCode, close_for_status
 from hubs_bridge.core import qa
 from hubs_bridge.errors import ClientError, HubsBridgeError, RateLimited
 from hubs_bridge.protocol import (
@@ -204,7 +204,7 @@ async def _hello(
         if exc.status == 404:
             await _refuse(ws, CloseCode.UNKNOWN_EVENT, "unknown_event", f"no event {frame.event!r}")
         else:
-            await _refuse(ws, CloseCode.UNAUTHORIZED, exc.code, exc.message)
+            await _refuse(ws, close_for_status(exc.status), exc.code, exc.message)
         return None
     except HubsBridgeError as exc:
         log.warning("hello refused, store unavailable: %s", exc)
@@ -238,8 +238,8 @@ async def _hello(
             socket=ws,
             transport=transport,
         )
-    except ClientError as exc:
-        await _refuse(ws, CloseCode.TOO_MANY, exc.code, exc.message)
+    except ClientError as exc:  # too many pages of this visitor (429)
+        await _refuse(ws, close_for_status(exc.status), exc.code, exc.message)
         return None
     except HubsBridgeError as exc:
         log.warning("session refused: %s", exc)
