@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 import redis
+from redis.asyncio import Redis as AsyncRedis
 
+from hubs_bridge.ratelimits import Limiter, MemoryLimiter, RedisLimiter
 from hubs_bridge.settings import Settings
 from hubs_bridge.store import Store, open_store
 
@@ -91,3 +93,17 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
     backend = await open_store(settings)
     yield backend
     await backend.close()
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def limiter(request: pytest.FixtureRequest) -> AsyncIterator[Limiter]:
+    """Every backend of the rate limiter, for its contract suite and the limits built on it."""
+    if request.param == "memory":
+        yield MemoryLimiter()
+        return
+    prefix = request.getfixturevalue("redis_prefix")
+    client = AsyncRedis.from_url(REDIS_URL)
+    try:
+        yield RedisLimiter(client, prefix)
+    finally:
+        await client.aclose()

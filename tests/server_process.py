@@ -15,6 +15,21 @@ from pathlib import Path
 from tests.conftest import REPO, free_port
 
 
+def run_cli(
+    args: list[str], env: dict[str, str], cwd: Path = REPO
+) -> subprocess.CompletedProcess[str]:
+    """``python -m hubs_bridge ARGS`` to its end: its exit code and what it printed."""
+    return subprocess.run(
+        [sys.executable, "-m", "hubs_bridge", *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
 def server_env(data_dir: Path, **extra: str) -> dict[str, str]:
     """A clean environment for a child server: no HUBS_BRIDGE_* leaking in from outside."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUBS_BRIDGE_")}

@@ -14,11 +14,10 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 from pydantic import SecretStr
-from redis.asyncio import Redis
 
 from hubs_bridge.auth import FAILURES_PER_MINUTE, VISITOR, Authenticator
 from hubs_bridge.errors import RateLimited, Unauthorized
-from hubs_bridge.ratelimits import Limiter, MemoryLimiter, RedisLimiter
+from hubs_bridge.ratelimits import Limiter, MemoryLimiter
 from hubs_bridge.store import Store, open_store
 from hubs_bridge.web.app import create_app
 from tests.conftest import REDIS_URL, make_settings
@@ -40,17 +39,6 @@ async def sqlite_store(tmp_path: Path) -> AsyncIterator[Store]:
     store = await open_store(make_settings(tmp_path))
     yield store
     await store.close()
-
-
-@pytest.fixture(params=["memory", "redis"])
-async def limiter(request: pytest.FixtureRequest) -> AsyncIterator[Limiter]:
-    if request.param == "memory":
-        yield MemoryLimiter()
-        return
-    prefix = request.getfixturevalue("redis_prefix")
-    redis = Redis.from_url(REDIS_URL)
-    yield RedisLimiter(redis, prefix)
-    await redis.aclose()
 
 
 async def test_failures_block_an_address_before_its_token_is_checked(

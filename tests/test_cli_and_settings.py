@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,21 +10,7 @@ from pydantic import ValidationError
 from hubs_bridge.errors import ConfigError
 from hubs_bridge.settings import Settings, load_settings
 from tests.conftest import REPO, make_settings
-from tests.server_process import server_env
-
-
-def _run(
-    args: list[str], env: dict[str, str], cwd: Path = REPO
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "hubs_bridge", *args],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+from tests.server_process import run_cli, server_env
 
 
 @pytest.mark.parametrize(
@@ -46,7 +30,7 @@ def _run(
 def test_wrong_setting_stops_with_one_line(
     tmp_path: Path, name: str, value: str, needle: str
 ) -> None:
-    result = _run(["serve"], server_env(tmp_path, **{name: value}))
+    result = run_cli(["serve"], server_env(tmp_path, **{name: value}))
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
@@ -65,7 +49,7 @@ def test_secret_in_toml_is_refused(tmp_path: Path) -> None:
     config = tmp_path / "bad.toml"
     config.write_text('staff_token = "0123456789abcdef0123"\n')
     env = server_env(tmp_path, HUBS_BRIDGE_CONFIG=str(config))
-    result = _run(["serve"], env)
+    result = run_cli(["serve"], env)
     assert result.returncode == 2
     assert "HUBS_BRIDGE_STAFF_TOKEN" in result.stderr and "Traceback" not in result.stderr
 
@@ -73,7 +57,7 @@ def test_secret_in_toml_is_refused(tmp_path: Path) -> None:
 def test_unknown_toml_key(tmp_path: Path) -> None:
     config = tmp_path / "typo.toml"
     config.write_text("prot = 9000\n")
-    result = _run(["serve"], server_env(tmp_path, HUBS_BRIDGE_CONFIG=str(config)))
+    result = run_cli(["serve"], server_env(tmp_path, HUBS_BRIDGE_CONFIG=str(config)))
     # Named as the file's key, not as a variable nobody set (issue 11).
     assert result.returncode == 2 and f"{config}: prot: unknown setting" in result.stderr
 
@@ -108,30 +92,30 @@ def test_redis_url_redacted() -> None:
 
 def test_token_create_list_revoke(tmp_path: Path) -> None:
     env = server_env(tmp_path / "data")
-    result = _run(["token", "create", "--role", "staff", "--label", "Team"], env)
+    result = run_cli(["token", "create", "--role", "staff", "--label", "Team"], env)
     assert result.returncode == 0, result.stderr
     token = result.stdout.strip()
     assert token.startswith("hbs_") and len(token) > 40
-    listed = _run(["token", "list"], env)
+    listed = run_cli(["token", "list"], env)
     assert "staff" in listed.stdout and token not in listed.stdout
     token_id = listed.stdout.split("\t", 1)[0]
     # The database keeps only the hash.
     db = (tmp_path / "data" / "hubs-bridge.sqlite3").read_bytes()
     assert token.encode() not in db
-    assert _run(["token", "revoke", token_id], env).returncode == 0
-    assert _run(["token", "revoke", token_id], env).returncode == 2
-    bad = _run(["token", "create", "--role", "moderator"], env)
+    assert run_cli(["token", "revoke", token_id], env).returncode == 0
+    assert run_cli(["token", "revoke", token_id], env).returncode == 2
+    bad = run_cli(["token", "create", "--role", "moderator"], env)
     assert bad.returncode == 2 and "--event" in bad.stderr
-    unknown = _run(["token", "create", "--role", "moderator", "--event", "nope"], env)
+    unknown = run_cli(["token", "create", "--role", "moderator", "--event", "nope"], env)
     assert unknown.returncode == 2 and "nope" in unknown.stderr
 
 
 def test_scenes_check_command(tmp_path: Path) -> None:
-    ok = _run(["scenes", "check"], server_env(tmp_path))
+    ok = run_cli(["scenes", "check"], server_env(tmp_path))
     assert ok.returncode == 0, ok.stdout + ok.stderr
     broken = tmp_path / "broken.glb"
     broken.write_bytes(b"glTF\x02\x00\x00\x00\x10\x00\x00\x00")
-    bad = _run(["scenes", "check", str(broken)], server_env(tmp_path))
+    bad = run_cli(["scenes", "check", str(broken)], server_env(tmp_path))
     assert bad.returncode == 1 and "Traceback" not in bad.stderr
 
 

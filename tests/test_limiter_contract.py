@@ -4,29 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 
 import pytest
-from redis.asyncio import Redis
 
 from hubs_bridge.errors import RateLimited
-from hubs_bridge.ratelimits import Limiter, MemoryLimiter, RedisLimiter, check
-from tests.conftest import REDIS_URL
+from hubs_bridge.ratelimits import Limiter, check
 
 DEADLINE_S = 10.0
-
-
-@pytest.fixture(params=["memory", "redis"])
-async def limiter(request: pytest.FixtureRequest) -> AsyncIterator[Limiter]:
-    if request.param == "memory":
-        yield MemoryLimiter()
-        return
-    prefix = request.getfixturevalue("redis_prefix")
-    redis = Redis.from_url(REDIS_URL)
-    try:
-        yield RedisLimiter(redis, prefix)
-    finally:
-        await redis.aclose()
 
 
 async def test_a_burst_then_a_wait(limiter: Limiter) -> None:

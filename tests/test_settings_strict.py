@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +11,7 @@ from hubs_bridge.errors import ConfigError
 from hubs_bridge.settings import Settings, load_settings
 from hubs_bridge.settings_sources import known_variables, secret_paths
 from tests.conftest import REPO
-from tests.server_process import server_env
+from tests.server_process import run_cli, server_env
 
 
 def _refusal(monkeypatch: pytest.MonkeyPatch, toml: str | None = None, **env: str) -> str:
@@ -198,18 +196,6 @@ def test_a_bad_value_names_its_real_source(
     assert text.startswith(expected.format(file=tmp_path / "hubs-bridge.toml")), text
 
 
-def _cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "hubs_bridge", *args],
-        env=env,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
 def test_the_command_prints_the_source_in_one_line(tmp_path: Path) -> None:
     config = tmp_path / "c.toml"
     config.write_text(
@@ -235,7 +221,7 @@ def test_the_command_prints_the_source_in_one_line(tmp_path: Path) -> None:
         (server_env(tmp_path), ["serve", "--port", "70000"], "hubs-bridge: error: --port: "),
     ]
     for env, args, expected in cases:
-        result = _cli(args, env)
+        result = run_cli(args, env)
         assert result.returncode == 2, result.stderr
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith(expected), result.stderr
