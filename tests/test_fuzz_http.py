@@ -16,6 +16,7 @@ import asyncio
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -24,6 +25,7 @@ import pytest
 import redis
 import requests
 import schemathesis
+from aiohttp.test_utils import TestClient, TestServer
 from schemathesis import Case, CheckContext, Response
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -33,9 +35,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from hubs_bridge.web.app import operations
+from hubs_bridge.web.app import create_app, operations
 from hubs_bridge.web.openapi import build_openapi
-from tests.conftest import REDIS_URL, need_service
+from tests.conftest import REDIS_URL, make_settings, need_service
 from tests.server_process import ServerProcess, running_server, server_env
 from tests.ws_client import WsClient
 
@@ -294,3 +296,20 @@ def test_the_fuzzed_document_is_the_served_one(fuzz_target: FuzzTarget) -> None:
     served = requests.get(f"{fuzz_target.server.url}/api/openapi.json", timeout=10)
     assert served.status_code == 200
     assert served.json() == DOCUMENT
+
+
+async def test_every_api_route_is_in_the_document(tmp_path: Path) -> None:
+    """A JSON route added beside ``api.operation`` would escape the fuzzing: none exists."""
+    app = await create_app(make_settings(tmp_path))
+    async with TestClient(TestServer(app)):
+        routes = {
+            (route.method, route.resource.canonical)
+            for route in app.router.routes()
+            if route.resource is not None
+            and route.resource.canonical.startswith("/api/")
+            # HEAD comes with every GET, OPTIONS is the scenes' CORS preflight.
+            and route.method not in ("HEAD", "OPTIONS")
+        }
+    assert ("GET", "/api/events") in routes  # the router was read, not an empty set
+    documented = {(m.upper(), path) for path, ms in DOCUMENT["paths"].items() for m in ms}
+    assert routes - {("GET", "/api/openapi.json")} <= documented
