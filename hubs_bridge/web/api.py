@@ -28,6 +28,15 @@ H = TypeVar("H", bound=Handler)
 
 
 @dataclass(frozen=True)
+class QueryParam:
+    """An optional query parameter of a route, for the docs (the handler reads it)."""
+
+    name: str
+    description: str
+    values: tuple[str, ...] = ()  # the allowed values, if it is one of a few
+
+
+@dataclass(frozen=True)
 class Operation:
     """One JSON route as declared: what it takes, what it answers, who may call it."""
 
@@ -43,6 +52,7 @@ class Operation:
     # Other content types answered instead of JSON (e.g. text/csv), for the docs.
     produces: tuple[str, ...] = ()
     errors: tuple[int, ...] = ()
+    query: tuple[QueryParam, ...] = ()
 
 
 @dataclass
@@ -62,6 +72,7 @@ class Api:
         auth: AuthNeed = "none",
         produces: tuple[str, ...] = (),
         errors: tuple[int, ...] = (),
+        query: tuple[QueryParam, ...] = (),
     ) -> Callable[[H], H]:
         def register(handler: H) -> H:
             self.operations.append(
@@ -77,6 +88,7 @@ class Api:
                     auth,
                     produces,
                     errors,
+                    query,
                 )
             )
             return handler

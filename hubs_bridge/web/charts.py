@@ -27,7 +27,7 @@ from hubs_bridge.auth import Principal
 from hubs_bridge.core.attendance import AttendanceSample
 from hubs_bridge.core.calendar import BERLIN, title_in
 from hubs_bridge.errors import NotFound
-from hubs_bridge.web.api import Api
+from hubs_bridge.web.api import Api, QueryParam
 from hubs_bridge.web.keys import CALENDAR, STORE
 
 api = Api()
@@ -345,6 +345,10 @@ def _serialise(root: ET.Element) -> str:
     auth="staff",
     produces=("image/svg+xml",),
     errors=(401, 403, 404),
+    query=(
+        QueryParam("lang", "the chart's language (default de)", ("de", "en")),
+        QueryParam("room", "one room's slug, instead of every room"),
+    ),
 )
 async def attendance_chart(request: web.Request, principal: Principal) -> web.Response:
     principal.require_staff()

@@ -31,7 +31,7 @@ from hubs_bridge.core.calendar import Event, Room, title_in
 from hubs_bridge.errors import Conflict, ContextValue, NotFound, RateLimited, error_body
 from hubs_bridge.hubs.jobs import JobStatus
 from hubs_bridge.realtime.open_pages import OpenPages
-from hubs_bridge.web.api import Api, json_response
+from hubs_bridge.web.api import Api, QueryParam, json_response
 from hubs_bridge.web.client_address import client_address
 from hubs_bridge.web.hubs_services import DOORMAN, GO_LIMITER, PROVISION_JOBS
 from hubs_bridge.web.keys import BROKER, CALENDAR, REALTIME, SETTINGS
@@ -73,7 +73,15 @@ def _refusal(
     "/go/{event}/{room}",
     summary="Enter a room: redirect to its Hubs room (or a twin) while the doors are open",
     tag=TAG,
+    status=302,
     errors=(404, 409, 410, 429),
+    query=(
+        QueryParam(
+            "v",
+            "The visitor id of the open event page; only then does the visit count towards "
+            "a full room and its overflow rooms (without it, the link still leads in)",
+        ),
+    ),
 )
 async def go(request: web.Request) -> web.StreamResponse:
     # The visitor's address, also behind a configured reverse proxy (client_address.py).

@@ -88,10 +88,23 @@ def build_openapi(operations: Iterable[Operation]) -> dict[str, Any]:
             "operationId": op.handler.__name__,
             "tags": [op.tag],
         }
-        params = [
+        params: list[dict[str, Any]] = [
             {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
             for name in re.findall(r"{(\w+)}", op.path)
         ]
+        for query in op.query:
+            schema: dict[str, Any] = {"type": "string"}
+            if query.values:
+                schema["enum"] = list(query.values)
+            params.append(
+                {
+                    "name": query.name,
+                    "in": "query",
+                    "required": False,
+                    "description": query.description,
+                    "schema": schema,
+                }
+            )
         if params:
             entry["parameters"] = params
         if op.body is not None:
@@ -102,6 +115,11 @@ def build_openapi(operations: Iterable[Operation]) -> dict[str, Any]:
         responses: dict[str, Any] = {}
         if op.status == 204:
             responses["204"] = {"description": "Done, no content"}
+        elif 300 <= op.status < 400:
+            responses[str(op.status)] = {
+                "description": "Redirect to the Location",
+                "headers": {"Location": {"schema": {"type": "string", "format": "uri"}}},
+            }
         else:
             content: dict[str, Any] = {}
             if op.response is not None:

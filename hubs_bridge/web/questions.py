@@ -13,7 +13,7 @@ from hubs_bridge.core import qa
 from hubs_bridge.core.calendar import Slug
 from hubs_bridge.errors import BadRequest
 from hubs_bridge.protocol import QuestionId, RawText
-from hubs_bridge.web.api import Api
+from hubs_bridge.web.api import Api, QueryParam
 from hubs_bridge.web.downloads import csv_download, json_download
 from hubs_bridge.web.keys import CALENDAR, QA, STORE
 
@@ -83,6 +83,7 @@ class ModerationLog(BaseModel):
     response=QuestionList,
     auth="optional",
     errors=(404,),
+    query=(QueryParam("sort", "top (votes, then age; the default) or new", ("top", "new")),),
 )
 async def list_questions(request: web.Request, principal: Principal) -> QuestionList:
     slug = request.match_info["event"]
