@@ -1,0 +1,1 @@
+"""Shared by the standing checks: a page's state as the browser builds it, and page drivers."""
