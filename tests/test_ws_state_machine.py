@@ -466,7 +466,7 @@ class WsProtocolMachine(RuleBasedStateMachine):
 # take minutes; the report lists the failing run's steps as they are.
 MACHINE_SETTINGS = settings(
     phases=[Phase.explicit, Phase.generate],
-    max_examples=20,
+    max_examples=15,
     stateful_step_count=40,
     deadline=None,
     derandomize=True,
