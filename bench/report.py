@@ -145,6 +145,11 @@ def print_table(results: dict[str, Any]) -> None:
             if results["config"].get("server_env")
             else ""
         )
+        + (
+            f" (EXPERIMENT: listen backlog {results['config']['backlog']})"
+            if results["config"].get("backlog", 128) != 128
+            else ""
+        )
     )
     sc = results["scenarios"]
     if "sessions" in sc:

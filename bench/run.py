@@ -72,7 +72,9 @@ def setup(args: argparse.Namespace) -> Iterator[tuple[Server, list[Worker]]]:
     if not quiet["quiet"]:
         print(f"machine not quiet ({quiet}); measuring anyway", file=sys.stderr)
     args.quiet_log.append(quiet)
-    extra = ("--gc-freeze-every", str(args.gc_freeze_every)) if args.gc_freeze_every else ()
+    extra: tuple[str, ...] = ("--backlog", str(args.backlog))
+    if args.gc_freeze_every:
+        extra += ("--gc-freeze-every", str(args.gc_freeze_every))
     env = dict(kv.split("=", 1) for kv in args.server_env)
     bench_redis: BenchRedis | None = args.redis
     redis = (bench_redis.url, bench_redis.prefix()) if bench_redis is not None else None
@@ -449,6 +451,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--storm", type=int, default=2_000, help="hellos of the storm scenario")
     p.add_argument("--storm-seconds", type=float, default=2.0)
     p.add_argument("--storm-wave", type=int, default=200, help="hellos at the same moment")
+    p.add_argument(
+        "--backlog",
+        type=int,
+        default=128,
+        help="experiment: the server's listen backlog (hubs-bridge serve: 128, web.run_app's)",
+    )
     p.add_argument("--out", type=Path, default=RESULTS)
     p.add_argument("--profile", action="store_true", help="py-spy the server (pip install)")
     p.add_argument("--quiet-wait", type=float, default=60.0, help="max s to wait for quiet")
@@ -525,7 +533,7 @@ def _run(args: argparse.Namespace, argv: list[str] | None, soft: int, hard: int)
         ("-redis" if args.backend == "redis" else "")
         + ("-profiled" if args.profile else "")
         + ("-gcfreeze" if args.gc_freeze_every else "")
-        + ("-settings" if args.server_env else "")
+        + ("-settings" if args.server_env or args.backlog != 128 else "")
     )
     path = args.out / f"{args.stamp}-{args.loop}{suffix}.json"
     path.write_text(json.dumps(results, indent=1) + "\n")
