@@ -48,6 +48,7 @@ LIMITS = {
 }
 SCENARIO_S = 50.0  # traffic and faults, b's restart included: the test stays under a minute
 BACKOFF_S = 0.1  # a client's pause before trying a refused connection or frame again
+ANSWER_S = 10.0  # every frame is answered (ack or error) within this, whatever happened
 
 
 @dataclass
@@ -143,22 +144,36 @@ class Visitor:
         """Send ``frames`` at once (pipelined), then get an ack for each one."""
         refs = [await self._send(frame) for frame in frames]
         for frame, ref in zip(frames, refs, strict=True):
+            deadline = time.monotonic() + ANSWER_S
             while True:
                 try:
-                    answer = await self.page.answer(ref, timeout=10)
+                    answer = await self.page.answer(ref, timeout=BACKOFF_S * 5)
                 except Closed:
                     self.tally.reconnects += 1
                     await self.connect(http)
                     continue
+                except TimeoutError:
+                    # docs/protocol.md: `unavailable` may come without a ref; then live.js
+                    # sends every unanswered ask and vote again.
+                    assert time.monotonic() < deadline, f"{self.label}: no answer to {frame}"
+                    if self.page.loose_errors:
+                        self.page.loose_errors.clear()
+                        await self._unavailable(list(self.page.outbox.values()))
+                    continue
                 if answer["type"] == "error":
                     assert answer["code"] == "unavailable", answer
-                    self.tally.unavailable += 1
-                    self.tally.resent[frame["type"]] += 1
-                    await asyncio.sleep(BACKOFF_S)  # Redis is away: try again in a moment
-                    await self._send(frame)
+                    await self._unavailable([frame])
                     continue
                 await self.tally.record(self.label, frame, answer)
                 break
+
+    async def _unavailable(self, frames: list[dict[str, Any]]) -> None:
+        """The store did not answer (Redis is away): send the frames again in a moment."""
+        self.tally.unavailable += 1
+        await asyncio.sleep(BACKOFF_S)
+        for frame in frames:
+            self.tally.resent[frame["type"]] += 1
+            await self._send(frame)
 
     async def _send(self, frame: dict[str, Any]) -> str:
         try:
