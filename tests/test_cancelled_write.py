@@ -6,29 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from hubs_bridge.errors import StoreUnavailable
 from hubs_bridge.store import open_store
 from tests.conftest import REDIS_URL, make_settings
 from tests.harness.cancelled_write import cancel_a_write_then_write
 
-SQLITE_BUG = (
-    "store/sqlite.py SqliteStore._transaction awaits BEGIN IMMEDIATE outside its try: a "
-    "cancellation there (aiohttp cancels the handler of a websocket whose client dropped) "
-    "leaves BEGIN to run in aiosqlite's thread with nobody to end it; every later write of "
-    "the process fails 'cannot start a transaction within a transaction' (unavailable/503)"
-)
 
-
-@pytest.mark.parametrize(
-    "backend",
-    [
-        pytest.param(
-            "sqlite",
-            marks=pytest.mark.xfail(strict=True, raises=StoreUnavailable, reason=SQLITE_BUG),
-        ),
-        "redis",
-    ],
-)
+# SqliteStore._transaction awaited BEGIN IMMEDIATE outside its try: a cancellation there
+# (aiohttp cancels the handler of a websocket whose client dropped) left BEGIN to run in
+# aiosqlite's thread with nobody to end it, and every later write of the process failed
+# "cannot start a transaction within a transaction" (unavailable/503).
+@pytest.mark.parametrize("backend", ["sqlite", "redis"])
 async def test_a_cancelled_write_does_not_block_later_writes(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:

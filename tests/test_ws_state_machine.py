@@ -34,7 +34,6 @@ from hypothesis.stateful import (
 )
 
 from tests.conftest import REPO, make_settings
-from tests.harness.cancelled_write import sqlite_breaks_after_a_cancelled_write
 from tests.harness.export_views import Viewer, differences
 from tests.harness.inprocess_server import InProcessServer
 from tests.harness.live_page import LivePage
@@ -127,10 +126,8 @@ class QaModel:
 
 
 class WsProtocolMachine(RuleBasedStateMachine):
-    def __init__(self, *, drops_mid_write: bool = True) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        # Whether pages may drop right after sending (see test_pages_always_show_the_export).
-        self.drops_mid_write = drops_mid_write
         self.loop = asyncio.new_event_loop()
         self.tmp = Path(tempfile.mkdtemp(prefix="hb-ws-machine-"))
         self.model = QaModel()
@@ -214,7 +211,7 @@ class WsProtocolMachine(RuleBasedStateMachine):
         return any(page.connected for page in self.pages[:MODERATOR])
 
     def _may_drop_mid_write(self) -> bool:
-        return self.drops_mid_write and self._any_visitor_connected()
+        return self._any_visitor_connected()
 
     def _may_moderate(self) -> bool:
         return bool(self.model.questions) and self.pages[MODERATOR].connected
@@ -476,14 +473,7 @@ MACHINE_SETTINGS = settings(
 
 
 def test_pages_always_show_the_export() -> None:
-    # A page that drops while the server writes its ask or vote leaves SQLite's writer
-    # inside a transaction for good (tests/test_cancelled_write.py, xfail until store/
-    # sqlite.py is fixed); until then those two rules would fail nearly every run, so they
-    # wait for the fix, found by the same probe, and switch on by themselves once it lands.
-    drops_mid_write = not sqlite_breaks_after_a_cancelled_write()
-
-    class Machine(WsProtocolMachine):
-        def __init__(self) -> None:
-            super().__init__(drops_mid_write=drops_mid_write)
-
-    run_state_machine_as_test(Machine, settings=MACHINE_SETTINGS)
+    # Pages that drop while the server writes their ask or vote are among the rules: they
+    # found that a cancelled SQLite write left the writer inside a transaction for good
+    # (fixed in store/sqlite.py; tests/test_cancelled_write.py).
+    run_state_machine_as_test(WsProtocolMachine, settings=MACHINE_SETTINGS)

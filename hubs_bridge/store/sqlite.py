@@ -214,20 +214,23 @@ class SqliteStore(SqliteQa):
         """
         async with self._write_lock:
             tx = self._writer
-            await tx.execute("BEGIN IMMEDIATE")
             try:
+                await tx.execute("BEGIN IMMEDIATE")
                 yield tx
                 await tx.execute("COMMIT")
             except BaseException:
-                # SQLite may have rolled back on its own (disk full, I/O error), and a
-                # COMMIT whose await was cancelled still runs in aiosqlite's thread, so
-                # the ROLLBACK may find no transaction. Its error must not replace the
-                # original one: a CancelledError turned into a store error is swallowed
-                # by a retrying loop, which then never stops (seen as a hang at shutdown).
-                if tx.in_transaction:
-                    try:
-                        await tx.execute("ROLLBACK")
-                    except sqlite3.Error as exc:
+                # A BEGIN or COMMIT whose await was cancelled (a page that closed while
+                # its vote was written) still runs in aiosqlite's thread, later. Its calls
+                # run in order, so a ROLLBACK sent now always comes after it: sent
+                # unconditionally, or a cancelled BEGIN would leave a transaction open
+                # and every later write of this process would fail. It may find none
+                # (SQLite rolled back on its own, or the BEGIN failed); that error must
+                # not replace the original one: a CancelledError turned into a store error
+                # is swallowed by a retrying loop, which then never stops.
+                try:
+                    await tx.execute("ROLLBACK")
+                except sqlite3.Error as exc:
+                    if "no transaction is active" not in str(exc):
                         log.warning("SQLite ROLLBACK failed: %s", exc)
                 raise
 

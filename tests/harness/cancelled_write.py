@@ -9,14 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import tempfile
 from datetime import UTC, datetime
-from pathlib import Path
 
 from hubs_bridge.core import qa
-from hubs_bridge.errors import StoreUnavailable
 from hubs_bridge.store import Store
-from hubs_bridge.store.sqlite import SqliteStore
 
 EVENT = "kirmes"
 NOW = datetime(2026, 12, 5, 15, 0, tzinfo=UTC)
@@ -45,20 +41,3 @@ async def cancel_a_write_then_write(store: Store) -> int:
         await cancelled
     assert await store.qa_vote(EVENT, question.id, "next", True) is True
     return await store.qa_vote_count(EVENT, question.id)
-
-
-def sqlite_breaks_after_a_cancelled_write() -> bool:
-    """Whether SQLite's writer is left inside a transaction by a cancelled write (the bug)."""
-
-    async def probe(path: Path) -> bool:
-        store = await SqliteStore.open(path)
-        try:
-            await cancel_a_write_then_write(store)
-        except StoreUnavailable:
-            return True
-        finally:
-            await store.close()
-        return False
-
-    with tempfile.TemporaryDirectory() as tmp:
-        return asyncio.run(probe(Path(tmp) / "probe.sqlite3"))
