@@ -67,6 +67,15 @@ ERROR_SCHEMA: dict[str, Any] = {
 }
 
 
+# What this document leaves out, said in it (and in the README) so nobody looks for it here.
+NOT_DESCRIBED = (
+    "Not described here: the websocket GET /ws (docs/protocol.md), GET /metrics "
+    "(Prometheus text format), the HTML pages GET /e/{event}, /m/{event}, "
+    "/stage/{event}/{room} and /admin, the QR code GET /e/{event}/qr.svg, and the page "
+    "assets under GET /static/."
+)
+
+
 def build_openapi(operations: Iterable[Operation]) -> dict[str, Any]:
     ops = list(operations)
     models: set[type[BaseModel]] = set()
@@ -155,7 +164,7 @@ def build_openapi(operations: Iterable[Operation]) -> dict[str, Any]:
             "description": "Companion server for Mozilla Hubs rooms: scenes, events, rooms, "
             "attendance and moderated Q&A. Errors are JSON {code, message, details?} "
             "(details: a list of {field, message, type}), with some context keys beside them "
-            "(retry_after_s, opens_at, ...: see the Error schema).",
+            "(retry_after_s, opens_at, ...: see the Error schema). " + NOT_DESCRIBED,
         },
         "paths": paths,
         "components": {
