@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import resource
 import signal
 import sys
 from collections.abc import Sequence
@@ -97,6 +98,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 1  # pragma: no cover - argparse requires a command
 
 
+def raise_open_files_limit() -> int:
+    """Raise the soft limit of open files to the hard one; the soft limit now.
+
+    Every websocket is an open file, and container runtimes and many systems start
+    processes at 1,024 while allowing far more (the hard limit).
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        except (ValueError, OSError):  # some systems refuse RLIM_INFINITY as a soft limit
+            return soft
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
 def _backend(url: str) -> str:
     """A backend as the start-up line names it: never a password or a Redis address."""
     scheme = scheme_of(url)
@@ -113,7 +129,8 @@ def _serve(settings: Settings) -> int:
     print(
         f"hubs-bridge {__version__} on http://{settings.host}:{settings.port}/ "
         f"(store: {_backend(settings.store_target())}, "
-        f"broker: {_backend(settings.broker_target())})",
+        f"broker: {_backend(settings.broker_target())}, "
+        f"open files: {raise_open_files_limit()})",
         file=sys.stderr,
         flush=True,
     )

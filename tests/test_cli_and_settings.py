@@ -188,3 +188,18 @@ def test_unknown_keys_in_a_table_stop_start_up(
     with pytest.raises(ConfigError) as info:
         load_settings()
     assert "URL_TYPO" in str(info.value).upper()
+
+
+def test_serve_raises_its_open_files_limit_to_the_hard_one() -> None:
+    # Every websocket is an open file; runtimes often start processes at 1,024.
+    import resource
+
+    from hubs_bridge.cli import raise_open_files_limit
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(1024, hard), hard))
+        assert raise_open_files_limit() == hard
+        assert resource.getrlimit(resource.RLIMIT_NOFILE) == (hard, hard)
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
