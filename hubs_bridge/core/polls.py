@@ -1,0 +1,267 @@
+"""Live polls, pure: a poll, its answers and its results; commands and ``now`` in, records out.
+
+The foundation of issue 14 ("Live polls answered from the web page and from
+inside the Hubs room"); the service, stores, frames and pages build on it.
+
+Kinds:
+- ``single``: one of the options;
+- ``multiple``: up to ``max_choices`` of the options;
+- ``rating``: 1 to 5;
+- ``text``: a short free text, shown as a word cloud (words normalised, German
+  and English stop words dropped). Texts the word filter holds are not counted
+  until a moderator lets them through, as questions are held.
+
+Rules kept here, whoever calls:
+- a poll goes ``draft`` -> ``open`` -> ``closed``, never back;
+- one answer per visitor, replaced by a later one until the poll closes;
+- results may be hidden from visitors until the poll is closed; moderators
+  always see them.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Literal
+
+from hubs_bridge.core.qa_text import WordFilter, clean_text
+from hubs_bridge.errors import Conflict, ValidationFailed
+
+PollKind = Literal["single", "multiple", "rating", "text"]
+PollState = Literal["draft", "open", "closed"]
+KINDS: tuple[PollKind, ...] = ("single", "multiple", "rating", "text")
+_KIND_BY_NAME: dict[str, PollKind] = {kind: kind for kind in KINDS}
+
+MAX_QUESTION_CHARS = 200
+MIN_OPTIONS, MAX_OPTIONS = 2, 10
+MAX_OPTION_CHARS = 80
+MAX_TEXT_CHARS = 60  # a few words for a word cloud, not an essay
+RATINGS = (1, 2, 3, 4, 5)
+WORDS_SHOWN = 40  # the cloud's most frequent words
+
+
+@dataclass(frozen=True, slots=True)
+class Poll:
+    id: str
+    event: str
+    question: str
+    kind: PollKind
+    options: tuple[str, ...] = ()  # single and multiple only
+    max_choices: int = 1  # multiple: up to this many options
+    rooms: tuple[str, ...] | None = None  # None: the whole event
+    hide_results: bool = False  # from visitors until closed
+    state: PollState = "draft"
+    created_at: datetime | None = None
+    opened_at: datetime | None = None
+    closed_at: datetime | None = None
+    version: int = 1
+
+    @property
+    def choices(self) -> int:
+        """How many answers can be counted apart: options, or the five ratings."""
+        return len(RATINGS) if self.kind == "rating" else len(self.options)
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """One visitor's answer: option indexes (from 0) or a rating, or a text."""
+
+    choices: tuple[int, ...] = ()
+    text: str | None = None
+    held: bool = False  # a text the word filter holds until a moderator lets it through
+
+
+@dataclass(frozen=True, slots=True)
+class Results:
+    """Exact counts: per option (or per rating 1-5), respondents, and a text poll's words."""
+
+    poll: str
+    counts: tuple[int, ...]
+    respondents: int
+    words: tuple[tuple[str, int], ...] = ()  # most frequent first
+    held: int = 0  # texts waiting for a moderator
+
+    @property
+    def average(self) -> float | None:
+        """A rating poll's mean (None without ratings or for other kinds)."""
+        total = sum(self.counts)
+        if len(self.counts) != len(RATINGS) or not total:
+            return None
+        return sum(r * n for r, n in zip(RATINGS, self.counts, strict=True)) / total
+
+
+# --- making and running a poll -------------------------------------------------------------
+
+
+def new_poll(
+    *,
+    poll_id: str,
+    event: str,
+    question: str,
+    kind: str,
+    options: Iterable[str] = (),
+    max_choices: int = 1,
+    rooms: Iterable[str] | None = None,
+    hide_results: bool = False,
+    now: datetime,
+) -> Poll:
+    """A draft poll, or :class:`ValidationFailed` naming what is wrong."""
+    chosen = _KIND_BY_NAME.get(kind)
+    if chosen is None:
+        raise ValidationFailed(f"kind must be one of {', '.join(KINDS)}", code="unknown_kind")
+    text = clean_text(question, max_chars=MAX_QUESTION_CHARS, field="question")
+    cleaned = tuple(clean_text(o, max_chars=MAX_OPTION_CHARS, field="options") for o in options)
+    if chosen in ("single", "multiple"):
+        if not MIN_OPTIONS <= len(cleaned) <= MAX_OPTIONS:
+            raise ValidationFailed(
+                f"a {kind} poll needs {MIN_OPTIONS} to {MAX_OPTIONS} options",
+                code="options_count",
+            )
+        if len({o.casefold() for o in cleaned}) != len(cleaned):
+            raise ValidationFailed("the options must differ", code="options_repeat")
+    elif cleaned:
+        raise ValidationFailed(f"a {kind} poll has no options", code="options_not_allowed")
+    if chosen == "multiple":
+        if not 1 <= max_choices <= len(cleaned):
+            raise ValidationFailed(
+                f"max_choices must be 1 to {len(cleaned)}", code="max_choices_out_of_range"
+            )
+    else:
+        max_choices = 1
+    return Poll(
+        id=poll_id,
+        event=event,
+        question=text,
+        kind=chosen,
+        options=cleaned,
+        max_choices=max_choices,
+        rooms=tuple(rooms) if rooms else None,
+        hide_results=hide_results,
+        created_at=now,
+    )
+
+
+def open_poll(poll: Poll, now: datetime) -> Poll:
+    if poll.state != "draft":
+        raise Conflict(f"the poll is {poll.state}, only a draft opens", code="poll_not_draft")
+    return replace(poll, state="open", opened_at=now, version=poll.version + 1)
+
+
+def close_poll(poll: Poll, now: datetime) -> Poll:
+    if poll.state != "open":
+        raise Conflict(f"the poll is {poll.state}, only an open one closes", code="poll_not_open")
+    return replace(poll, state="closed", closed_at=now, version=poll.version + 1)
+
+
+def check_answer(poll: Poll, answer: Answer, word_filter: WordFilter) -> Answer:
+    """The answer as it is kept (text cleaned, held by the filter), or why it is refused."""
+    if poll.state != "open":
+        raise Conflict("the poll is not open", code="poll_not_open")
+    if poll.kind == "text":
+        if answer.choices or answer.text is None:
+            raise ValidationFailed("a text poll takes a text", code="text_required")
+        text = clean_text(answer.text, max_chars=MAX_TEXT_CHARS)
+        return Answer(text=text, held=bool(word_filter.matches(text)))
+    if answer.text is not None:
+        raise ValidationFailed("this poll takes choices, not a text", code="choices_required")
+    choices = tuple(sorted(set(answer.choices)))
+    if not choices:
+        raise ValidationFailed("choose at least one", code="choices_required")
+    if len(choices) > poll.max_choices:
+        raise ValidationFailed(f"choose at most {poll.max_choices}", code="too_many_choices")
+    if any(not 0 <= c < poll.choices for c in choices):
+        raise ValidationFailed(f"choices are 0 to {poll.choices - 1}", code="choice_out_of_range")
+    return Answer(choices=choices)
+
+
+# --- results -------------------------------------------------------------------------------
+
+
+def tally(
+    poll: Poll, answers: Iterable[Answer], stop_words: frozenset[str] | None = None
+) -> Results:
+    """Exact results from every visitor's (latest) answer."""
+    counts = [0] * poll.choices
+    words: Counter[str] = Counter()
+    respondents = held = 0
+    stop = STOP_WORDS if stop_words is None else stop_words
+    for answer in answers:
+        if answer.held:
+            held += 1
+            continue
+        respondents += 1
+        for choice in answer.choices:
+            if 0 <= choice < len(counts):
+                counts[choice] += 1
+        if answer.text is not None:
+            # A word counts once per answer: one person cannot fill the cloud alone.
+            words.update(set(words_of(answer.text, stop)))
+    top = sorted(words.items(), key=lambda item: (-item[1], item[0]))[:WORDS_SHOWN]
+    return Results(poll.id, tuple(counts), respondents, tuple(top), held)
+
+
+def results_for(poll: Poll, results: Results, *, moderator: bool) -> Results | None:
+    """What a viewer may see of the results: hidden from visitors until closed if asked."""
+    if moderator or not poll.hide_results or poll.state == "closed":
+        return results
+    return None
+
+
+_WORD = re.compile(r"[^\W\d_][\w'’-]*", re.UNICODE)
+
+
+def words_of(text: str, stop_words: frozenset[str] = frozenset()) -> list[str]:
+    """The words of a free text as the cloud counts them: folded, without stop words."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    found = []
+    for match in _WORD.finditer(folded):
+        word = match.group(0).strip("'’-")
+        if len(word) >= 2 and word not in stop_words:
+            found.append(word)
+    return found
+
+
+# --- answers from the Hubs chat ------------------------------------------------------------
+
+_CHAT_VOTE = re.compile(r"^/(?:abstimmen|vote)?\s*(\d{1,2})\s*$", re.IGNORECASE)
+
+
+def chat_answer(line: str, poll: Poll) -> Answer | None:
+    """``/2`` or ``/abstimmen 2`` (``/vote 2``) in a Hubs room's chat, as an answer.
+
+    Options are numbered from 1 in the chat, as they are posted; ``None`` when the
+    line is no vote (a multiple-choice poll takes one number per line).
+    """
+    if poll.kind == "text":
+        return None
+    match = _CHAT_VOTE.match(line.strip())
+    if match is None:
+        return None
+    number = int(match.group(1))
+    if not 1 <= number <= poll.choices:
+        return None
+    return Answer(choices=(number - 1,))
+
+
+# German and English words too common to say anything in a word cloud.
+_STOP_WORDS_TEXT = """
+aber alle allem allen aller alles als also am an ander andere anderem anderen anderer
+anderes auch auf aus bei bin bis bist da damit dann das dass dem den denn der des die
+dies diese diesem diesen dieser dieses doch dort du durch ein eine einem einen einer
+eines er es etwas euch euer für gegen gibt hab habe haben hat hatte hier hin ich ihr
+ihm ihn ihnen ihre im in ist ja jede jedem jeden jeder jedes jetzt kann kein keine
+können man mehr mein meine mich mir mit muss nach nicht nichts noch nun nur ob oder
+ohne sehr sein seine sich sie sind so soll sollen sollte sonst um und uns unser unsere
+unter viel vom von vor war waren warum was weil wenn wer werden wie wieder will wir
+wird wo wollen zu zum zur über
+a about after all also an and any are as at be because been but by can could do does
+for from had has have he her his how i if in into is it its just me more most my no
+not of on one only or other our out so some such than that the their them then there
+these they this to too up us very was we were what when which who why will with would
+you your
+"""
+STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
