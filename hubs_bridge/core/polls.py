@@ -21,14 +21,13 @@ Rules kept here, whoever calls:
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
-from hubs_bridge.core.qa_text import WordFilter, clean_text
+from hubs_bridge.core.qa_text import STOP_WORDS, WordFilter, clean_text, words_of
 from hubs_bridge.errors import Conflict, ValidationFailed
 
 PollKind = Literal["single", "multiple", "rating", "text"]
@@ -211,20 +210,6 @@ def results_for(poll: Poll, results: Results, *, moderator: bool) -> Results | N
     return None
 
 
-_WORD = re.compile(r"[^\W\d_][\w'’-]*", re.UNICODE)
-
-
-def words_of(text: str, stop_words: frozenset[str] = frozenset()) -> list[str]:
-    """The words of a free text as the cloud counts them: folded, without stop words."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    found = []
-    for match in _WORD.finditer(folded):
-        word = match.group(0).strip("'’-")
-        if len(word) >= 2 and word not in stop_words:
-            found.append(word)
-    return found
-
-
 # --- answers from the Hubs chat ------------------------------------------------------------
 
 _CHAT_VOTE = re.compile(r"^/(?:abstimmen|vote)?\s*(\d{1,2})\s*$", re.IGNORECASE)
@@ -245,23 +230,3 @@ def chat_answer(line: str, poll: Poll) -> Answer | None:
     if not 1 <= number <= poll.choices:
         return None
     return Answer(choices=(number - 1,))
-
-
-# German and English words too common to say anything in a word cloud.
-_STOP_WORDS_TEXT = """
-aber alle allem allen aller alles als also am an ander andere anderem anderen anderer
-anderes auch auf aus bei bin bis bist da damit dann das dass dem den denn der des die
-dies diese diesem diesen dieser dieses doch dort du durch ein eine einem einen einer
-eines er es etwas euch euer für gegen gibt hab habe haben hat hatte hier hin ich ihr
-ihm ihn ihnen ihre im in ist ja jede jedem jeden jeder jedes jetzt kann kein keine
-können man mehr mein meine mich mir mit muss nach nicht nichts noch nun nur ob oder
-ohne sehr sein seine sich sie sind so soll sollen sollte sonst um und uns unser unsere
-unter viel vom von vor war waren warum was weil wenn wer werden wie wieder will wir
-wird wo wollen zu zum zur über
-a about after all also an and any are as at be because been but by can could do does
-for from had has have he her his how i if in into is it its just me more most my no
-not of on one only or other our out so some such than that the their them then there
-these they this to too up us very was we were what when which who why will with would
-you your
-"""
-STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
