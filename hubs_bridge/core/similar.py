@@ -7,8 +7,9 @@ still matches), compared by their overlap. German and English stop words are
 left out, so "Wie geht es weiter mit dem Radweg?" and "Was ist mit dem
 Radweg?" meet on "radweg", not on "mit dem".
 
-Cost: linear in the number of questions, a few microseconds each; an event
-with 1,000 questions answers in well under 10 ms.
+Cost: linear in the number of questions (about 14 ms for 1,000 questions on the
+2-core development machine, measured once by hand); a caller comparing often
+should keep the candidates' fingerprints rather than make them anew.
 """
 
 from __future__ import annotations
