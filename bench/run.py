@@ -44,6 +44,7 @@ from bench.profile import Sampler
 from bench.redis_proc import BenchRedis
 from bench.report import BUSY_PCT, print_table, verdicts
 from bench.ws_load import Worker, raise_nofile_limit, start_workers
+from hubs_bridge.cli import LISTEN_BACKLOG
 
 EVENT = "bench"
 WARMUP_SESSIONS = 100
@@ -454,8 +455,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--backlog",
         type=int,
-        default=128,
-        help="experiment: the server's listen backlog (hubs-bridge serve: 128, web.run_app's)",
+        default=LISTEN_BACKLOG,
+        help="experiment: the server's listen backlog (hubs-bridge serve: 1024)",
     )
     p.add_argument("--out", type=Path, default=RESULTS)
     p.add_argument("--profile", action="store_true", help="py-spy the server (pip install)")
@@ -533,7 +534,7 @@ def _run(args: argparse.Namespace, argv: list[str] | None, soft: int, hard: int)
         ("-redis" if args.backend == "redis" else "")
         + ("-profiled" if args.profile else "")
         + ("-gcfreeze" if args.gc_freeze_every else "")
-        + ("-settings" if args.server_env or args.backlog != 128 else "")
+        + ("-settings" if args.server_env or args.backlog != LISTEN_BACKLOG else "")
     )
     path = args.out / f"{args.stamp}-{args.loop}{suffix}.json"
     path.write_text(json.dumps(results, indent=1) + "\n")

@@ -30,6 +30,7 @@ from typing import Any
 from aiohttp import web
 
 from bench.ws_load import raise_nofile_limit
+from hubs_bridge.cli import LISTEN_BACKLOG
 from hubs_bridge.core.stream import AttendanceCounted
 from hubs_bridge.logs import setup_logging
 from hubs_bridge.realtime.service import RealtimeService
@@ -263,7 +264,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--staff-token", default=os.environ.get("HUBS_BRIDGE_STAFF_TOKEN"))
     parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop")
-    parser.add_argument("--backlog", type=int, default=128, help="as web.run_app (128)")
+    parser.add_argument(
+        "--backlog", type=int, default=LISTEN_BACKLOG, help="as hubs-bridge serve (1024)"
+    )
     parser.add_argument("--log-level", default="warning")
     parser.add_argument("--max-seconds", type=float, default=900.0, help="stop by itself")
     parser.add_argument(

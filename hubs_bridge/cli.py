@@ -98,6 +98,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 1  # pragma: no cover - argparse requires a command
 
 
+LISTEN_BACKLOG = 1024
+
+
 def raise_open_files_limit() -> int:
     """Raise the soft limit of open files to the hard one; the soft limit now.
 
@@ -142,6 +145,10 @@ def _serve(settings: Settings) -> int:
         access_log=None,
         print=None,
         shutdown_timeout=8.0,
+        # At the start of an event (or after a restart) thousands of pages connect at
+        # once; past the default backlog of 128 their connections wait for TCP's 1 s SYN
+        # retry (docs/benchmarks.md, the storm). The kernel caps it at somaxconn.
+        backlog=LISTEN_BACKLOG,
     )
     return 0
 

@@ -21,6 +21,7 @@ from typing import Protocol
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from hubs_bridge.broker.redis_scripts import client as redis_client
 from hubs_bridge.errors import RateLimited
 from hubs_bridge.settings import Settings, scheme_of
 
@@ -117,5 +118,7 @@ def open_limiter(settings: Settings) -> tuple[Limiter, Callable[[], Awaitable[No
             return None
 
         return MemoryLimiter(), nothing
-    redis = Redis.from_url(url, socket_timeout=2)
+    # A bounded pool of its own (a vote storm waits for a connection instead of failing
+    # with "Too many connections" and so letting every request through), closed with it.
+    redis = redis_client(url, max_connections=32, wait_s=2.0, name="hubs-bridge-limiter")
     return RedisLimiter(redis, settings.redis_prefix), redis.aclose

@@ -33,6 +33,7 @@ from typing import Any
 import orjson
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import RedisError
+from redis.maint_notifications import MaintNotificationsConfig
 
 from hubs_bridge.core.attendance import AttendanceMark, AttendanceSample
 from hubs_bridge.core.calendar import Event
@@ -91,6 +92,10 @@ class RedisStore(RedisQa):
             timeout=POOL_WAIT_S,
             decode_responses=True,
             health_check_interval=10,
+            # redis-py 8.1 skips its dead-connection check at checkout when these are on
+            # (the RESP3 default), handing out sockets a restarted Redis closed
+            # (redis/redis-py#4252); one Redis, no maintenance events to follow.
+            maint_notifications_config=MaintNotificationsConfig(enabled=False),
         )
         redis = Redis(connection_pool=pool)
         store = cls(redis, prefix)
