@@ -21,7 +21,7 @@ from hubs_bridge.ratelimits import Limiter, MemoryLimiter
 from hubs_bridge.store import Store, open_store
 from hubs_bridge.web.app import create_app
 from tests.conftest import REDIS_URL, make_settings
-from tests.ws_client import WsClient
+from tests.harness.ws_client import WsClient
 
 STAFF = "staff-token-for-auth-failure-tests-0123"
 WRONG = "hbs_not-a-token-of-this-server-at-all"

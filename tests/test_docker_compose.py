@@ -13,7 +13,7 @@ import yaml
 
 from hubs_bridge.settings import ENV_PREFIX
 from tests.conftest import REPO
-from tests.deploy_settings import (
+from tests.harness.deploy_settings import (
     CONFIG_VARIABLE,
     documented_exceptions,
     is_setting,

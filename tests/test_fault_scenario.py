@@ -28,7 +28,7 @@ import aiohttp
 import pytest
 
 from tests.harness.live_page import Closed, HelloRefused, LivePage
-from tests.redis_server import PrivateRedis, private_redis
+from tests.harness.private_redis import PrivateRedis, private_redis
 from tests.server_process import ServerProcess, running_server
 from tests.test_realtime_processes import STAFF, create_event, redis_env
 

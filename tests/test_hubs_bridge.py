@@ -26,7 +26,7 @@ from hubs_bridge.hubs.simulator import HubsSimulator
 from hubs_bridge.web.app import build_bridge, create_app
 from hubs_bridge.web.keys import BROKER, CALENDAR, HUBS
 from tests.conftest import make_settings
-from tests.ws_client import WsClient
+from tests.harness.ws_client import WsClient
 
 STAFF = "staff-token-for-hubs-bridge-tests-0123"
 

@@ -17,8 +17,8 @@ from hubs_bridge.broker.base import PresenceEntry
 from hubs_bridge.hubs.frames import CHAT_MAX_CHARS
 from hubs_bridge.hubs.notices import CLOSING
 from hubs_bridge.web.keys import BROKER, CALENDAR, QA, REALTIME, STORE
+from tests.harness.ws_client import WsClient
 from tests.test_hubs_bridge import Rig, make_rig, wait_for
-from tests.ws_client import WsClient
 
 PIN = "📌"
 ANSWERED = "✅"

@@ -31,8 +31,8 @@ from hubs_bridge.hubs.simulator import HubsSimulator
 from hubs_bridge.web.app import create_app
 from hubs_bridge.web.keys import BROKER, CALENDAR, HUBS
 from tests.conftest import make_settings
+from tests.harness.ws_client import WsClient
 from tests.test_hubs_bridge import STAFF, Attendance, Rig, rig_bridge, wait_for
-from tests.ws_client import WsClient
 
 ADMIN = "admin-key-of-the-simulator-0123"
 PUBLIC = "http://127.0.0.1:9"  # only named in the rooms' scene URLs

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from hubs_bridge.web.hubs_services import DOORMAN
 from hubs_bridge.web.keys import CALENDAR
-from tests.go_visitors import open_page
+from tests.harness.go_visitors import open_page
 from tests.test_hubs_bridge import make_rig
 
 

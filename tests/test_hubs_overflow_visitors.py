@@ -17,7 +17,7 @@ import pytest
 from hubs_bridge.realtime.open_pages import has_open_page
 from hubs_bridge.web.keys import BROKER, REALTIME
 from tests.conftest import REDIS_URL
-from tests.go_visitors import Page, open_page
+from tests.harness.go_visitors import Page, open_page
 from tests.test_hubs_provision import Harness, harness, simulator
 
 ROOM = {"slug": "saal", "title": "Saal", "scene": "foyer", "capacity": 2}

@@ -35,7 +35,7 @@ import redis
 import yaml
 
 from tests.conftest import REPO, free_port, need_service
-from tests.deploy_settings import documented_exceptions, readme_settings
+from tests.harness.deploy_settings import documented_exceptions, readme_settings
 
 K8S = REPO / "deploy" / "k8s"
 OVERLAYS = ("ce", "ce-external-redis")

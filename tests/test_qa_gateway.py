@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from hubs_bridge.web.keys import REALTIME
-from tests.test_ws_gateway import STAFF, Harness, make_harness
-from tests.ws_client import WsClient
+from tests.harness.ws_app import STAFF, Harness, make_harness
+from tests.harness.ws_client import WsClient
 
 AUTH = {"Authorization": f"Bearer {STAFF}"}
 

@@ -12,10 +12,10 @@ import aiohttp
 import pytest
 
 from tests.conftest import REDIS_URL
-from tests.redis_server import PrivateRedis, private_redis
+from tests.harness.private_redis import PrivateRedis, private_redis
+from tests.harness.ws_client import WsClient
 from tests.server_process import ServerProcess, running_server, server_env
 from tests.test_realtime_processes import FAST, STAFF, create_event, redis_env, visitor
-from tests.ws_client import WsClient
 
 pytestmark = pytest.mark.slow
 AUTH = {"Authorization": f"Bearer {STAFF}"}

@@ -13,9 +13,9 @@ import aiohttp
 import pytest
 
 from tests.conftest import REDIS_URL
-from tests.redis_server import private_redis
+from tests.harness.private_redis import private_redis
+from tests.harness.ws_client import WsClient
 from tests.server_process import ServerProcess, running_server, server_env
-from tests.ws_client import WsClient
 
 pytestmark = pytest.mark.slow
 STAFF = "process-staff-token-0123456789abcd"

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hubs_bridge.scenes.glb import GlbCheck, validate_glb
-from tests.scene_fixtures import CHUNK_BIN, CHUNK_JSON, FLOOR_BIN, chunk, glb_bytes, scene_gltf
+from tests.harness.scene_files import CHUNK_BIN, CHUNK_JSON, FLOOR_BIN, chunk, glb_bytes, scene_gltf
 
 LIMIT = 1024 * 1024
 HUBS = "MOZ_hubs_components"

@@ -19,7 +19,7 @@ from hubs_bridge.web.errors import error_middleware
 from hubs_bridge.web.keys import SCENES, SETTINGS
 from hubs_bridge.web.openapi import build_openapi
 from tests.conftest import make_settings
-from tests.scene_fixtures import FLOOR_BIN, glb_bytes, png_bytes, scene_gltf, write_pack
+from tests.harness.scene_files import FLOOR_BIN, glb_bytes, png_bytes, scene_gltf, write_pack
 
 GLB = glb_bytes()
 SHA = hashlib.sha256(GLB).hexdigest()

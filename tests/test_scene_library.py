@@ -14,7 +14,7 @@ from hubs_bridge.scenes.manifest import ManifestError, parse_manifest
 from hubs_bridge.scenes.report import run_check
 from hubs_bridge.settings import LimitSettings
 from tests.conftest import REPO
-from tests.scene_fixtures import MANIFEST, glb_bytes, png_bytes, scene_gltf, write_pack
+from tests.harness.scene_files import MANIFEST, glb_bytes, png_bytes, scene_gltf, write_pack
 
 LIMIT = 1024 * 1024
 

@@ -10,7 +10,7 @@ import pytest
 
 from hubs_bridge.core.stream import AttendanceCounted, HubsActionRequested
 from hubs_bridge.web.keys import BROKER, REALTIME
-from tests.test_ws_gateway import Harness, make_harness
+from tests.harness.ws_app import Harness, make_harness
 
 
 @pytest.fixture

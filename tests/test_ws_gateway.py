@@ -5,82 +5,19 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import orjson
 import pytest
-from aiohttp.test_utils import TestServer
 
-from hubs_bridge.core.stream import AttendanceCounted, StreamEvent
-from hubs_bridge.web.app import create_app
+from hubs_bridge.core.stream import AttendanceCounted
 from hubs_bridge.web.keys import REALTIME
-from tests.conftest import make_settings
-from tests.ws_client import WsClient
-
-STAFF = "staff-token-for-ws-tests-0123456789"
-EVENT = {
-    "slug": "kirmes",
-    "title": "Digitale Kirmes",
-    "starts_at": "2026-01-01T10:00:00",
-    "ends_at": "2026-01-01T18:00:00",
-    "rooms": [
-        {"slug": "info", "title": "Info", "scene": "foyer"},
-        {"slug": "daten", "title": "Offene Daten", "scene": "kirmes-stand"},
-    ],
-}
-
-
-class Harness:
-    def __init__(self, server: TestServer, http: aiohttp.ClientSession) -> None:
-        self.server = server
-        self.http = http
-        self.clients: list[WsClient] = []
-
-    @property
-    def ws_url(self) -> str:
-        return str(self.server.make_url("/ws"))
-
-    async def client(self, **kw: Any) -> WsClient:
-        client = await WsClient.connect(self.http, self.ws_url, **kw)
-        self.clients.append(client)
-        return client
-
-    async def visitor(self, **hello: Any) -> WsClient:
-        client = await self.client()
-        await client.hello("kirmes", **hello)
-        return client
-
-    async def publish(self, happened: StreamEvent) -> None:
-        await self.server.app[REALTIME].publish("kirmes", happened)
-
-
-@asynccontextmanager
-async def make_harness(tmp_path: Path, **realtime: Any) -> AsyncIterator[Harness]:
-    settings = make_settings(
-        tmp_path,
-        staff_token=STAFF,
-        realtime={"attendance_interval_s": 0.2, "hello_timeout_s": 2.0, **realtime},
-    )
-    app = await create_app(settings)
-    server = TestServer(app)
-    await server.start_server()
-    async with aiohttp.ClientSession() as http:
-        resp = await http.post(
-            server.make_url("/api/events"),
-            json=EVENT,
-            headers={"Authorization": f"Bearer {STAFF}"},
-        )
-        assert resp.status == 201
-        harness = Harness(server, http)
-        try:
-            yield harness
-        finally:
-            for client in harness.clients:
-                await client.close()
-            await server.close()
+from tests.harness.waiting import eventually
+from tests.harness.ws_app import EVENT, STAFF, Harness, make_harness
+from tests.harness.ws_client import WsClient
 
 
 @pytest.fixture
@@ -253,19 +190,30 @@ async def test_a_new_event_gets_counts_at_once(h: Harness) -> None:
         frame = await page.next("attendance", timeout=3)
 
 
-async def test_arrivals_are_batched(tmp_path: Path) -> None:
+async def test_arrivals_are_batched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     async with make_harness(tmp_path, attendance_interval_s=1.0) as h:
+        # Count the leader's rounds instead of reading the clock: attendance frames
+        # come only from rounds, so batched arrivals mean no more frames than rounds.
+        leader = h.server.app[REALTIME].leader
+        tick = leader.tick
+        rounds = 0
+
+        async def counted(now: datetime) -> None:
+            nonlocal rounds
+            rounds += 1
+            await tick(now)
+
+        monkeypatch.setattr(leader, "tick", counted)
         watcher = await h.visitor()
-        started = time.monotonic()
         arrivals = await asyncio.gather(*(h.visitor(room="info") for _ in range(60)))
         assert len(arrivals) == 60
         frame = await watcher.next("attendance", timeout=5)
         while frame["rooms"].get("info", {}).get("web") != 60:
             frame = await watcher.next("attendance", timeout=5)
-        elapsed = time.monotonic() - started
         frames = [f for f in watcher.frames if f["type"] == "attendance"]
-        # At most one attendance frame per second (plus the one already due at the start).
-        assert len(frames) <= elapsed / 1.0 + 2, (len(frames), elapsed)
+        # At most one attendance frame per round (plus one from a round already
+        # running when the count began), however many arrived in between.
+        assert len(frames) <= rounds + 1, (len(frames), rounds)
 
 
 async def test_resume_gets_exactly_what_was_missed(h: Harness) -> None:
@@ -343,7 +291,10 @@ async def test_slow_session_is_cut_off_others_keep_receiving(tmp_path: Path) -> 
             if realtime.metrics.slow_closes._value.get() > before:
                 break
             if n % 20 == 0:
-                await asyncio.sleep(0.001)  # let the watcher read, as a live page does
+                # The watcher reads as a live page does: it has everything so far.
+                await eventually(
+                    lambda: len(seen) == len(sent) - 1, what="the watcher to read every frame"
+                )
         done.set()
         await h.publish(_marker(10_000 + len(sent)))
         sent.append(len(sent))
@@ -401,11 +352,13 @@ async def test_attendance_api_and_live(h: Harness) -> None:
     b = await h.visitor()
     await a.send({"type": "enter", "room": "daten"})
     await b.send({"type": "enter", "room": "daten"})
-    await asyncio.sleep(0.5)
+    await _daten_web(a, 2)  # both are in before one leaves: the peak is 2
     await b.send({"type": "leave", "room": "daten"})
     live = await (await h.http.get(h.server.make_url("/api/events/kirmes/live"))).json()
     assert live["online"] == 2 and live["rooms"]["info"]["capacity"] == 24
-    await asyncio.sleep(1.3)  # the record is written once a second
+    await _daten_web(a, 1)
+    # The record is written once a second; the test writes it now instead of waiting.
+    await h.server.app[REALTIME].presence.flush()
     auth = {"Authorization": f"Bearer {STAFF}"}
     report = await (
         await h.http.get(h.server.make_url("/api/events/kirmes/attendance"), headers=auth)
@@ -418,6 +371,13 @@ async def test_attendance_api_and_live(h: Harness) -> None:
     ).text()
     assert csv_text.splitlines()[0].startswith("room,title,current,peak")
     assert (await h.http.get(h.server.make_url("/api/events/kirmes/attendance"))).status == 401
+
+
+async def _daten_web(page: WsClient, web: int) -> None:
+    """Read attendance frames until the room ``daten`` counts ``web`` visitors on the page."""
+    frame = await page.next("attendance", timeout=3)
+    while frame["rooms"].get("daten", {}).get("web") != web:
+        frame = await page.next("attendance", timeout=3)
 
 
 async def test_event_changes_are_pushed(h: Harness) -> None:

@@ -37,7 +37,7 @@ from tests.conftest import REPO, make_settings
 from tests.harness.export_views import Viewer, differences
 from tests.harness.inprocess_server import InProcessServer
 from tests.harness.live_page import LivePage
-from tests.test_ws_gateway import EVENT, STAFF
+from tests.harness.ws_app import EVENT, STAFF
 
 T = TypeVar("T")
 AUTH = {"Authorization": f"Bearer {STAFF}"}

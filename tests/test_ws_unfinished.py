@@ -22,7 +22,7 @@ from hubs_bridge.web.app import create_app
 from hubs_bridge.web.hello_gate import HelloGate
 from hubs_bridge.web.ws import HELLO_GATE, UNFINISHED_PER_ADDRESS
 from tests.conftest import make_settings
-from tests.ws_client import WsClient
+from tests.harness.ws_client import WsClient
 
 STAFF = "staff-token-for-unfinished-tests-0123"
 EVENT = {

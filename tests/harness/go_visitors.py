@@ -11,7 +11,7 @@ from aiohttp import web
 
 from hubs_bridge.realtime.open_pages import has_open_page
 from hubs_bridge.web.keys import BROKER, REALTIME
-from tests.ws_client import WsClient
+from tests.harness.ws_client import WsClient
 
 
 class Page:
