@@ -7,18 +7,18 @@ the closing notice comes when the event ends; moderators list raised hands.
 
 from __future__ import annotations
 
-import asyncio
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from hubs_bridge.broker.base import PresenceEntry
+from hubs_bridge.core.attendance import AttendanceMark
 from hubs_bridge.hubs.frames import CHAT_MAX_CHARS
 from hubs_bridge.hubs.notices import CLOSING
 from hubs_bridge.web.keys import BROKER, CALENDAR, QA, REALTIME, STORE
+from tests.harness.hubs_rig import Rig, make_rig
+from tests.harness.waiting import eventually
 from tests.harness.ws_client import WsClient
-from tests.test_hubs_bridge import Rig, make_rig, wait_for
 
 PIN = "📌"
 ANSWERED = "✅"
@@ -47,18 +47,18 @@ async def test_pins_answers_and_announcements_reach_the_room_chat(tmp_path: Path
         daten, info = rig.chat(rig.hub), rig.chat(rig.info)
         anna = rig.sim.add_avatar(rig.hub.hub_id, "Anna")
         anna.say("/frage Wann kommt das   offene\nDatenportal?")
-        await wait_for(lambda: bool(daten.said("Danke")))
+        await eventually(lambda: bool(daten.said("Danke")), what="the thanks in daten")
         qid = await question_id(rig, "Datenportal")
 
         # A room's pinned question goes to that room, once.
         await moderate(rig, qid, action="pin")
-        await wait_for(lambda: bool(daten.said(PIN)))
+        await eventually(lambda: bool(daten.said(PIN)), what="the pin in daten")
         pinned = "📌 Angepinnte Frage / Pinned question: Wann kommt das offene Datenportal?"
         assert daten.said(PIN) == [pinned]
 
         # Answering changes the pinned record again: the answer is told, the pin is not.
         await moderate(rig, qid, action="answer", mode="written", text="Im Mai.")
-        await wait_for(lambda: bool(daten.said(ANSWERED)))
+        await eventually(lambda: bool(daten.said(ANSWERED)), what="the answer in daten")
         assert daten.said(ANSWERED) == [
             "✅ Beantwortet / Answered: Wann kommt das offene Datenportal?"
             " — Antwort/Answer: Im Mai."
@@ -70,14 +70,20 @@ async def test_pins_answers_and_announcements_reach_the_room_chat(tmp_path: Path
             event=event, visitor="v-web", text="Gibt es Folien?", client_msg_id="m1"
         )
         await moderate(rig, stage.id, action="pin")
-        await wait_for(lambda: bool(info.said(PIN)) and len(daten.said(PIN)) == 2)
+        await eventually(
+            lambda: bool(info.said(PIN)) and len(daten.said(PIN)) == 2,
+            what="the event-wide pin in both rooms",
+        )
         assert info.said(PIN) == ["📌 Angepinnte Frage / Pinned question: Gibt es Folien?"]
         assert daten.said(PIN)[0] == pinned  # the room's own pin was not said again
 
         # An announcement to one room reaches only that room; one to all rooms both.
         await announce(rig, "Gleich geht es im Info-Raum weiter.", rooms=["info"])
         await announce(rig, "Pause bis 15 Uhr.")
-        await wait_for(lambda: len(info.said(ANNOUNCED)) == 2 and len(daten.said(ANNOUNCED)) == 1)
+        await eventually(
+            lambda: len(info.said(ANNOUNCED)) == 2 and len(daten.said(ANNOUNCED)) == 1,
+            what="the announcements",
+        )
         assert daten.said(ANNOUNCED) == ["📣 Durchsage / Announcement: Pause bis 15 Uhr."]
         assert "Info-Raum" in info.said(ANNOUNCED)[0]
         assert not info.said(ANSWERED)  # a room's answer stays in the room
@@ -103,10 +109,8 @@ async def test_chat_bridge_off_says_nothing_and_takes_nothing(tmp_path: Path) ->
             listing.update(await rig.get("/api/events/kirmes/questions"))
             return bool(listing["questions"])
 
-        deadline = time.monotonic() + 8.0
-        while not await asked():  # one worker, in order: Anna's line was handled first
-            assert time.monotonic() < deadline
-            await asyncio.sleep(0.05)
+        # One worker, in order: once Bert's question is there, Anna's line was handled.
+        await eventually(asked, what="Bert's question")
         assert [q["text"] for q in listing["questions"]] == ["Und hier im Foyer?"]
 
         # A question asked on the web page to that room: pinning it says nothing there.
@@ -122,8 +126,11 @@ async def test_chat_bridge_off_says_nothing_and_takes_nothing(tmp_path: Path) ->
         await moderate(rig, qid, action="answer", mode="live")
         await announce(rig, "An alle Räume.")
         # The other room hears the announcement: every earlier frame was handled by then.
-        await wait_for(lambda: bool(info.said(ANNOUNCED)))
-        await asyncio.sleep(0.5)
+        await eventually(lambda: bool(info.said(ANNOUNCED)), what="the announcement in info")
+        # A second one comes a chat interval later: a notice wrongly queued for daten
+        # alongside the first would have been said by then.
+        await announce(rig, "Noch einmal an alle.")
+        await eventually(lambda: len(info.said(ANNOUNCED)) == 2, what="the second announcement")
         assert daten.bodies == ["/frage Bleibt das privat?"]  # only Anna's own line
         assert not info.said(PIN) and not info.said(ANSWERED)
 
@@ -134,14 +141,18 @@ async def test_notices_are_paced_and_coalesced(tmp_path: Path) -> None:
         await rig.joined()
         daten = rig.chat(rig.hub)
         await announce(rig, "Erste Durchsage.")
-        await wait_for(lambda: len(daten.bodies) == 1)
+        await eventually(lambda: len(daten.bodies) == 1, what="the first announcement")
         long = [f"Durchsage {n}: " + "Wort " * 58 for n in (2, 3, 4)]
         for text in long:
             await announce(rig, text)
-        await wait_for(lambda: len(daten.bodies) == 2)
-        await asyncio.sleep(interval + 0.3)
-        assert len(daten.bodies) == 2, daten.bodies  # three notices, one message
+        await eventually(lambda: len(daten.bodies) == 2, what="the second message")
+        # A later notice comes alone in the next message, a chat interval on: nothing
+        # of the three was held back or sent apart.
+        await announce(rig, "Letzte Durchsage.")
+        await eventually(lambda: len(daten.bodies) == 3, what="the third message")
+        assert daten.bodies[2] == "📣 Durchsage / Announcement: Letzte Durchsage.", daten.bodies
         assert daten.times[1] - daten.times[0] >= interval - 0.05
+        assert daten.times[2] - daten.times[1] >= interval - 0.05
         message = daten.bodies[1]
         assert len(message) <= CHAT_MAX_CHARS
         # They do not all fit: the newest win, whole and in order.
@@ -157,7 +168,10 @@ async def test_closing_notice_when_the_event_ends(tmp_path: Path) -> None:
         daten = rig.chat(rig.hub)
         ends = datetime.now(UTC) - timedelta(seconds=1)
         await rig.send("PATCH", "/api/events/kirmes", {"ends_at": ends.isoformat()})
-        await wait_for(lambda: not rig.bridge.rooms and bool(daten.bodies))
+        await eventually(
+            lambda: not rig.bridge.rooms and bool(daten.bodies),
+            what="the closing notice and the bridge gone",
+        )
         # Said before leaving, and said although the room's chat bridge is off.
         assert daten.bodies == [CLOSING]
         assert rig.bridge.say("kirmes", "daten", "zu spät") is False
@@ -169,7 +183,7 @@ async def test_say_queues_into_a_bridged_room(tmp_path: Path) -> None:
         daten = rig.chat(rig.hub)
         assert rig.bridge.say("kirmes", "daten", "Hallo! / Hello!")
         assert not rig.bridge.say("kirmes", "info", "no Hubs link")
-        await wait_for(lambda: daten.bodies == ["Hallo! / Hello!"])
+        await eventually(lambda: daten.bodies == ["Hallo! / Hello!"], what="the line in daten")
 
 
 async def test_raised_hands_for_moderators(tmp_path: Path) -> None:
@@ -199,10 +213,7 @@ async def test_raised_hands_for_moderators(tmp_path: Path) -> None:
             body.update(await rig.send("GET", "/api/events/kirmes/hands", token=token))
             return bool(body["hands"] == expected)
 
-        deadline = time.monotonic() + 8.0
-        while not await listed():
-            assert time.monotonic() < deadline, body
-            await asyncio.sleep(0.05)
+        await eventually(listed, what=f"the raised hands listed; last {body}")
         assert body["event"] == "kirmes"
 
         async with rig.http.get(rig.url("/api/events/kirmes/hands")) as resp:
@@ -240,26 +251,22 @@ async def test_hubs_names_never_reach_the_record(tmp_path: Path) -> None:
         async def named() -> list[PresenceEntry]:
             return [e for e in await broker.presence_list("kirmes") if e.name == name]
 
-        deadline = time.monotonic() + 8.0
-        while not (entries := await named()):
-            assert time.monotonic() < deadline
-            await asyncio.sleep(0.05)
+        entries = await eventually(named, what="the avatar in the presence")
         # The bridge's process dies: its entries expire, and the attendance leader
         # records them as leaves (the only path by which Hubs presence is recorded).
         await rig.bridge.close()
         await broker.presence_put("kirmes", entries, 0.01)
-        await asyncio.sleep(0.05)
         realtime = app[REALTIME]
-        deadline = time.monotonic() + 8.0
-        while True:
+        marks: list[AttendanceMark] = []
+
+        async def hubs_marks_recorded() -> list[AttendanceMark]:
+            # The test runs the leader's rounds, until the entries have expired.
             await realtime.leader.tick(app[CALENDAR].now())
             await realtime.presence.flush()
-            marks = await app[STORE].attendance_marks("kirmes")
-            hubs_marks = [m for m in marks if m.source == "hubs"]
-            if hubs_marks:
-                break
-            assert time.monotonic() < deadline
-            await asyncio.sleep(0.05)
+            marks[:] = await app[STORE].attendance_marks("kirmes")
+            return [m for m in marks if m.source == "hubs"]
+
+        hubs_marks = await eventually(hubs_marks_recorded, what="the expired entries as leaves")
         pseudonym = realtime.ids.record_hash("kirmes", entries[0].visitor)
         assert all(m.visitor == pseudonym for m in hubs_marks)
         assert not any(name in repr(m) for m in marks)
@@ -291,7 +298,9 @@ async def test_own_prefixes_anonymous_hubs_questions_and_the_bots_name(tmp_path:
         anna = rig.sim.add_avatar(rig.hub.hub_id, "Anna")
         anna.say("/frage Das ist kein Präfix mehr")
         anna.say("?? Wer hat gefragt?")
-        await wait_for(lambda: any("Danke" in str(f.get("body")) for f in frames))
+        await eventually(
+            lambda: any("Danke" in str(f.get("body")) for f in frames), what="the thanks"
+        )
         listing = await rig.get("/api/events/kirmes/questions")
         assert [(q["text"], q["authors"]) for q in listing["questions"]] == [
             ("Wer hat gefragt?", [])
@@ -305,12 +314,11 @@ async def test_a_long_hubs_name_is_cut_not_the_question_refused(tmp_path: Path) 
         await rig.joined()
         long_name = "Sehr langer Anzeigename aus dem Hubs-Raum 1234567890"
         rig.sim.add_avatar(rig.hub.hub_id, long_name).say("/frage Geht das trotzdem?")
-        deadline = time.monotonic() + 8.0
-        listing: dict[str, Any] = {"questions": []}
-        while not listing["questions"]:
-            assert time.monotonic() < deadline
-            await asyncio.sleep(0.05)
-            listing = await rig.get("/api/events/kirmes/questions")
-        question = listing["questions"][0]
+
+        async def questions() -> list[dict[str, Any]]:
+            listing: dict[str, Any] = await rig.get("/api/events/kirmes/questions")
+            return list(listing["questions"])
+
+        question = (await eventually(questions, what="the question"))[0]
         assert question["text"] == "Geht das trotzdem?"
         assert question["authors"] == [long_name[:40].strip()]

@@ -31,8 +31,9 @@ from hubs_bridge.hubs.simulator import HubsSimulator
 from hubs_bridge.web.app import create_app
 from hubs_bridge.web.keys import BROKER, CALENDAR, HUBS
 from tests.conftest import make_settings
+from tests.harness.hubs_rig import STAFF, Attendance, Rig, rig_bridge
+from tests.harness.waiting import eventually
 from tests.harness.ws_client import WsClient
-from tests.test_hubs_bridge import STAFF, Attendance, Rig, rig_bridge, wait_for
 
 ADMIN = "admin-key-of-the-simulator-0123"
 PUBLIC = "http://127.0.0.1:9"  # only named in the rooms' scene URLs
@@ -102,6 +103,17 @@ def _event(slug: str, now: datetime) -> dict[str, Any]:
     }
 
 
+async def _heartbeats(sim: HubsSimulator, count: int) -> None:
+    """Wait until the simulator has answered ``count`` more heartbeats: that many
+    heartbeat intervals of the bridge have passed, measured by the bridge itself."""
+    target = sim.heartbeats_answered + count
+    await eventually(
+        lambda: sim.heartbeats_answered >= target,
+        what=f"{count} heartbeats answered",
+        timeout=10 + count * HEARTBEAT_S,
+    )
+
+
 async def _two_inside(rig: Rig) -> tuple[Attendance, WsClient, Avatar]:
     """A page watching ``kirmes``, two people inside ``daten``; the page and Bernd."""
     sim, hub = rig.sim, rig.hub
@@ -136,7 +148,7 @@ async def test_kicked_bridge_marks_stale_rejoins_and_counts_right(tmp_path: Path
             opened = sim.sockets_opened
 
             assert await sim.kick(bot)
-            await wait_for(lambda: bot not in sim.sessions(hub.hub_id))
+            await eventually(lambda: bot not in sim.sessions(hub.hub_id), what="the kick")
             bernd.leave()  # Bernd leaves while the bridge is out
 
             stale = await attendance.until("daten", lambda r: r.get("stale") is True)
@@ -168,34 +180,36 @@ async def test_unanswered_heartbeats_reconnect_until_answered(tmp_path: Path) ->
             [bot] = sim.bot_sessions(hub.hub_id)
             opened = sim.sockets_opened
             # Heartbeats go on being answered: the socket stays.
-            await asyncio.sleep(4 * HEARTBEAT_S)
+            await _heartbeats(sim, 4)
             assert sim.sockets_opened == opened and bridge.client.connected
 
             sim.answer_heartbeats = False
             # The bridge gives up on the silent socket itself (the server's idle
             # drop is 60 s away: heartbeats still reach it), and leaves the room.
-            await wait_for(lambda: bot not in sim.sessions(hub.hub_id), timeout=5)
+            await eventually(
+                lambda: bot not in sim.sessions(hub.hub_id), what="the bridge to leave", timeout=5
+            )
             bernd.leave()  # Bernd leaves while the bridge is out
             stale = await attendance.until("daten", lambda r: r.get("stale") is True)
             assert stale["hubs_room"] == 2
             # It comes back on a new socket (and loses it again while unanswered).
-            await wait_for(lambda: sim.sockets_opened > opened, timeout=5)
+            await eventually(lambda: sim.sockets_opened > opened, what="a new socket", timeout=5)
 
             sim.answer_heartbeats = True
             # A heartbeat sent before the switch may still be declared missed: let it.
-            await asyncio.sleep(3 * HEARTBEAT_S)
+            await _heartbeats(sim, 3)
 
             def settled() -> bool:
                 presence = bridge.client.presence(hub.hub_id)
                 return bridge.client.connected and presence is not None and not presence.stale
 
-            await wait_for(settled)
+            await eventually(settled, what="the bridge connected with fresh presence")
             fresh = await attendance.until(
                 "daten", lambda r: not r.get("stale") and r.get("hubs_room") == 1
             )
             assert fresh.get("hubs_lobby", 0) == 0
             sockets = sim.sockets_opened
-            await asyncio.sleep(6 * HEARTBEAT_S)  # answered again: no more reconnects
+            await _heartbeats(sim, 6)  # answered again: no more reconnects
             assert sim.sockets_opened == sockets and settled()
             assert not bridge.stale_rooms.of("kirmes")
             assert sim.bot_sessions(hub.hub_id) == [bot]
@@ -207,12 +221,12 @@ async def test_unanswered_heartbeats_reconnect_until_answered(tmp_path: Path) ->
 async def _provision(rig: Rig, slug: str) -> dict[str, dict[str, Any]]:
     """Run a provisioning job of the event; its rooms' results by room slug."""
     started = await rig.send("POST", f"/api/events/{slug}/provision")
-    status: dict[str, Any] = started
-    for _ in range(500):
-        status = await rig.send("GET", f"/api/events/{slug}/provision")
-        if status["job"] == started["job"] and status["state"] != "running":
-            break
-        await asyncio.sleep(0.02)
+
+    async def ended() -> dict[str, Any] | None:
+        status: dict[str, Any] = await rig.send("GET", f"/api/events/{slug}/provision")
+        return status if status["job"] == started["job"] and status["state"] != "running" else None
+
+    status = await eventually(ended, what=f"the provisioning job of {slug} to end")
     assert status["state"] == "done", status
     return {r["room"]: r for r in status["rooms"]}
 
@@ -240,17 +254,31 @@ async def test_reopened_event_gets_fresh_rooms_and_the_bridge_joins_them(
         first = await _provision(rig, "fest")
         assert {r["state"] for r in first.values()} == {"created"}
         old = {room: r["hub_id"] for room, r in first.items()}
-        await wait_for(lambda: all(bridge.client.presence(h) is not None for h in old.values()))
-        await wait_for(lambda: all(len(sim.bot_sessions(h)) == 1 for h in old.values()))
+        await eventually(
+            lambda: all(bridge.client.presence(h) is not None for h in old.values()),
+            what="presence of the first rooms",
+        )
+        await eventually(
+            lambda: all(len(sim.bot_sessions(h)) == 1 for h in old.values()),
+            what="the bridge in the first rooms",
+        )
         resp = await _go(rig, "fest", "daten")
         assert resp.status == 302 and resp.headers["Location"] == first["daten"]["url"]
         goodbye = rig.chat(sim.hubs[old["daten"]])
 
         # The event ends: the bridge says goodbye and leaves, the closer deletes the rooms.
         await rig.send("PATCH", "/api/events/fest", {"ends_at": now.isoformat()})
-        await wait_for(lambda: all(sim.hubs[h].entry_mode == "deny" for h in old.values()))
-        await wait_for(lambda: not set(old.values()) & set(bridge.rooms))
-        await wait_for(lambda: not any(sim.bot_sessions(h) for h in old.values()))
+        await eventually(
+            lambda: all(sim.hubs[h].entry_mode == "deny" for h in old.values()),
+            what="the first rooms closed",
+        )
+        await eventually(
+            lambda: not set(old.values()) & set(bridge.rooms), what="the bridge out of them"
+        )
+        await eventually(
+            lambda: not any(sim.bot_sessions(h) for h in old.values()),
+            what="no bot session left in them",
+        )
         assert any("beendet" in b for b in goodbye.bodies), goodbye.bodies
         event = await rig.server.app[CALENDAR].store.get_event("fest")
         assert event is not None and all(r.hubs and r.hubs.closed for r in event.rooms)
@@ -280,7 +308,7 @@ async def test_reopened_event_gets_fresh_rooms_and_the_bridge_joins_them(
                     return False
             return True
 
-        await wait_for(in_new_rooms)
+        await eventually(in_new_rooms, what="the bridge in the new rooms with fresh presence")
         assert all(len(sim.bot_sessions(h)) == 1 for h in new.values())
         states = await _bridge_states(rig, "fest")
         assert {states[h] for h in new.values()} == {"joined"}

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from pathlib import Path
 
 from hubs_bridge.web.hubs_services import DOORMAN
 from hubs_bridge.web.keys import CALENDAR
 from tests.harness.go_visitors import open_page
-from tests.test_hubs_bridge import make_rig
+from tests.harness.hubs_rig import make_rig
+from tests.harness.waiting import eventually
 
 
 async def test_a_room_full_of_hubs_people_sends_newcomers_to_a_twin(tmp_path: Path) -> None:
@@ -21,10 +20,12 @@ async def test_a_room_full_of_hubs_people_sends_newcomers_to_a_twin(tmp_path: Pa
         await rig.joined()
         for name in ("Anna", "Bernd"):
             rig.sim.add_avatar(rig.hub.hub_id, name).enter()
-        deadline = time.monotonic() + 8
-        while (await rig.get("/api/events/kirmes/live"))["rooms"]["daten"]["occupancy"] < 2:
-            assert time.monotonic() < deadline
-            await asyncio.sleep(0.05)
+
+        async def both_counted() -> bool:
+            live = await rig.get("/api/events/kirmes/live")
+            return bool(live["rooms"]["daten"]["occupancy"] >= 2)
+
+        await eventually(both_counted, what="Anna and Bernd counted in daten")
 
         # A visitor with the event page open: its link carries its visitor id.
         page = await open_page(rig.server.app, rig.http, rig.url("/ws"), "kirmes")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -10,7 +9,8 @@ from typing import Any
 from hubs_bridge.core.calendar import Event, HubsRoomLink
 from hubs_bridge.core.event_commands import set_room_hubs_link
 from hubs_bridge.web.keys import CALENDAR
-from tests.test_hubs_bridge import make_rig
+from tests.harness.hubs_rig import make_rig
+from tests.harness.waiting import eventually
 
 
 async def test_joined_and_failed_rooms_are_shown(tmp_path: Path) -> None:
@@ -30,11 +30,13 @@ async def test_joined_and_failed_rooms_are_shown(tmp_path: Path) -> None:
             seen = await rig.send("GET", "/api/events/kirmes/hubs")
             return {r["room"]: r["bridge"] for r in seen["rooms"]}
 
-        deadline = 200
-        while await states() != {"daten": "joined", "info": "failed"}:
-            deadline -= 1
-            assert deadline > 0, seen
-            await rig.bridge.sync()
+        async def shown() -> bool:
+            if await states() == {"daten": "joined", "info": "failed"}:
+                return True
+            await rig.bridge.sync()  # publish the status now, not at the next interval
+            return False
+
+        await eventually(shown, what="daten joined and info failed")
         info = next(r for r in seen["rooms"] if r["room"] == "info")
         assert info["reason"] == "not_found" and info["hub_id"] == "gone123"
         assert seen["phase"] == "open" and seen["status_at"] is not None
@@ -55,8 +57,13 @@ async def test_rooms_without_a_bridge_are_not_bridged(tmp_path: Path) -> None:
         assert [r["bridge"] for r in body["rooms"] if r["room"] == "daten"] == ["joined"]
         await rig.bridge.close()  # the process that bridged the event stopped
         # Its last word is held for a few sync intervals (2 s here), then it is gone.
-        await asyncio.sleep(2.2)
-        body = await rig.send("GET", "/api/events/kirmes/hubs")
-        daten = next(r for r in body["rooms"] if r["room"] == "daten")
+        latest: dict[str, Any] = {}
+
+        async def daten_not_bridged() -> dict[str, Any] | None:
+            latest.update(await rig.send("GET", "/api/events/kirmes/hubs"))
+            daten = next(r for r in latest["rooms"] if r["room"] == "daten")
+            return daten if daten["bridge"] == "not_bridged" else None
+
+        daten = await eventually(daten_not_bridged, what="the stopped bridge's status gone")
         assert daten["kind"] == "room" and daten["closed"] is False
-        assert daten["bridge"] == "not_bridged" and body["status_at"] is None
+        assert daten["bridge"] == "not_bridged" and latest["status_at"] is None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,7 +9,8 @@ from hubs_bridge.core.calendar import Event, HubsRoomLink
 from hubs_bridge.core.overflow import occupancy
 from hubs_bridge.core.room_links import add_twin
 from hubs_bridge.web.keys import BROKER, CALENDAR
-from tests.test_hubs_bridge import make_rig, wait_for
+from tests.harness.hubs_rig import make_rig
+from tests.harness.waiting import eventually
 
 
 async def test_people_in_a_twin_are_counted_for_the_twin(tmp_path: Path) -> None:
@@ -26,8 +26,9 @@ async def test_people_in_a_twin_are_counted_for_the_twin(tmp_path: Path) -> None
             return add_twin(e, "daten", link, now=at)
 
         await app[CALENDAR].change("kirmes", with_twin)
-        await wait_for(
-            lambda: twin.hub_id in rig.bridge.rooms and rig.hub.hub_id in rig.bridge.rooms
+        await eventually(
+            lambda: twin.hub_id in rig.bridge.rooms and rig.hub.hub_id in rig.bridge.rooms,
+            what="the bridge in the room and its twin",
         )
 
         in_room = rig.sim.add_avatar(rig.hub.hub_id, "Anna")
@@ -43,13 +44,11 @@ async def test_people_in_a_twin_are_counted_for_the_twin(tmp_path: Path) -> None
             return dict(occupancy(room, await app[BROKER].presence_list("kirmes"), []))
 
         want = {rig.hub.hub_id: 1, twin.hub_id: 2}
-        seen: dict[str, int] = {}
-        for _ in range(400):
-            seen = await counts()
-            if seen == want:
-                break
-            await asyncio.sleep(0.02)
-        assert seen == want
+
+        async def counted() -> bool:
+            return await counts() == want
+
+        await eventually(counted, what=f"the occupancy {want}")
         # Attendance counts the room as one: its own Hubs room and its twins together.
         live = await rig.get("/api/events/kirmes/live")
         assert live["rooms"]["daten"]["occupancy"] == 3

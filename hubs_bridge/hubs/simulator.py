@@ -119,9 +119,11 @@ class HubsSimulator:
       ``scene_id`` gets (``SceneListing.get_random_default_scene_listing``).
 
     Tests may set ``answer_heartbeats = False`` (a hung server) and read
-    ``sockets_opened``. What owners did is recorded: ``muted``, ``kicked``
-    (``(hub_id, by_session, target_session)``), ``closed`` (``(hub_id,
-    by_session)``), ``hub_updates`` (``(hub_id, by_session, stale_fields)``),
+    ``sockets_opened`` and ``heartbeats_answered`` (time passing, as a client
+    sees it: a test waits for N answered heartbeats instead of sleeping).
+    What owners did is recorded: ``muted``, ``kicked`` (``(hub_id,
+    by_session, target_session)``), ``closed`` (``(hub_id, by_session)``),
+    ``hub_updates`` (``(hub_id, by_session, stale_fields)``),
     ``scene_updates`` (``(hub_id, by_session, url)``).
     """
 
@@ -169,6 +171,7 @@ class HubsSimulator:
         self.secret = secrets.token_bytes(32)
         self.answer_heartbeats = True  # False: heartbeats on "phoenix" get no phx_reply
         self.sockets_opened = 0  # every websocket accepted so far
+        self.heartbeats_answered = 0
         self.port = 0
         self.rooms: dict[str, SimRoom] = {}
         self.scenes: dict[str, SimScene] = {}
@@ -493,6 +496,7 @@ class HubsSimulator:
     def _on_frame(self, conn: Conn, msg: PhxMessage) -> None:
         if msg.topic == PHOENIX_TOPIC and msg.event == HEARTBEAT:
             if self.answer_heartbeats:
+                self.heartbeats_answered += 1
                 conn.reply(msg, "ok", {})
         elif msg.event == PHX_JOIN and msg.topic.startswith(HUB_PREFIX):
             self.channels.join(conn, msg)
