@@ -195,7 +195,7 @@ class Settings(BaseSettings):
     # An empty value switches seeding off (HUBS_BRIDGE_SEED_DIR=""), not "seed from here".
     _seed_dir = field_validator("seed_dir", mode="before")(lambda v: None if v == "" else v)
 
-    @field_validator("secret_key", mode="before")
+    @field_validator("secret_key", "staff_token", mode="before")
     @classmethod
     def _blank_key_is_unset(cls, value: object) -> object:
         # A blank variable (a template left empty) means "not given": the key is then

@@ -199,10 +199,14 @@ async def _hubs_bridge(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _say_bye(app: web.Application) -> None:
-    await app[REALTIME].shutdown()
+    realtime = app[REALTIME]
+    pages = len(realtime.sessions)
+    log.info("stopping: telling %d open pages when to come back", pages)
+    await realtime.shutdown()
 
 
 async def _backends_closed_at_exit(app: web.Application) -> AsyncIterator[None]:
     yield
     await app[BROKER].close()
     await app[STORE].close()
+    log.info("stopped: store and broker closed")
