@@ -10,7 +10,7 @@ import aiohttp
 from hubs_bridge.hubs.sim_graphql import add_api_token
 from hubs_bridge.scenes.urls import glb_url
 from hubs_bridge.web.keys import SCENES
-from tests.test_hubs_provision import PUBLIC, TIMEOUT, harness, simulator
+from tests.harness.provision import PUBLIC, TIMEOUT, harness, simulator
 
 TOKEN = "api-token-with-write-rooms"
 

@@ -13,7 +13,8 @@ from aiohttp.test_utils import TestServer
 from hubs_bridge.web.app import create_app
 from hubs_bridge.web.keys import BROKER, SETTINGS
 from tests.conftest import REDIS_URL
-from tests.test_hubs_provision import AUTH, TIMEOUT, harness, simulator
+from tests.harness.provision import AUTH, TIMEOUT, harness, simulator
+from tests.harness.waiting import eventually
 
 
 async def test_progress_while_running_and_a_second_post_joins_the_job(tmp_path: Path) -> None:
@@ -33,9 +34,15 @@ async def test_progress_while_running_and_a_second_post_joins_the_job(tmp_path: 
         assert again["job"] == started["job"]
 
         seen: list[tuple[str, int]] = []
-        while (status := await h.job("open"))["state"] == "running":
-            seen.append((status["state"], status["done"]))
-            await asyncio.sleep(0.02)
+
+        async def ended() -> dict[str, Any] | None:
+            status = await h.job("open")
+            if status["state"] == "running":
+                seen.append((status["state"], status["done"]))
+                return None
+            return status
+
+        status = await eventually(ended, what="the job to end")
         assert ("running", 1) in seen
         assert status["job"] == started["job"]
         assert status["state"] == "done" and status["done"] == 2
@@ -75,14 +82,14 @@ async def test_status_is_shared_by_two_processes(tmp_path: Path, redis_prefix: s
                 resp = await http.post(other.make_url("/api/events/open/provision"), headers=AUTH)
                 assert resp.status == 202
                 assert (await resp.json())["job"] == started["job"]  # no second job
-                while True:
-                    resp = await http.get(
-                        other.make_url("/api/events/open/provision"), headers=AUTH
-                    )
-                    status = await resp.json()
-                    if status["state"] != "running":
-                        break
-                    await asyncio.sleep(0.02)
+
+                async def ended() -> dict[str, Any] | None:
+                    url = other.make_url("/api/events/open/provision")
+                    async with http.get(url, headers=AUTH) as resp:
+                        status: dict[str, Any] = await resp.json()
+                    return status if status["state"] != "running" else None
+
+                status = await eventually(ended, what="the job to end, seen by the other")
                 assert status["job"] == started["job"] and status["state"] == "done"
                 assert len(sim.hubs) == 2
         finally:
@@ -120,7 +127,7 @@ async def test_a_job_whose_status_cannot_be_saved_is_stopped(monkeypatch: Any) -
 
     async def forever(event: str, on_result: Any) -> list[Any]:
         try:
-            await asyncio.sleep(60)
+            await asyncio.Event().wait()  # a job that never ends by itself
         finally:
             stopped.set()
         return []

@@ -24,7 +24,7 @@ from hubs_bridge.web.doors import GO_BURST
 from hubs_bridge.web.hubs_services import DOORMAN
 from hubs_bridge.web.keys import BROKER, CALENDAR
 from tests.harness.go_visitors import Page, open_page
-from tests.test_hubs_provision import Harness, harness, simulator
+from tests.harness.provision import Harness, harness, simulator
 
 NOW = datetime(2026, 5, 1, tzinfo=UTC)
 

@@ -7,7 +7,6 @@ Before: 57 addresses with one GET each made a room report full (409
 from __future__ import annotations
 
 import asyncio
-import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -18,7 +17,8 @@ from hubs_bridge.realtime.open_pages import has_open_page
 from hubs_bridge.web.keys import BROKER, REALTIME
 from tests.conftest import REDIS_URL
 from tests.harness.go_visitors import Page, open_page
-from tests.test_hubs_provision import Harness, harness, simulator
+from tests.harness.provision import Harness, harness, simulator
+from tests.harness.waiting import eventually
 
 ROOM = {"slug": "saal", "title": "Saal", "scene": "foyer", "capacity": 2}
 PROXY = {"trusted_proxies": ["127.0.0.1/32"]}  # X-Forwarded-For names the client
@@ -114,12 +114,15 @@ async def test_a_page_that_just_closed_still_counts(tmp_path: Path) -> None:
         await page.close()  # reconnecting, or a phone that put the tab to sleep
         visitor = h.server.app[REALTIME].ids.verify(page.visitor)
         assert visitor is not None
-        deadline = time.monotonic() + 5
-        while has_open_page(await h.server.app[BROKER].presence_list("open"), visitor):
-            assert time.monotonic() < deadline
-            await asyncio.sleep(0.02)
+
+        async def gone() -> bool:
+            return not has_open_page(await h.server.app[BROKER].presence_list("open"), visitor)
+
+        await eventually(gone, what="the closed page gone from the presence")
+
         # Gone from the presence for good; the closed page is remembered just after.
-        while await _arrivals(h) == 0:
-            assert time.monotonic() < deadline, "a page closed a moment ago did not count"
+        async def counted() -> bool:
             assert await _go(h, page.go("open", "saal")) == (302, own["url"])
-            await asyncio.sleep(0.02)
+            return await _arrivals(h) > 0
+
+        await eventually(counted, what="a page closed a moment ago to count")

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,120 +19,19 @@ from hubs_bridge.web.hubs_services import HUBS_API
 from hubs_bridge.web.keys import CALENDAR, SCENES, SETTINGS
 from hubs_bridge.web.scenes import glb_url
 from tests.conftest import free_port, make_settings
-
-STAFF = "staff-token-for-provision-tests-0123"
-AUTH = {"Authorization": f"Bearer {STAFF}"}
-PUBLIC = "http://bridge.test:9"  # not the Hubs host: Reticulum would look up /scenes/ there
-TIMEOUT = aiohttp.ClientTimeout(total=20)
-
-
-def _event(slug: str, starts: datetime, ends: datetime) -> dict[str, Any]:
-    return {
-        "slug": slug,
-        "title": "Digitale Kirmes",
-        "starts_at": starts.isoformat(),
-        "ends_at": ends.isoformat(),
-        "rooms": [
-            {"slug": "info", "title": "Info", "scene": "foyer", "capacity": 20},
-            {"slug": "daten", "title": "Offene Daten", "scene": "kirmes-stand"},
-        ],
-    }
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
-
-
-OPEN = ("open", _now() + timedelta(minutes=5), _now() + timedelta(hours=3))
-LATER = ("later", _now() + timedelta(days=2), _now() + timedelta(days=2, hours=3))
-PAST = ("past", _now() - timedelta(hours=3), _now() - timedelta(hours=1))
-
-
-class Harness:
-    def __init__(self, server: TestServer, http: aiohttp.ClientSession) -> None:
-        self.server = server
-        self.http = http
-
-    def url(self, path: str) -> str:
-        return str(self.server.make_url(path))
-
-    async def start(self, slug: str) -> dict[str, Any]:
-        resp = await self.http.post(self.url(f"/api/events/{slug}/provision"), headers=AUTH)
-        assert resp.status == 202, await resp.text()
-        body: dict[str, Any] = await resp.json()
-        assert body["event"] == slug
-        return body
-
-    async def job(self, slug: str) -> dict[str, Any]:
-        resp = await self.http.get(self.url(f"/api/events/{slug}/provision"), headers=AUTH)
-        assert resp.status == 200, await resp.text()
-        body: dict[str, Any] = await resp.json()
-        return body
-
-    async def finished(self, slug: str) -> dict[str, Any]:
-        """Wait for the event's latest job to end; its status."""
-        while True:
-            status = await self.job(slug)
-            if status["state"] != "running":
-                return status
-            await asyncio.sleep(0.02)
-
-    async def provision(self, slug: str) -> list[dict[str, Any]]:
-        """Start a job and wait for it: the per-room results."""
-        started = await self.start(slug)
-        status = await self.finished(slug)
-        assert status["job"] == started["job"]
-        assert status["done"] == status["total"] == len(status["rooms"])
-        rooms: list[dict[str, Any]] = status["rooms"]
-        return rooms
-
-    async def go(self, slug: str, room: str) -> aiohttp.ClientResponse:
-        return await self.http.get(self.url(f"/go/{slug}/{room}"), allow_redirects=False)
-
-
-@asynccontextmanager
-async def harness(
-    tmp_path: Path,
-    hubs_url: str,
-    *,
-    rooms: list[dict[str, Any]] | None = None,
-    extra: dict[str, Any] | None = None,
-    **hubs: Any,
-) -> AsyncIterator[Harness]:
-    """A hubs-bridge on the simulator with three events (open, later, past)."""
-    settings = make_settings(
-        tmp_path,
-        staff_token=STAFF,
-        public_url=PUBLIC,
-        hubs={"url": hubs_url, "create_interval_s": 0.05, **hubs},
-        **(extra or {}),
-    )
-    server = TestServer(await create_app(settings))
-    await server.start_server()
-    try:
-        async with aiohttp.ClientSession(timeout=TIMEOUT) as http:
-            for slug, starts, ends in (OPEN, LATER, PAST):
-                event = _event(slug, starts, ends)
-                if rooms is not None:
-                    event["rooms"] = rooms
-                resp = await http.post(server.make_url("/api/events"), json=event, headers=AUTH)
-                assert resp.status == 201, await resp.text()
-            yield Harness(server, http)
-    finally:
-        await asyncio.wait_for(server.close(), 10)
-
-
-@asynccontextmanager
-async def simulator(
-    create_interval_s: float = 0.01, **options: Any
-) -> AsyncIterator[HubsSimulator]:
-    """A strict simulator; its throttle window shortened to ``create_interval_s`` for speed."""
-    sim = HubsSimulator(throttle_period_s=create_interval_s, **options)
-    await sim.start()
-    try:
-        yield sim
-    finally:
-        await asyncio.wait_for(sim.stop(), 10)
+from tests.harness.provision import (
+    AUTH,
+    LATER,
+    OPEN,
+    PUBLIC,
+    STAFF,
+    TIMEOUT,
+    Harness,
+    event_body,
+    harness,
+    now_whole_seconds,
+    simulator,
+)
 
 
 async def test_provision_creates_one_hub_per_room_once(tmp_path: Path) -> None:
@@ -261,7 +158,9 @@ async def test_public_url_is_required(tmp_path: Path) -> None:
         await server.start_server()
         try:
             async with aiohttp.ClientSession(timeout=TIMEOUT) as http:
-                await http.post(server.make_url("/api/events"), json=_event(*OPEN), headers=AUTH)
+                await http.post(
+                    server.make_url("/api/events"), json=event_body(*OPEN), headers=AUTH
+                )
                 resp = await http.post(server.make_url("/api/events/open/provision"), headers=AUTH)
                 assert resp.status == 409
                 assert (await resp.json())["code"] == "public_url_not_configured"
@@ -382,7 +281,7 @@ async def test_a_link_stored_meanwhile_is_kept(tmp_path: Path, monkeypatch: Any)
             calendar = h.server.app[CALENDAR]
             change = calendar.change
             theirs = HubsRoomLink(
-                hub_id="theirs", url=f"{sim.base_url}/theirs", provisioned_at=_now()
+                hub_id="theirs", url=f"{sim.base_url}/theirs", provisioned_at=now_whole_seconds()
             )
 
             async def racing(slug: str, fn: Any) -> Any:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from urllib.parse import quote
 
 import aiohttp
@@ -11,6 +9,7 @@ from aiohttp import web
 
 from hubs_bridge.realtime.open_pages import has_open_page
 from hubs_bridge.web.keys import BROKER, REALTIME
+from tests.harness.waiting import eventually
 from tests.harness.ws_client import WsClient
 
 
@@ -38,8 +37,9 @@ async def open_page(
     visitor = app[REALTIME].ids.verify(page.visitor)
     assert visitor is not None
     # The welcome is sent before the presence entry is shared: wait for the entry.
-    deadline = time.monotonic() + 5
-    while not has_open_page(await app[BROKER].presence_list(event), visitor):
-        assert time.monotonic() < deadline, "the page never showed up in the presence"
-        await asyncio.sleep(0.02)
+
+    async def shown() -> bool:
+        return has_open_page(await app[BROKER].presence_list(event), visitor)
+
+    await eventually(shown, what="the page in the presence")
     return page
