@@ -11,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from hubs_bridge.auth import Principal
 from hubs_bridge.core import qa
 from hubs_bridge.core.calendar import Slug
+from hubs_bridge.core.qa_text import clean_text
+from hubs_bridge.core.similar import similar
 from hubs_bridge.errors import BadRequest
 from hubs_bridge.protocol import QuestionId, RawText
 from hubs_bridge.web.api import Api, QueryParam
@@ -100,6 +102,50 @@ async def list_questions(request: web.Request, principal: Principal) -> Question
     return QuestionList(
         questions=[qa.public_view(q, votes.get(q.id, 0), viewer) for q in shown],
         rejected=qa.rejected_counts(questions),
+    )
+
+
+class SimilarQuestion(BaseModel):
+    id: str
+    text: str
+    votes: int
+    score: float
+
+
+class SimilarQuestions(BaseModel):
+    """Visible questions like the text being typed, best first (at most three)."""
+
+    questions: list[SimilarQuestion]
+
+
+@api.operation(
+    "GET",
+    "/api/events/{event}/questions/similar",
+    summary="Questions already asked that are like ?text= (for 'support it instead?')",
+    tag=TAG,
+    response=SimilarQuestions,
+    auth="optional",
+    errors=(404, 422),
+    query=(QueryParam("text", "what the visitor is typing (cleaned as a question is)"),),
+)
+async def similar_questions(request: web.Request, principal: Principal) -> SimilarQuestions:
+    slug = request.match_info["event"]
+    event = await request.app[CALENDAR].get(slug)
+    text = clean_text(request.query.get("text", ""), max_chars=event.qa.max_question_chars)
+    store = request.app[STORE]
+    visible = [q for q in await store.qa_questions(slug) if q.visible]
+    found = similar(text, ((q.id, q.text) for q in visible))
+    if not found:
+        return SimilarQuestions(questions=[])
+    votes = await store.qa_vote_counts(slug)
+    by_id = {q.id: q for q in visible}
+    return SimilarQuestions(
+        questions=[
+            SimilarQuestion(
+                id=m.key, text=by_id[m.key].text, votes=votes.get(m.key, 0), score=round(m.score, 3)
+            )
+            for m in found
+        ]
     )
 
 

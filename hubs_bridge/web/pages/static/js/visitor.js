@@ -6,6 +6,7 @@ import { announce, connectionIndicator, el, errorText, localized, onLangChange, 
 import { Live } from "./live.js";
 import { phaseOf, renderHead, renderHere, renderPhase, renderRooms, updateCounts } from "./visitor-rooms.js";
 import { refreshListError, renderOutbox, renderQuestions, renderTransparency, resetQuestions, showListError } from "./visitor-questions.js";
+import { clearSimilar, refreshSimilar, watchSimilar } from "./visitor-similar.js";
 
 const NAME_KEY = "hb_name";
 
@@ -284,7 +285,10 @@ function vote(id) {
       if (current) current.votes = before.votes;
       showListError(err);
     })
-    .finally(() => renderQuestions(state, vote));
+    .finally(() => {
+      renderQuestions(state, vote);
+      refreshSimilar(state, vote);
+    });
 }
 
 function submitQuestion(event) {
@@ -310,6 +314,7 @@ function submitQuestion(event) {
   say("ask-status", live.connected ? () => t("visitor.ask.sending") : () => t("visitor.ask.queued"));
   textarea.value = "";
   renderCounter();
+  clearSimilar(state, vote);
   live
     .ask(text, { room, anonymous, name })
     .then((ack) => {
@@ -332,6 +337,7 @@ function setSort(sort) {
 function setup() {
   $("ask-form").addEventListener("submit", submitQuestion);
   $("ask-text").addEventListener("input", renderCounter);
+  watchSimilar($("ask-text"), page.event, state, vote);
   $("sort-top").addEventListener("click", () => setSort("top"));
   $("sort-new").addEventListener("click", () => setSort("new"));
   $("here-leave").addEventListener("click", leaveRoom);
@@ -359,6 +365,7 @@ function setup() {
     renderHere(state);
     for (const [id, render] of Object.entries(messages)) if (render) $(id).textContent = render();
     refreshListError();
+    refreshSimilar(state, vote);
   });
   // The phase and the countdowns tick; the rooms change when the doors open or close.
   setInterval(() => {
