@@ -13,6 +13,7 @@ import asyncio
 import copy
 import itertools
 import json
+import logging
 import random
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -35,25 +36,24 @@ from hubs_bridge.hubs.client_events import (
 )
 from hubs_bridge.hubs.client_meta import ServerMeta, socket_url
 from tests.conftest import free_port
+from tests.harness.waiting import eventually
 
 FRAMES: dict[str, Any] = json.loads(
     (Path(__file__).parent / "data" / "reticulum_frames.json").read_text()
 )
 SID = "Xr4bQyz"
+OTHER = "Ot4erRm"  # a second room, for tests that need one
 TOPIC = f"hub:{SID}"
 ANNA = "0f1e2d3c-aaaa-4bbb-8ccc-000000000001"
 BERND = "0f1e2d3c-aaaa-4bbb-8ccc-000000000002"
 OTHER_BOT = "6a1f0c2e-7d6b-4f7a-9a57-0c7d2f3b9e11"  # a Discord bot already in the room
 WAIT = 5.0
+CLIENT_LOG = "hubs_bridge.hubs.client"
 
 
-async def until(condition: Callable[[], bool], timeout: float = WAIT) -> None:
-    """Poll ``condition`` until it holds; fail after ``timeout`` seconds."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.005)
+def reconnects(caplog: pytest.LogCaptureFixture) -> int:
+    """How often the client has gone into its backoff wait before connecting again."""
+    return sum(r.getMessage().startswith("reconnecting to") for r in caplog.records)
 
 
 # --- the fake Reticulum --------------------------------------------------------
@@ -196,7 +196,9 @@ class Recorder:
         return [e for e in self.events if isinstance(e, kind)]
 
     async def wait(self, kind: type[Any], count: int = 1) -> list[Any]:
-        await until(lambda: len(self.of(kind)) >= count)
+        await eventually(
+            lambda: len(self.of(kind)) >= count, what=f"{count} {kind.__name__}", timeout=WAIT
+        )
         return self.of(kind)
 
 
@@ -289,7 +291,9 @@ async def test_chat_in_and_out_never_relays_own_messages(
     fake: FakeReticulum, recorder: Recorder, joined: ReticulumClient
 ) -> None:
     joined.send_chat(SID, "Jetzt beantwortet: Glasfaser", author="StadtLABOR")
-    await until(lambda: bool(fake.current.events("message", TOPIC)))
+    await eventually(
+        lambda: fake.current.events("message", TOPIC), what="the chat line sent", timeout=WAIT
+    )
     [sent] = fake.current.events("message", TOPIC)
     assert sent[4] == {"type": "chat", "body": "Jetzt beantwortet: Glasfaser", "from": "StadtLABOR"}
 
@@ -304,7 +308,9 @@ async def test_chat_in_and_out_never_relays_own_messages(
         body="/frage Wann kommt das Glasfasernetz nach Soest?",
         author_override=None,
     )
-    await asyncio.sleep(0.05)
+    # A frame after it, handled: everything before it was handled too (one reader, in order).
+    await fake.broadcast(TOPIC, "hub_refresh", FRAMES["hub_refresh_closed"][4])
+    await recorder.wait(HubRefreshed)
     assert len(recorder.of(ChatReceived)) == 1
 
     with pytest.raises(ValueError, match="750"):
@@ -340,7 +346,8 @@ async def test_fatal_join_error_fails_the_room_without_retry(
     [failed] = await recorder.wait(RoomFailed)
     assert (failed.hub_sid, failed.reason) == ("nope123", reason)
     await recorder.wait(RoomJoined)
-    await asyncio.sleep(0.2)  # many times the scaled rejoin delays
+    # A heartbeat comes 0.3 s after the socket opened: many times the scaled rejoin delays.
+    await eventually(lambda: fake.current.events("heartbeat"), what="a heartbeat", timeout=WAIT)
     assert len(fake.joins("hub:nope123")) == 1
     assert client.rooms == (SID,)
     assert not recorder.of(RoomLost)
@@ -353,7 +360,7 @@ async def test_retryable_join_error_is_retried(
     client = make_client(fake.base_url)
     client.start()
     client.join_room(SID)
-    await until(lambda: len(fake.joins(TOPIC)) >= 2)
+    await eventually(lambda: len(fake.joins(TOPIC)) >= 2, what="a second join", timeout=WAIT)
     fake.rooms[SID] = None
     await recorder.wait(RoomJoined)
     assert not recorder.of(RoomFailed)
@@ -408,9 +415,9 @@ async def test_dropped_socket_reconnects_with_the_same_session(
 async def test_unanswered_heartbeat_reconnects(
     fake: FakeReticulum, recorder: Recorder, joined: ReticulumClient
 ) -> None:
-    await until(lambda: bool(fake.current.events("heartbeat")))
+    await eventually(lambda: fake.current.events("heartbeat"), what="a heartbeat", timeout=WAIT)
     fake.answer_heartbeats = False
-    await until(lambda: len(fake.sockets) == 2, timeout=3.0)
+    await eventually(lambda: len(fake.sockets) == 2, what="a second socket", timeout=3.0)
     fake.answer_heartbeats = True
     await recorder.wait(RoomJoined, 2)
     assert recorder.of(RoomLost) == [RoomLost(SID)]
@@ -420,7 +427,9 @@ async def test_unanswered_heartbeat_reconnects(
 async def test_answered_heartbeats_keep_the_socket(
     fake: FakeReticulum, recorder: Recorder, joined: ReticulumClient
 ) -> None:
-    await until(lambda: len(fake.current.events("heartbeat")) >= 3, timeout=3.0)
+    await eventually(
+        lambda: len(fake.current.events("heartbeat")) >= 3, what="3 heartbeats", timeout=3.0
+    )
     assert len(fake.sockets) == 1
     assert not recorder.of(RoomLost)
 
@@ -435,13 +444,16 @@ async def test_ret_deploy_notice_reconnects_after_a_random_delay(
 
 
 async def test_unreachable_server_is_retried_until_it_comes(
-    recorder: Recorder, make_client: Callable[..., ReticulumClient]
+    recorder: Recorder,
+    make_client: Callable[..., ReticulumClient],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.INFO, logger=CLIENT_LOG)
     port = free_port()
     client = make_client(f"http://127.0.0.1:{port}")
     client.start()
     client.join_room(SID)
-    await asyncio.sleep(0.1)  # several failed attempts
+    await eventually(lambda: reconnects(caplog) >= 3, what="several failed attempts", timeout=WAIT)
     assert not client.connected
     server = FakeReticulum()
     await server.start(port)
@@ -459,19 +471,22 @@ async def test_close_leaves_channels_and_stops_everything(
     await joined.close()
     assert sock.events("phx_leave", TOPIC)
     assert sock.events("phx_leave", "ret")
-    await until(lambda: sock.ws.closed)
+    await eventually(lambda: sock.ws.closed, what="the socket closed", timeout=WAIT)
     assert recorder.events[-1] == ConnectionState(connected=False)
     assert not [t for t in asyncio.all_tasks() if t.get_name().startswith("reticulum")]
     await joined.close()  # idempotent
 
 
 async def test_close_while_disconnected_is_prompt(
-    recorder: Recorder, make_client: Callable[..., ReticulumClient]
+    recorder: Recorder,
+    make_client: Callable[..., ReticulumClient],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.INFO, logger=CLIENT_LOG)
     client = make_client(f"http://127.0.0.1:{free_port()}", backoff_scale=10.0)
     client.start()
     client.join_room(SID)
-    await asyncio.sleep(0.05)
+    await eventually(lambda: reconnects(caplog), what="the client in its backoff", timeout=WAIT)
     async with asyncio.timeout(1.0):
         await client.close()
     assert not [t for t in asyncio.all_tasks() if t.get_name().startswith("reticulum")]
@@ -481,12 +496,19 @@ async def test_close_while_disconnected_is_prompt(
 async def test_leave_room_sends_leave_and_stops_its_events(
     fake: FakeReticulum, recorder: Recorder, joined: ReticulumClient
 ) -> None:
+    # A second room, whose chat shows when every frame before it was handled.
+    fake.rooms[OTHER] = None
+    joined.join_room(OTHER)
+    await recorder.wait(RoomJoined, 2)
     joined.leave_room(SID)
-    await until(lambda: bool(fake.current.events("phx_leave", TOPIC)))
+    await eventually(
+        lambda: fake.current.events("phx_leave", TOPIC), what="the leave sent", timeout=WAIT
+    )
     await fake.broadcast(TOPIC, "message", FRAMES["chat_broadcast"][4])
-    await asyncio.sleep(0.05)
-    assert not recorder.of(ChatReceived)
-    assert joined.rooms == ()
+    await fake.broadcast(f"hub:{OTHER}", "message", FRAMES["chat_broadcast"][4])
+    [chat] = await recorder.wait(ChatReceived)
+    assert chat.hub_sid == OTHER  # nothing came of the room it left
+    assert joined.rooms == (OTHER,)
 
 
 async def test_async_with_starts_and_closes(fake: FakeReticulum, recorder: Recorder) -> None:

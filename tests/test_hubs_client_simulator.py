@@ -2,20 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Callable
-
 from hubs_bridge.hubs.client import ReticulumClient
 from hubs_bridge.hubs.client_events import ChatReceived, PresenceChanged, RoomEvent, RoomJoined
 from hubs_bridge.hubs.simulator import HubsSimulator
-
-
-async def wait_for(check: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.02)
+from tests.harness.waiting import eventually
 
 
 async def test_presence_and_chat_through_the_simulator() -> None:
@@ -37,19 +27,35 @@ async def test_presence_and_chat_through_the_simulator() -> None:
     try:
         async with client:
             client.join_room(hub.hub_id)
-            await wait_for(lambda: any(isinstance(e, RoomJoined) for e in events))
+            await eventually(
+                lambda: any(isinstance(e, RoomJoined) for e in events),
+                what="the room joined",
+                timeout=5,
+            )
             anna = sim.add_avatar(hub.hub_id, "Anna", device="vr")
-            await wait_for(lambda: bool(counts) and counts[-1] == (1, 0, 0))
+            await eventually(
+                lambda: bool(counts) and counts[-1] == (1, 0, 0),
+                what="one person in the lobby",
+                timeout=5,
+            )
             anna.enter()
             anna.raise_hand()
-            await wait_for(lambda: counts[-1] == (0, 1, 1))
+            await eventually(
+                lambda: counts[-1] == (0, 1, 1),
+                what="one person in the room, hand raised",
+                timeout=5,
+            )
             anna.say("/frage Wann kommt das offene Datenportal?")
-            await wait_for(lambda: any(isinstance(e, ChatReceived) for e in events))
+            await eventually(
+                lambda: any(isinstance(e, ChatReceived) for e in events),
+                what="the chat line",
+                timeout=5,
+            )
             chat = next(e for e in events if isinstance(e, ChatReceived))
             assert chat.display_name == "Anna" and chat.body.startswith("/frage ")
             client.send_chat(hub.hub_id, "Danke, Ihre Frage ist angekommen.")
             anna.leave()
-            await wait_for(lambda: counts[-1] == (0, 0, 0))
+            await eventually(lambda: counts[-1] == (0, 0, 0), what="nobody left", timeout=5)
             # The bot stays in the lobby and is no person: the simulator counts no member for it.
             assert all(p.display_name != "StadtLABOR" for p in client.presence(hub.hub_id).people())
     finally:

@@ -16,16 +16,13 @@ from typing import Any
 
 import aiohttp
 import pytest
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
+from websockets.asyncio.client import connect
 
 from hubs_bridge.hubs.frames import (
     ChatMessage,
     HubRefresh,
     JoinError,
     JoinReply,
-    PhxMessage,
-    PhxReply,
     PresenceDiff,
     PresenceState,
     RetNotice,
@@ -34,80 +31,12 @@ from hubs_bridge.hubs.frames import (
 from hubs_bridge.hubs.presence import RoomPresence
 from hubs_bridge.hubs.sim_crowd import crowd_every_room
 from hubs_bridge.hubs.simulator import HubsSimulator
+from tests.harness.phx_client import WAIT, Phx
+from tests.harness.waiting import eventually
 
 FRAMES = json.loads((Path(__file__).parent / "data" / "reticulum_frames.json").read_text())
 ADMIN = "ADMIN-KEY"
 BOT = "BOT-KEY"
-WAIT = 3.0  # every wait is bounded
-
-
-class Phx:
-    """A minimal phoenix.js-like client: refs as increasing integers in strings."""
-
-    def __init__(self, ws: ClientConnection) -> None:
-        self.ws = ws
-        self.ref = 0
-        self.join_refs: dict[str, str] = {}
-
-    async def push(self, topic: str, event: str, payload: dict[str, Any]) -> str:
-        self.ref += 1
-        ref = str(self.ref)
-        join_ref = ref if event == "phx_join" else self.join_refs.get(topic)
-        if event == "phx_join":
-            self.join_refs[topic] = ref
-        frame = PhxMessage(join_ref=join_ref, ref=ref, topic=topic, event=event, payload=payload)
-        await self.ws.send(frame.encode())
-        return ref
-
-    async def recv(self, timeout: float = WAIT) -> PhxMessage:
-        text = await asyncio.wait_for(self.ws.recv(), timeout)
-        return PhxMessage.decode(text)
-
-    async def expect(self, event: str, timeout: float = WAIT) -> PhxMessage:
-        """The next frame with ``event``, skipping others, within ``timeout``."""
-
-        async def find() -> PhxMessage:
-            while True:
-                msg = await self.recv(timeout)
-                if msg.event == event:
-                    return msg
-
-        return await asyncio.wait_for(find(), timeout)
-
-    async def reply(self, ref: str) -> tuple[PhxMessage, PhxReply]:
-        msg = await self.expect("phx_reply")
-        assert msg.ref == ref
-        return msg, parse_payload(PhxReply, msg.payload)
-
-    async def join(
-        self, hub_id: str, name: str = "Anna", *, discord: bool = False, **extra: Any
-    ) -> PhxReply:
-        context: dict[str, Any] = {"mobile": False, "hmd": False}
-        context.update({"discord": True} if discord else {"embed": False})
-        payload = {"profile": {"displayName": name, "avatarId": ""}, "context": context, **extra}
-        ref = await self.push(f"hub:{hub_id}", "phx_join", payload)
-        return (await self.reply(ref))[1]
-
-    async def tracked(self, timeout: float = WAIT) -> tuple[PhxMessage, PhxMessage]:
-        """After a join reply: the session's own ``presence_diff`` and ``presence_state``.
-
-        Reticulum tracks (the diff goes out) and then pushes the state, a loop
-        turn after the reply (``hub_channel.ex`` ``handle_info({:begin_tracking...})``).
-        """
-        own = await self.expect("presence_diff", timeout)
-        state = await self.expect("presence_state", timeout)
-        return own, state
-
-    async def closed(self, timeout: float = WAIT) -> bool:
-        """True once the server closed the socket (frames before that are skipped)."""
-        try:
-            async with asyncio.timeout(timeout):
-                while True:
-                    await self.ws.recv()
-        except ConnectionClosed:
-            return True
-        except TimeoutError:
-            return False
 
 
 @pytest.fixture
@@ -399,7 +328,12 @@ async def test_crowd_comes_and_goes_within_its_duration(sim: HubsSimulator, clie
     await asyncio.wait_for(
         sim.run_crowd([hub.hub_id], avatars=12, rng=random.Random(7), duration=0.6), 3.0
     )
-    await asyncio.sleep(0.1)
+    # The crowd is gone: once the watcher has seen it come and go, it has every frame.
+    await eventually(
+        lambda: seen_room > 0 and presence.counts().total == 0,
+        what="the crowd seen coming and going",
+        timeout=WAIT,
+    )
     watcher.cancel()
     with pytest.raises(asyncio.CancelledError):
         await watcher
@@ -460,15 +394,16 @@ async def test_serve_simulator_runs_until_cancelled(capsys: pytest.CaptureFixtur
     )
     try:
         async with aiohttp.ClientSession() as http:
-            for _ in range(50):
+
+            async def serving() -> bool:
                 try:
                     async with http.get(f"http://127.0.0.1:{port}/api/v1/meta") as resp:
                         assert resp.status == 200
-                        break
+                        return True
                 except aiohttp.ClientConnectionError:
-                    await asyncio.sleep(0.05)
-            else:
-                pytest.fail("simulator did not start")
+                    return False
+
+            await eventually(serving, what="the simulator to serve its meta", timeout=WAIT)
         async with connect(f"ws://127.0.0.1:{port}/socket/websocket?vsn=2.0.0") as ws:
             assert (await Phx(ws).join("demo123")).status == "ok"
     finally:
@@ -486,14 +421,14 @@ async def test_every_room_gets_a_crowd_also_rooms_created_later(sim: HubsSimulat
         crowd_every_room(sim, avatars=3, rng=random.Random(7), duration=2.0, poll_s=0.05)
     )
     try:
-        await asyncio.sleep(0.2)
+        # The crowd is at work in the first room before the second one is made.
+        await eventually(lambda: sim.room(first.hub_id).metas, what="people in the first room")
         later = sim.create_hub("Provisioned later", scene_id="s")
-
-        async def people_in_both() -> None:
-            while not (sim.room(first.hub_id).metas and sim.room(later.hub_id).metas):
-                await asyncio.sleep(0.02)
-
-        await asyncio.wait_for(people_in_both(), timeout=WAIT)
+        await eventually(
+            lambda: sim.room(first.hub_id).metas and sim.room(later.hub_id).metas,
+            what="people in both rooms",
+            timeout=WAIT,
+        )
     finally:
         crowd.cancel()
         await asyncio.gather(crowd, return_exceptions=True)

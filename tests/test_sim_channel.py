@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 from collections.abc import AsyncIterator
@@ -13,7 +12,8 @@ import pytest
 from websockets.asyncio.client import connect
 
 from hubs_bridge.hubs.simulator import HubsSimulator
-from tests.test_hubs_simulator import WAIT, Phx
+from tests.harness.phx_client import WAIT, Phx
+from tests.harness.waiting import eventually
 
 
 @pytest.fixture
@@ -37,12 +37,6 @@ async def clients(sim: HubsSimulator) -> AsyncIterator[list[Phx]]:
 def claims(token: str) -> dict[str, Any]:
     body = token.split(".")[1]
     return dict(json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))))
-
-
-async def until(condition: Any) -> None:
-    async with asyncio.timeout(WAIT):
-        while not condition():
-            await asyncio.sleep(0.01)
 
 
 async def test_invite_only_room_needs_the_invite_or_an_owner(
@@ -105,7 +99,7 @@ async def test_perms_token_and_roles_for_owner_and_anonymous(
     anon = claims(theirs["perms_token"])
     assert anon["account_id"] == "" and anon["join_hub"] and not anon["close_hub"]
     assert theirs["hubs"][0]["embed_token"] is None
-    await until(lambda: len(sim.sessions(hub.hub_id)) == 2)
+    await eventually(lambda: len(sim.sessions(hub.hub_id)) == 2, what="two sessions", timeout=WAIT)
     metas = sim.sessions(hub.hub_id)
     assert metas[mine["session_id"]]["roles"] == {"owner": True, "creator": True,
                                                   "signed_in": True}  # fmt: skip
@@ -198,7 +192,7 @@ async def test_kick_only_from_an_owner(sim: HubsSimulator, clients: list[Phx]) -
     await a.push(topic, "kick", {"session_id": sid_guest})
     await a.push(topic, "kick", {"session_id": avatar.session_id})
     assert await b.closed()
-    await until(lambda: not avatar.present)
+    await eventually(lambda: not avatar.present, what="the avatar gone", timeout=WAIT)
     assert sim.kicked == [(hub.hub_id, sid_owner, sid_guest),
                           (hub.hub_id, sid_owner, avatar.session_id)]  # fmt: skip
     assert sid_owner in sim.sessions(hub.hub_id)

@@ -12,7 +12,7 @@ from websockets.asyncio.client import connect
 
 from hubs_bridge.hubs.sim_graphql import add_api_token
 from hubs_bridge.hubs.simulator import HubsSimulator
-from tests.test_hubs_simulator import WAIT, Phx
+from tests.harness.phx_client import WAIT, Phx
 
 APP = "app-token"
 
