@@ -1,16 +1,16 @@
 """One contract for every broker backend: in memory and Redis.
 
 Redis delivers from a reader task, so tests wait for deliveries with a bounded
-poll (:func:`eventually`) instead of sleeping; the in-memory broker delivers
-inside ``publish`` and passes the same waits at once.
+poll (:func:`eventually`) instead of sleeping, and show that nothing more comes
+with a barrier frame (:func:`settled`); the in-memory broker delivers inside
+``publish`` and passes the same waits at once. Expiry is shown against a
+witness with the same time to live, never by sleeping past it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
-from collections import defaultdict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import orjson
 import pytest
@@ -21,39 +21,10 @@ from hubs_bridge.broker.base import Broker, PresenceEntry, StreamFrame
 from hubs_bridge.broker.memory import MemoryBroker
 from hubs_bridge.broker.redis import RedisBroker
 from tests.conftest import REDIS_URL
+from tests.harness.broker_recorder import Recorder, body, settled
+from tests.harness.waiting import eventually
 
 HISTORY_SIZE = 10
-
-
-class Recorder:
-    """A listener that keeps what it was told, per event."""
-
-    def __init__(self) -> None:
-        self.frames: dict[str, list[StreamFrame]] = defaultdict(list)
-        self.resets: dict[str, list[tuple[str, int]]] = defaultdict(list)
-
-    def on_frame(self, event: str, frame: StreamFrame) -> None:
-        self.frames[event].append(frame)
-
-    def on_reset(self, event: str, epoch: str, seq: int) -> None:
-        self.resets[event].append((epoch, seq))
-
-    def seqs(self, event: str) -> list[int]:
-        return [frame.seq for frame in self.frames[event]]
-
-
-async def eventually(check: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Wait until ``check()`` holds, failing after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        await asyncio.sleep(0.01)
-
-
-async def settle() -> None:
-    """Give a reader task time to deliver anything it (wrongly) still would."""
-    await asyncio.sleep(0.2)
 
 
 @pytest.fixture
@@ -73,10 +44,6 @@ async def broker(request: pytest.FixtureRequest, recorder: Recorder) -> AsyncIte
     await backend.start(recorder)
     yield backend
     await backend.close()
-
-
-def body(n: int) -> bytes:
-    return orjson.dumps({"type": "test", "n": n})
 
 
 # Stream
@@ -128,8 +95,8 @@ async def test_subscribers_get_every_frame_in_order(broker: Broker, recorder: Re
     assert seq == 1
     for n in range(1, 51):
         await broker.publish("kirmes", body(n))
-    await eventually(lambda: len(recorder.frames["kirmes"]) >= 50)
-    await settle()
+    await eventually(lambda: len(recorder.frames["kirmes"]) >= 50, what="50 frames")
+    await settled(broker, recorder)
     assert recorder.seqs("kirmes") == list(range(2, 52))
     assert {f.epoch for f in recorder.frames["kirmes"]} == {epoch}
     assert recorder.frames["kirmes"][0].body == body(1)
@@ -142,23 +109,23 @@ async def test_concurrent_publishers_deliver_in_seq_order(
 ) -> None:
     await broker.subscribe("kirmes")
     await asyncio.gather(*(broker.publish("kirmes", body(n)) for n in range(40)))
-    await eventually(lambda: len(recorder.frames["kirmes"]) >= 40)
-    await settle()
+    await eventually(lambda: len(recorder.frames["kirmes"]) >= 40, what="40 frames")
+    await settled(broker, recorder)
     assert recorder.seqs("kirmes") == list(range(1, 41))
 
 
 async def test_unsubscribe_stops_delivery(broker: Broker, recorder: Recorder) -> None:
     await broker.subscribe("kirmes")
     await broker.publish("kirmes", body(1))
-    await eventually(lambda: recorder.seqs("kirmes") == [1])
+    await eventually(lambda: recorder.seqs("kirmes") == [1], what="frame 1")
     await broker.unsubscribe("kirmes")
     await broker.publish("kirmes", body(2))
-    await settle()
+    await settled(broker, recorder)
     assert recorder.seqs("kirmes") == [1]
     # Subscribing again continues from the position it returns.
     assert (await broker.subscribe("kirmes"))[1] == 2
     await broker.publish("kirmes", body(3))
-    await eventually(lambda: recorder.seqs("kirmes") == [1, 3])
+    await eventually(lambda: recorder.seqs("kirmes") == [1, 3], what="frames 1 and 3")
 
 
 async def test_history_is_exact(broker: Broker) -> None:
@@ -222,10 +189,11 @@ async def test_presence_expires_and_sweeps_once(broker: Broker) -> None:
     gone, staying = entry("gone"), entry("staying")
     await broker.presence_put("kirmes", [gone], ttl_s=0.2)
     await broker.presence_put("kirmes", [staying], ttl_s=30)
-    deadline = time.monotonic() + 3
-    while await broker.presence_list("kirmes") != [staying]:
-        assert time.monotonic() < deadline, "entry did not expire"
-        await asyncio.sleep(0.05)
+
+    async def expired() -> bool:
+        return await broker.presence_list("kirmes") == [staying]
+
+    await eventually(expired, what="the entry to expire", timeout=3)
     assert await broker.presence_sweep("kirmes") == [gone]
     assert await broker.presence_sweep("kirmes") == []
     assert await broker.presence_list("kirmes") == [staying]
@@ -242,8 +210,15 @@ async def test_presence_put_reports_new_sessions(broker: Broker) -> None:
 
 async def test_presence_put_again_extends(broker: Broker) -> None:
     await broker.presence_put("kirmes", [entry("a")], ttl_s=0.3)
+    # A witness on another event, put after with the same life: once it is gone,
+    # the first life of "a" is over too.
+    await broker.presence_put("clock", [entry("w")], ttl_s=0.3)
     await broker.presence_put("kirmes", [entry("a")], ttl_s=30)
-    await asyncio.sleep(0.4)
+
+    async def first_life_over() -> bool:
+        return await broker.presence_list("clock") == []
+
+    await eventually(first_life_over, what="the witness to expire", timeout=3)
     assert await broker.presence_list("kirmes") == [entry("a")]
     assert await broker.presence_sweep("kirmes") == []
 
@@ -256,18 +231,25 @@ async def test_lead_one_owner_renews_expires_and_passes(broker: Broker) -> None:
     assert not await broker.lead("kirmes", "p2", ttl_s=0.3)
     assert await broker.lead("kirmes", "p1", ttl_s=0.3)  # renews
     assert await broker.lead("other", "p2", ttl_s=0.3)  # per event
-    deadline = time.monotonic() + 3
-    while not await broker.lead("kirmes", "p2", ttl_s=5):
-        assert time.monotonic() < deadline, "lead did not expire"
-        await asyncio.sleep(0.05)
+
+    async def taken_over() -> bool:
+        return await broker.lead("kirmes", "p2", ttl_s=5)
+
+    await eventually(taken_over, what="the lead to expire and pass", timeout=3)
     assert not await broker.lead("kirmes", "p1", ttl_s=5)
 
 
 async def test_renewing_keeps_the_lead_past_its_first_ttl(broker: Broker) -> None:
     assert await broker.lead("kirmes", "p1", ttl_s=0.3)
-    for _ in range(4):
-        await asyncio.sleep(0.1)
+    # A witness taken after with the same life and never renewed: once another owner
+    # can take it, the first life of p1's lead is over.
+    assert await broker.lead("clock", "w", ttl_s=0.3)
+
+    async def renewed_past_the_first_ttl() -> bool:
         assert await broker.lead("kirmes", "p1", ttl_s=0.3)
+        return await broker.lead("clock", "other", ttl_s=0.3)
+
+    await eventually(renewed_past_the_first_ttl, what="the witness lead to expire", timeout=3)
     assert not await broker.lead("kirmes", "p2", ttl_s=0.3)
 
 
@@ -286,10 +268,11 @@ async def test_value_put_get_replace_and_per_key(broker: Broker) -> None:
 
 async def test_value_expires(broker: Broker) -> None:
     await broker.value_put("job:kirmes", b"soon gone", ttl_s=0.2)
-    deadline = time.monotonic() + 3
-    while await broker.value_get("job:kirmes") is not None:
-        assert time.monotonic() < deadline, "value did not expire"
-        await asyncio.sleep(0.05)
+
+    async def expired() -> bool:
+        return await broker.value_get("job:kirmes") is None
+
+    await eventually(expired, what="the value to expire", timeout=3)
     await broker.value_put("job:kirmes", b"back", ttl_s=30)
     assert await broker.value_get("job:kirmes") == b"back"
 
@@ -318,9 +301,11 @@ async def test_two_processes_share_one_stream(redis_prefix: str) -> None:
         published += [await b.publish("kirmes", body(n)) for n in range(30, 40)]
         assert [f.seq for f in published] == list(range(1, 41))
         await eventually(
-            lambda: min(len(seen_a.frames["kirmes"]), len(seen_b.frames["kirmes"])) >= 40
+            lambda: min(len(seen_a.frames["kirmes"]), len(seen_b.frames["kirmes"])) >= 40,
+            what="40 frames in both processes",
         )
-        await settle()
+        await settled(a, seen_a)
+        await settled(b, seen_b)
         assert seen_a.frames["kirmes"] == published
         assert seen_b.frames["kirmes"] == published
         assert await b.history("kirmes", position_a[0], 0) == published

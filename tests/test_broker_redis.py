@@ -11,7 +11,6 @@ import asyncio
 import random
 import shutil
 import subprocess
-import time
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -23,7 +22,8 @@ from hubs_bridge.broker.redis import RedisBroker
 from hubs_bridge.broker.redis_scripts import EventKeys
 from hubs_bridge.errors import BrokerUnavailable
 from tests.conftest import REDIS_URL, free_port, need_service
-from tests.test_broker_contract import Recorder, body, eventually, settle
+from tests.harness.broker_recorder import Recorder, body, settled
+from tests.harness.waiting import eventually, eventually_sync
 
 
 @pytest.fixture
@@ -63,13 +63,13 @@ async def test_gap_is_filled_from_history_before_the_next_frame(
 ) -> None:
     await broker.subscribe("kirmes")
     await broker.publish("kirmes", body(1))
-    await eventually(lambda: recorder.seqs("kirmes") == [1])
+    await eventually(lambda: recorder.seqs("kirmes") == [1], what="frame 1")
     assert write_unpublished(raw, broker.prefix, "kirmes", 3) == [2, 3, 4]
-    await settle()
+    await settled(broker, recorder)
     assert recorder.seqs("kirmes") == [1]  # nothing told the reader yet
     await broker.publish("kirmes", body(5))
-    await eventually(lambda: len(recorder.frames["kirmes"]) >= 5)
-    await settle()
+    await eventually(lambda: len(recorder.frames["kirmes"]) >= 5, what="5 frames")
+    await settled(broker, recorder)
     assert recorder.seqs("kirmes") == [1, 2, 3, 4, 5]
     assert [f.body for f in recorder.frames["kirmes"]] == [body(n) for n in range(1, 6)]
     assert not recorder.resets
@@ -81,10 +81,10 @@ async def test_gap_beyond_history_resets_and_continues(
     epoch, _ = await broker.subscribe("kirmes")
     write_unpublished(raw, broker.prefix, "kirmes", 300)
     await broker.publish("kirmes", body(301))
-    await eventually(lambda: bool(recorder.resets["kirmes"]))
+    await eventually(lambda: bool(recorder.resets["kirmes"]), what="a reset")
     assert recorder.resets["kirmes"] == [(epoch, 301)]
     await broker.publish("kirmes", body(302))
-    await eventually(lambda: recorder.seqs("kirmes") == [302])
+    await eventually(lambda: recorder.seqs("kirmes") == [302], what="frame 302")
 
 
 async def test_lost_history_starts_a_new_epoch_and_resets(
@@ -92,14 +92,16 @@ async def test_lost_history_starts_a_new_epoch_and_resets(
 ) -> None:
     old_epoch, _ = await broker.subscribe("kirmes")
     await broker.publish("kirmes", body(1))
-    await eventually(lambda: recorder.seqs("kirmes") == [1])
+    await eventually(lambda: recorder.seqs("kirmes") == [1], what="frame 1")
     keys = EventKeys.of(broker.prefix, "kirmes")
     raw.delete(keys.epoch, keys.seq, keys.stream)  # what a restart without persistence does
     frame = await broker.publish("kirmes", body(1))
     assert frame.seq == 1 and frame.epoch != old_epoch
-    await eventually(lambda: recorder.resets["kirmes"] == [(frame.epoch, 1)])
+    await eventually(
+        lambda: recorder.resets["kirmes"] == [(frame.epoch, 1)], what="the reset to the new epoch"
+    )
     second = await broker.publish("kirmes", body(2))
-    await eventually(lambda: len(recorder.frames["kirmes"]) == 2)
+    await eventually(lambda: len(recorder.frames["kirmes"]) == 2, what="2 frames")
     assert recorder.frames["kirmes"][-1] == second
 
 
@@ -112,7 +114,9 @@ async def test_periodic_catch_up_delivers_a_frame_never_published(
         await broker.subscribe("kirmes")
         await broker.publish("kirmes", body(1))
         write_unpublished(raw, redis_prefix, "kirmes", 2)
-        await eventually(lambda: recorder.seqs("kirmes") == [1, 2, 3], timeout=3)
+        await eventually(
+            lambda: recorder.seqs("kirmes") == [1, 2, 3], what="frames 1 to 3", timeout=3
+        )
         assert recorder.frames["kirmes"][-1].body == body(3)
     finally:
         await broker.close()
@@ -149,14 +153,16 @@ async def test_subscribe_while_another_process_publishes(redis_prefix: str) -> N
 
         task = asyncio.create_task(publish_steadily())
         try:
-            await eventually(lambda: len(published) >= 5)
+            await eventually(lambda: len(published) >= 5, what="5 frames published")
             _, start = await broker.subscribe(event)
             seen.returned.add(event)
-            await eventually(lambda: len(published) >= start + 30)
+            await eventually(lambda: len(published) >= start + 30, what="30 more published")
         finally:
             stop.set()
             await task
-        await eventually(lambda: seen.seqs(event)[-1:] == published[-1:])
+        await eventually(
+            lambda: seen.seqs(event)[-1:] == published[-1:], what="the last frame delivered"
+        )
         assert seen.seqs(event) == list(range(start + 1, published[-1] + 1))
 
     try:
@@ -180,7 +186,7 @@ async def test_subscribe_right_after_start_misses_nothing(redis_prefix: str) -> 
             await broker.start(seen)
             _, seq = await broker.subscribe(event)
             frame = await broker.publish(event, body(1))
-            await eventually(lambda: len(seen.frames[event]) == 1, timeout=2)
+            await eventually(lambda: len(seen.frames[event]) == 1, what="the frame", timeout=2)
             assert seen.frames[event] == [frame] and frame.seq == seq + 1
         finally:
             await broker.close()
@@ -203,7 +209,7 @@ async def test_a_failing_listener_does_not_stop_delivery(redis_prefix: str) -> N
         await broker.subscribe("kirmes")
         for n in range(3):
             await broker.publish("kirmes", body(n))
-        await eventually(lambda: flaky.seqs("kirmes") == [1, 2, 3])
+        await eventually(lambda: flaky.seqs("kirmes") == [1, 2, 3], what="frames 1 to 3")
     finally:
         await broker.close()
 
@@ -271,7 +277,8 @@ async def test_a_storm_of_commands_waits_for_connections_instead_of_failing(
     await eventually(
         lambda: (
             broker_connections(raw, redis_prefix) == dict.fromkeys(("broker", "broker:pubsub"), 0)
-        )
+        ),
+        what="no connection of the broker left",
     )
 
 
@@ -286,7 +293,8 @@ async def test_pub_sub_never_takes_a_commands_connection(redis_prefix: str) -> N
         await broker.subscribe("markt")
         frames = [await broker.publish(e, body(1)) for e in ("kirmes", "markt")]
         await eventually(
-            lambda: [seen.frames["kirmes"], seen.frames["markt"]] == [[frames[0]], [frames[1]]]
+            lambda: [seen.frames["kirmes"], seen.frames["markt"]] == [[frames[0]], [frames[1]]],
+            what="one frame of each event",
         )
     finally:
         await broker.close()
@@ -315,21 +323,24 @@ def start_redis(port: int) -> subprocess.Popen[bytes]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 5
-    while True:
+
+    def answers() -> bool:
+        assert proc.poll() is None, "private redis-server exited"
+        client = redis.Redis(port=port, socket_connect_timeout=0.2, socket_timeout=0.5)
         try:
-            client = redis.Redis(port=port, socket_connect_timeout=0.2, socket_timeout=0.5)
-            try:
-                client.ping()
-            finally:
-                client.close()
-            return proc
+            return bool(client.ping())
         except redis.ConnectionError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                proc.wait()
-                raise AssertionError("private redis-server did not start") from None
-            time.sleep(0.02)
+            return False
+        finally:
+            client.close()
+
+    try:
+        eventually_sync(answers, what="the private redis-server to answer", timeout=5)
+    except AssertionError:
+        proc.kill()
+        proc.wait()
+        raise
+    return proc
 
 
 def stop_redis(proc: subprocess.Popen[bytes]) -> None:
@@ -353,28 +364,29 @@ async def test_broker_survives_a_redis_restart(recorder: Recorder) -> None:
         await broker.start(recorder)
         old_epoch, _ = await broker.subscribe("kirmes")
         await broker.publish("kirmes", body(1))
-        await eventually(lambda: recorder.seqs("kirmes") == [1])
+        await eventually(lambda: recorder.seqs("kirmes") == [1], what="frame 1")
         assert broker.connected
 
         stop_redis(proc)
-        await eventually(lambda: not broker.connected)
+        await eventually(lambda: not broker.connected, what="the broker disconnected")
         with pytest.raises(BrokerUnavailable):
             await broker.ping()
         with pytest.raises(BrokerUnavailable):
             await broker.publish("kirmes", body(2))
-        await asyncio.sleep(0.3)  # a few failed reconnects while it is down
-        assert broker.errors >= 2
+        await eventually(
+            lambda: broker.errors >= 2, what="a few failed reconnects while it is down"
+        )
 
         proc = start_redis(port)  # empty: no persistence, so a new epoch
-        await eventually(lambda: broker.connected, timeout=10)
+        await eventually(lambda: broker.connected, what="the broker connected again", timeout=10)
         await broker.ping()
         assert broker.reconnects == 1
-        await eventually(lambda: bool(recorder.resets["kirmes"]))
+        await eventually(lambda: bool(recorder.resets["kirmes"]), what="a reset")
         new_epoch, seq = recorder.resets["kirmes"][0]
         assert new_epoch != old_epoch and seq == 0
         frame = await broker.publish("kirmes", body(1))
         assert (frame.epoch, frame.seq) == (new_epoch, 1)
-        await eventually(lambda: recorder.frames["kirmes"][-1] == frame)
+        await eventually(lambda: recorder.frames["kirmes"][-1] == frame, what="the new frame")
         assert recorder.seqs("kirmes") == [1, 1]
     finally:
         try:
