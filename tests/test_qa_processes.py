@@ -13,9 +13,10 @@ import pytest
 
 from tests.conftest import REDIS_URL
 from tests.harness.private_redis import PrivateRedis, private_redis
+from tests.harness.process_rig import FAST, STAFF, create_event, redis_env, visitor
+from tests.harness.waiting import eventually
 from tests.harness.ws_client import WsClient
 from tests.server_process import ServerProcess, running_server, server_env
-from tests.test_realtime_processes import FAST, STAFF, create_event, redis_env, visitor
 
 pytestmark = pytest.mark.slow
 AUTH = {"Authorization": f"Bearer {STAFF}"}
@@ -77,10 +78,12 @@ async def _redis_restart(server: ServerProcess, redis_server: PrivateRedis) -> N
         ids = await ask_and_vote(http, server, 5)
         redis_server.stop(kill=True)  # SIGKILL: only what the append-only file has survives
         redis_server.start()
-        for _ in range(100):
-            if (await http.get(server.url + "/readyz")).status == 200:
-                break
-            await asyncio.sleep(0.2)
+
+        async def ready() -> bool:
+            async with http.get(server.url + "/readyz") as resp:
+                return resp.status == 200
+
+        await eventually(ready, what="readyz after the restart", timeout=20)
         assert await stored(http, server) == dict.fromkeys(ids, 2)
         # And the bridge goes on taking questions on the restarted Redis.
         more = await ask_and_vote(http, server, 1)

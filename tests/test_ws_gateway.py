@@ -375,9 +375,7 @@ async def test_attendance_api_and_live(h: Harness) -> None:
 
 async def _daten_web(page: WsClient, web: int) -> None:
     """Read attendance frames until the room ``daten`` counts ``web`` visitors on the page."""
-    frame = await page.next("attendance", timeout=3)
-    while frame["rooms"].get("daten", {}).get("web") != web:
-        frame = await page.next("attendance", timeout=3)
+    await page.next("attendance", 3, where=lambda f: f["rooms"].get("daten", {}).get("web") == web)
 
 
 async def test_event_changes_are_pushed(h: Harness) -> None:

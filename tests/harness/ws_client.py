@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -50,8 +51,15 @@ class WsClient:
         self.frames.append(frame)
         return frame  # type: ignore[no-any-return]
 
-    async def next(self, kind: str, timeout: float = 5.0, **match: Any) -> dict[str, Any]:
-        """The next frame of ``kind`` (whose fields equal ``match``), skipping others."""
+    async def next(
+        self,
+        kind: str,
+        timeout: float = 5.0,
+        where: Callable[[dict[str, Any]], bool] | None = None,
+        **match: Any,
+    ) -> dict[str, Any]:
+        """The next frame of ``kind`` whose fields equal ``match`` (and for which ``where``
+        holds), skipping others: a wait on the stream itself, with a deadline."""
         deadline = time.monotonic() + timeout
         while True:
             left = deadline - time.monotonic()
@@ -62,7 +70,9 @@ class WsClient:
             frame = await self.recv(timeout=left)
             if frame is None:
                 raise ConnectionError(f"closed while waiting for {kind}: {self.ws.close_code}")
-            if frame["type"] == kind and all(frame.get(k) == v for k, v in match.items()):
+            if frame["type"] != kind or any(frame.get(k) != v for k, v in match.items()):
+                continue
+            if where is None or where(frame):
                 return frame
 
     async def closed(self, timeout: float = 5.0) -> int | None:
