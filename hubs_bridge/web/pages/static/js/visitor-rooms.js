@@ -28,11 +28,20 @@ export function renderHead(state) {
     ["visitor.schedule.starts", event.starts_at],
     ["visitor.schedule.ends", event.ends_at],
   ];
+  // The day is written once: times on the start's day show only the time.
+  const day = (iso) => fmtDateTime(iso, { dateStyle: "full" });
+  const startDay = day(event.starts_at);
   schedule.replaceChildren(
     ...rows.map(([key, iso]) =>
-      el("div", { class: "schedule-row" }, el("dt", {}, t(key)), el("dd", {}, el("time", { datetime: iso }, fmtDateTime(iso)))),
+      el(
+        "div",
+        { class: "schedule-row" },
+        el("dt", {}, t(key)),
+        el("dd", {}, el("time", { datetime: iso }, key !== "visitor.schedule.starts" && day(iso) === startDay ? fmtTime(iso) : fmtDateTime(iso))),
+      ),
     ),
   );
+  document.title = `${localized(event, "title")} – ${t("visitor.title")}`;
   renderPhase(state);
 }
 

@@ -24,6 +24,7 @@ const state = {
   sort: "top",
   here: null,
   visitor: null, // the signed visitor id of the welcome; "Raum betreten" links carry it
+  waitingFor: null, // the id of the own question "waiting for approval" is said of
 };
 
 const $ = (id) => document.getElementById(id);
@@ -141,6 +142,11 @@ function applyQuestion(q, fromStream) {
     if (before && before.version > q.version) return;
     state.questions.set(q.id, q);
     if (!before && fromStream && q.status === "approved" && !q.mine) announce(t("visitor.q.new", { text: q.text }));
+    if (q.id === state.waitingFor && q.status !== "pending") {
+      // "Waiting for approval" no longer holds: say what became of it.
+      state.waitingFor = null;
+      say("ask-status", q.status === "approved" ? () => t("visitor.ask.approved") : null);
+    }
   }
   renderQuestions(state, vote);
 }
@@ -320,6 +326,7 @@ function submitQuestion(event) {
     .then((ack) => {
       if (ack.question) applyQuestion(ack.question, false);
       const pending = ack.question && ack.question.status === "pending";
+      state.waitingFor = pending ? ack.question.id : null;
       say("ask-status", () => t(pending ? "visitor.ask.sent_pending" : "visitor.ask.sent"));
     })
     .catch(() => {

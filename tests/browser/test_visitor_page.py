@@ -1,0 +1,58 @@
+"""Small things of the visitor page people notice: the tab's title, a one-day schedule
+written once, and 'waiting for approval' going once the question is approved."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import call, make_event, new_page
+from tests.server_process import ServerProcess
+
+
+def open_event(browser: Any, server: ServerProcess, event: str) -> Any:
+    page = new_page(browser)
+    page.goto(server.url + f"/e/{event}")
+    expect(page.locator("#conn")).to_have_attribute("data-state", "open")
+    return page
+
+
+def test_the_tab_names_the_event_and_one_day_is_written_once(
+    browser: Any, server: ServerProcess
+) -> None:
+    day = (datetime.now(UTC) + timedelta(days=2)).date().isoformat()
+    event = make_event(server, starts_at=f"{day}T10:00", ends_at=f"{day}T12:30")
+    page = open_event(browser, server, event)
+    expect(page).to_have_title("Digitale Kirmes Test – Veranstaltung")
+    rows = page.locator("#schedule .schedule-row dd")
+    expect(rows.nth(1)).to_contain_text(re.compile(r"\d{4}"))  # the start: with its day
+    expect(rows.nth(0)).to_have_text("09:45")  # doors open: the same day, so the time only
+    expect(rows.nth(2)).to_have_text("12:30")  # the end: likewise
+    page.get_by_role("button", name="English").click()
+    expect(page).to_have_title("Digital fair test – Event")
+    page.context.close()
+
+
+def test_waiting_for_approval_goes_once_approved(browser: Any, server: ServerProcess) -> None:
+    event = make_event(server, premoderation=True)
+    anna = open_event(browser, server, event)
+    anna.locator("#ask-text").fill("Bitte freigeben")
+    anna.locator("#ask-submit").click()
+    status = anna.locator("#ask-status")
+    expect(status).to_contain_text("wartet auf Freigabe")
+    mine = anna.locator("#questions li.question")
+    expect(mine).to_have_attribute("data-status", "pending")
+    listed = call(server, "GET", f"/api/events/{event}/questions")
+    (question,) = listed["questions"]
+    call(
+        server,
+        "POST",
+        f"/api/events/{event}/questions/{question['id']}/moderate",
+        {"action": "approve"},
+    )
+    expect(mine).to_have_attribute("data-status", "approved")
+    expect(status).to_have_text("Ihre Frage ist freigegeben.")
+    anna.context.close()
