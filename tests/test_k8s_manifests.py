@@ -21,7 +21,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -36,6 +35,7 @@ import yaml
 
 from tests.conftest import REPO, free_port, need_service
 from tests.harness.deploy_settings import documented_exceptions, readme_settings
+from tests.harness.waiting import eventually_sync
 
 K8S = REPO / "deploy" / "k8s"
 OVERLAYS = ("ce", "ce-external-redis")
@@ -416,14 +416,12 @@ def _answers(client: redis.Redis) -> bool:
 
 
 def _wait_for(check: Any, what: str, proc: subprocess.Popen[bytes] | None = None) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
+    def up() -> bool:
         if proc is not None and proc.poll() is not None:
             raise AssertionError(f"{what}: the process exited with {proc.returncode}")
         try:
-            if check():
-                return
+            return bool(check())
         except OSError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"{what} did not come up")
+            return False
+
+    eventually_sync(up, what=f"{what} to come up", timeout=20)

@@ -8,6 +8,7 @@ import pytest
 
 from hubs_bridge.errors import StoreUnavailable
 from hubs_bridge.periodic import every
+from tests.harness.waiting import eventually
 
 
 async def test_a_failing_round_is_logged_and_the_next_one_comes(
@@ -23,9 +24,7 @@ async def test_a_failing_round_is_logged_and_the_next_one_comes(
             raise StoreUnavailable("store away")
 
     task = asyncio.create_task(every(0.01, work, first_delay=0.0))
-    async with asyncio.timeout(5):
-        while len(rounds) < 4:
-            await asyncio.sleep(0.01)
+    await eventually(lambda: len(rounds) >= 4, what="four rounds", timeout=5)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -22,6 +21,7 @@ from hubs_bridge.web.app import create_app
 from hubs_bridge.web.hello_gate import HelloGate
 from hubs_bridge.web.ws import HELLO_GATE, UNFINISHED_PER_ADDRESS
 from tests.conftest import make_settings
+from tests.harness.waiting import eventually
 from tests.harness.ws_client import WsClient
 
 STAFF = "staff-token-for-unfinished-tests-0123"
@@ -127,10 +127,11 @@ async def test_sessions_before_hello_are_bounded_per_address(tmp_path: Path) -> 
 
         # A place comes back when an unfinished session goes.
         await holders.pop().close()
-        deadline = time.monotonic() + 5
-        while gate.waiting("198.51.100.1") >= UNFINISHED_PER_ADDRESS:
-            assert time.monotonic() < deadline, "the place was never given back"
-            await asyncio.sleep(0.02)
+        await eventually(
+            lambda: gate.waiting("198.51.100.1") < UNFINISHED_PER_ADDRESS,
+            what="the place given back",
+            timeout=5,
+        )
         status, again = await RawSession.open(port, "198.51.100.1")
         assert status == 101
         holders.append(again)

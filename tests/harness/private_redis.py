@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,6 +11,7 @@ from pathlib import Path
 import redis
 
 from tests.conftest import free_port, need_service
+from tests.harness.waiting import eventually_sync
 
 
 class PrivateRedis:
@@ -46,16 +46,17 @@ class PrivateRedis:
         else:
             args += ["--appendonly", "no"]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
+
+        def answers() -> bool:
+            client = redis.Redis.from_url(self.url, socket_connect_timeout=0.2)
             try:
-                client = redis.Redis.from_url(self.url, socket_connect_timeout=0.2)
-                client.ping()
-                client.close()
-                return
+                return bool(client.ping())
             except redis.RedisError:
-                time.sleep(0.05)
-        raise RuntimeError("private redis-server did not start")
+                return False
+            finally:
+                client.close()
+
+        eventually_sync(answers, what="the private redis-server to start", timeout=10)
 
     def stop(self, *, kill: bool = False) -> None:
         if self.proc is None:
