@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import time
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -21,6 +20,7 @@ import pytest
 
 from tests.browser.hubs_thread import SimThread
 from tests.conftest import REPO, free_port, need_service
+from tests.harness.waiting import eventually_sync
 from tests.server_process import ServerProcess, running_server, server_env
 
 CHROMIUM = Path(os.environ.get("HB_CHROMIUM", "/usr/bin/chromium"))
@@ -135,12 +135,14 @@ def make_event(
 
 def provision_rooms(server: ServerProcess, event: str) -> dict[str, Any]:
     """Create the event's Hubs rooms and wait until the job is done."""
-    status = call(server, "POST", f"/api/events/{event}/provision")
-    deadline = time.monotonic() + 20
-    while status["state"] == "running":
-        assert time.monotonic() < deadline, status
-        time.sleep(0.1)
+    started = call(server, "POST", f"/api/events/{event}/provision")
+
+    def ended() -> dict[str, Any] | None:
         status = call(server, "GET", f"/api/events/{event}/provision")
+        return None if status["state"] == "running" else dict(status)
+
+    status = started if started["state"] != "running" else None
+    status = status or eventually_sync(ended, what=f"the provisioning of {event}", timeout=20)
     assert status["state"] == "done", status
     return dict(status)
 

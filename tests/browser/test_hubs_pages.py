@@ -12,6 +12,7 @@ from hubs_bridge.hubs.frames import PhxMessage
 from tests.browser.conftest import call, make_event, moderator_token
 from tests.browser.hubs_thread import SimThread
 from tests.browser.test_moderator import signed_in
+from tests.harness.waiting import eventually_sync
 from tests.server_process import ServerProcess
 
 
@@ -55,11 +56,7 @@ def test_hubs_people_hands_questions_and_the_pin_back_in_the_chat(
         return [line for line in hubs.call(list, chat.lines) if marker in line]
 
     # Into the room chat: the confirmation of her question, then the pin (paced, 2 s apart).
-    deadline = 60
-    while not said("Angepinnte Frage"):
-        deadline -= 1
-        assert deadline > 0, chat.lines
-        console.wait_for_timeout(250)
+    eventually_sync(lambda: said("Angepinnte Frage"), what="the pin in the room chat", timeout=15)
     assert "Gibt es die Folien hinterher?" in said("Angepinnte Frage")[0]
     assert said("Danke! Deine Frage ist angekommen.")
 
