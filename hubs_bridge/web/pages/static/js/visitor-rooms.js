@@ -28,16 +28,16 @@ export function renderHead(state) {
     ["visitor.schedule.starts", event.starts_at],
     ["visitor.schedule.ends", event.ends_at],
   ];
-  // The day is written once: times on the start's day show only the time.
+  // The day is written once, in the first row: later rows on that day show only the time.
   const day = (iso) => fmtDateTime(iso, { dateStyle: "full" });
-  const startDay = day(event.starts_at);
+  const firstDay = day(rows[0][1]);
   schedule.replaceChildren(
-    ...rows.map(([key, iso]) =>
+    ...rows.map(([key, iso], i) =>
       el(
         "div",
         { class: "schedule-row" },
         el("dt", {}, t(key)),
-        el("dd", {}, el("time", { datetime: iso }, key !== "visitor.schedule.starts" && day(iso) === startDay ? fmtTime(iso) : fmtDateTime(iso))),
+        el("dd", {}, el("time", { datetime: iso }, i > 0 && day(iso) === firstDay ? fmtTime(iso) : fmtDateTime(iso))),
       ),
     ),
   );
