@@ -23,6 +23,7 @@ from hubs_bridge.broker.redis_scripts import EventKeys
 from hubs_bridge.errors import BrokerUnavailable
 from tests.conftest import REDIS_URL, free_port, need_service
 from tests.harness.broker_recorder import Recorder, body, settled
+from tests.harness.private_redis import answers
 from tests.harness.waiting import eventually, eventually_sync
 
 
@@ -324,18 +325,12 @@ def start_redis(port: int) -> subprocess.Popen[bytes]:
         stderr=subprocess.DEVNULL,
     )
 
-    def answers() -> bool:
+    def started() -> bool:
         assert proc.poll() is None, "private redis-server exited"
-        client = redis.Redis(port=port, socket_connect_timeout=0.2, socket_timeout=0.5)
-        try:
-            return bool(client.ping())
-        except redis.ConnectionError:
-            return False
-        finally:
-            client.close()
+        return answers(f"redis://127.0.0.1:{port}/0")
 
     try:
-        eventually_sync(answers, what="the private redis-server to answer", timeout=5)
+        eventually_sync(started, what="the private redis-server to answer", timeout=5)
     except AssertionError:
         proc.kill()
         proc.wait()

@@ -13,94 +13,23 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-from aiohttp.test_utils import TestServer
 
-from hubs_bridge.core.calendar import Event, HubsRoomLink
-from hubs_bridge.core.event_commands import set_room_hubs_link
 from hubs_bridge.hubs import scheduler
 from hubs_bridge.hubs.sim_crowd import Avatar
 from hubs_bridge.hubs.simulator import HubsSimulator
-from hubs_bridge.web.app import create_app
-from hubs_bridge.web.keys import BROKER, CALENDAR, HUBS
-from tests.conftest import make_settings
-from tests.harness.hubs_rig import STAFF, Attendance, Rig, rig_bridge
+from hubs_bridge.web.keys import BROKER, CALENDAR
+from tests.harness.hubs_rig import Attendance, Rig, event_body, make_rig
 from tests.harness.waiting import eventually
 from tests.harness.ws_client import WsClient
 
 ADMIN = "admin-key-of-the-simulator-0123"
 PUBLIC = "http://127.0.0.1:9"  # only named in the rooms' scene URLs
 HEARTBEAT_S = 0.3
-TIMEOUT = aiohttp.ClientTimeout(total=20)
-
-
-@asynccontextmanager
-async def bridge_rig(
-    tmp_path: Path,
-    *,
-    client_options: dict[str, Any] | None = None,
-    sim_options: dict[str, Any] | None = None,
-    hubs: dict[str, Any] | None = None,
-) -> AsyncIterator[Rig]:
-    """Like ``make_rig`` (event ``kirmes``, room ``daten`` linked to a simulated room),
-    with the client's options, the simulator's and the Hubs settings chosen by the test."""
-    sim = HubsSimulator(**(sim_options or {}))
-    await sim.start()
-    try:
-        hub = sim.create_hub("Offene Daten")
-        settings = make_settings(
-            tmp_path,
-            staff_token=STAFF,
-            public_url=PUBLIC,
-            realtime={"attendance_interval_s": 0.2},
-            hubs={"url": sim.base_url, **(hubs or {})},
-        )
-        app = await create_app(settings)
-        app[HUBS] = rig_bridge(app, client_options=client_options)
-        server = TestServer(app)
-        await server.start_server()
-        try:
-            async with aiohttp.ClientSession(timeout=TIMEOUT) as http:
-                now = datetime.now(UTC)
-                resp = await http.post(
-                    server.make_url("/api/events"),
-                    json=_event("kirmes", now),
-                    headers={"Authorization": f"Bearer {STAFF}"},
-                )
-                assert resp.status == 201, await resp.text()
-                link = HubsRoomLink(
-                    hub_id=hub.hub_id, url=f"{sim.base_url}/{hub.hub_id}", provisioned_at=now
-                )
-
-                def linked(e: Event, at: datetime) -> Event:
-                    return set_room_hubs_link(e, "daten", link, now=at)
-
-                await app[CALENDAR].change("kirmes", linked)
-                yield Rig(sim, hub, server, http, app[HUBS])
-        finally:
-            await asyncio.wait_for(server.close(), 10)
-    finally:
-        await asyncio.wait_for(sim.stop(), 10)
-
-
-def _event(slug: str, now: datetime) -> dict[str, Any]:
-    return {
-        "slug": slug,
-        "title": "Digitale Kirmes",
-        "starts_at": (now - timedelta(hours=1)).isoformat(),
-        "ends_at": (now + timedelta(hours=1)).isoformat(),
-        "rooms": [
-            {"slug": "info", "title": "Info", "scene": "foyer"},
-            {"slug": "daten", "title": "Offene Daten", "scene": "kirmes-stand"},
-        ],
-    }
 
 
 async def _heartbeats(sim: HubsSimulator, count: int) -> None:
@@ -140,7 +69,7 @@ async def _bridge_states(rig: Rig, slug: str) -> dict[str, str]:
 
 
 async def test_kicked_bridge_marks_stale_rejoins_and_counts_right(tmp_path: Path) -> None:
-    async with bridge_rig(tmp_path) as rig:
+    async with make_rig(tmp_path, chat_interval_s=None, public_url=PUBLIC) as rig:
         sim, hub, bridge = rig.sim, rig.hub, rig.bridge
         attendance, page, bernd = await _two_inside(rig)
         try:
@@ -173,7 +102,9 @@ async def test_kicked_bridge_marks_stale_rejoins_and_counts_right(tmp_path: Path
 
 async def test_unanswered_heartbeats_reconnect_until_answered(tmp_path: Path) -> None:
     options = {"heartbeat_interval": HEARTBEAT_S}
-    async with bridge_rig(tmp_path, client_options=options) as rig:
+    async with make_rig(
+        tmp_path, chat_interval_s=None, public_url=PUBLIC, client_options=options
+    ) as rig:
         sim, hub, bridge = rig.sim, rig.hub, rig.bridge
         attendance, page, bernd = await _two_inside(rig)
         try:
@@ -242,14 +173,16 @@ async def test_reopened_event_gets_fresh_rooms_and_the_bridge_joins_them(
 ) -> None:
     # The closer waits a grace after the end (for the bridge's goodbye); shorter here.
     monkeypatch.setattr(scheduler, "CLOSE_GRACE_S", 1.0)
-    async with bridge_rig(
+    async with make_rig(
         tmp_path,
+        chat_interval_s=None,
+        public_url=PUBLIC,
         sim_options={"admin_key": ADMIN, "create_interval_s": 0.0},
         hubs={"admin_access_key": ADMIN, "close_interval_s": 0.1, "create_interval_s": 0.05},
     ) as rig:
         sim, bridge = rig.sim, rig.bridge
         now = datetime.now(UTC)
-        await rig.send("POST", "/api/events", _event("fest", now))
+        await rig.send("POST", "/api/events", event_body("fest", now))
 
         first = await _provision(rig, "fest")
         assert {r["state"] for r in first.values()} == {"created"}

@@ -9,6 +9,7 @@ follows one page's attendance frames.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -34,6 +35,7 @@ from tests.harness.waiting import eventually
 from tests.harness.ws_client import WsClient
 
 STAFF = "staff-token-for-hubs-bridge-tests-0123"
+TIMEOUT = aiohttp.ClientTimeout(total=20)
 
 
 class ChatRecorder:
@@ -112,16 +114,35 @@ def rig_bridge(
     )
 
 
+def event_body(slug: str, now: datetime) -> dict[str, Any]:
+    """An event open from an hour ago to an hour from ``now``, rooms ``info`` and ``daten``."""
+    return {
+        "slug": slug,
+        "title": "Digitale Kirmes",
+        "starts_at": (now - timedelta(hours=1)).isoformat(),
+        "ends_at": (now + timedelta(hours=1)).isoformat(),
+        "rooms": [
+            {"slug": "info", "title": "Info", "scene": "foyer"},
+            {"slug": "daten", "title": "Offene Daten", "scene": "kirmes-stand"},
+        ],
+    }
+
+
 @asynccontextmanager
 async def make_rig(
     tmp_path: Path,
     *,
-    chat_interval_s: float = 2.0,
+    chat_interval_s: float | None = 2.0,
     link_info: bool = False,
     hubs: dict[str, Any] | None = None,
     public_url: str | None = None,
+    client_options: dict[str, Any] | None = None,
+    sim_options: dict[str, Any] | None = None,
 ) -> AsyncIterator[Rig]:
-    sim = HubsSimulator()
+    """Event ``kirmes`` with ``daten`` (and ``info``, with ``link_info``) linked to simulated
+    rooms; the Hubs settings, the client's options and the simulator's as the test chooses
+    (``chat_interval_s=None``: the settings' own)."""
+    sim = HubsSimulator(**(sim_options or {}))
     await sim.start()
     try:
         hub = sim.create_hub("Offene Daten")
@@ -134,25 +155,15 @@ async def make_rig(
             public_url=public_url,
         )
         app = await create_app(settings)
-        app[HUBS] = rig_bridge(app, chat_interval_s=chat_interval_s)
+        app[HUBS] = rig_bridge(app, chat_interval_s=chat_interval_s, client_options=client_options)
         server = TestServer(app)
         await server.start_server()
         try:
-            async with aiohttp.ClientSession() as http:
+            async with aiohttp.ClientSession(timeout=TIMEOUT) as http:
                 now = datetime.now(UTC)
-                event = {
-                    "slug": "kirmes",
-                    "title": "Digitale Kirmes",
-                    "starts_at": (now - timedelta(hours=1)).isoformat(),
-                    "ends_at": (now + timedelta(hours=1)).isoformat(),
-                    "rooms": [
-                        {"slug": "info", "title": "Info", "scene": "foyer"},
-                        {"slug": "daten", "title": "Offene Daten", "scene": "kirmes-stand"},
-                    ],
-                }
                 resp = await http.post(
                     server.make_url("/api/events"),
-                    json=event,
+                    json=event_body("kirmes", now),
                     headers={"Authorization": f"Bearer {STAFF}"},
                 )
                 assert resp.status == 201, await resp.text()
@@ -175,9 +186,9 @@ async def make_rig(
                     await app[CALENDAR].change("kirmes", info_linked)
                 yield Rig(sim, hub, server, http, app[HUBS], info)
         finally:
-            await server.close()
+            await asyncio.wait_for(server.close(), 10)
     finally:
-        await sim.stop()
+        await asyncio.wait_for(sim.stop(), 10)
 
 
 class Attendance:

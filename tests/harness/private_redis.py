@@ -46,17 +46,9 @@ class PrivateRedis:
         else:
             args += ["--appendonly", "no"]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-        def answers() -> bool:
-            client = redis.Redis.from_url(self.url, socket_connect_timeout=0.2)
-            try:
-                return bool(client.ping())
-            except redis.RedisError:
-                return False
-            finally:
-                client.close()
-
-        eventually_sync(answers, what="the private redis-server to start", timeout=10)
+        eventually_sync(
+            lambda: answers(self.url), what="the private redis-server to start", timeout=10
+        )
 
     def stop(self, *, kill: bool = False) -> None:
         if self.proc is None:
@@ -67,6 +59,17 @@ class PrivateRedis:
             self.proc.terminate()  # SIGTERM: Redis flushes the append-only file before exiting
         self.proc.wait(10)
         self.proc = None
+
+
+def answers(url: str) -> bool:
+    """Whether a Redis answers on ``url`` now (not yet, while it is starting)."""
+    client = redis.Redis.from_url(url, socket_connect_timeout=0.2, socket_timeout=0.5)
+    try:
+        return bool(client.ping())
+    except redis.RedisError:
+        return False
+    finally:
+        client.close()
 
 
 @contextmanager
