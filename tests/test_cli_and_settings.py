@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from hubs_bridge.errors import ConfigError
 from hubs_bridge.settings import Settings, load_settings
 from tests.conftest import REPO, make_settings
-from tests.server_process import run_cli, server_env
+from tests.harness.server_process import run_cli, server_env
 
 
 @pytest.mark.parametrize(

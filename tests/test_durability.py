@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import REDIS_URL
-from tests.server_process import running_server, server_env
+from tests.harness.server_process import running_server, server_env
 
 STAFF = "durability-staff-token-0123456789"
 

@@ -30,7 +30,7 @@ import pytest
 from tests.harness.live_page import Closed, HelloRefused, LivePage
 from tests.harness.private_redis import PrivateRedis, private_redis
 from tests.harness.process_rig import STAFF, create_event, redis_env
-from tests.server_process import ServerProcess, running_server
+from tests.harness.server_process import ServerProcess, running_server
 
 pytestmark = pytest.mark.slow
 AUTH = {"Authorization": f"Bearer {STAFF}"}

@@ -38,8 +38,8 @@ from schemathesis.specs.openapi.checks import (
 from hubs_bridge.web.app import create_app, operations
 from hubs_bridge.web.openapi import build_openapi
 from tests.conftest import REDIS_URL, make_settings, need_service
+from tests.harness.server_process import ServerProcess, running_server, server_env
 from tests.harness.ws_client import WsClient
-from tests.server_process import ServerProcess, running_server, server_env
 
 # 32 characters or more, as a staff token from the environment must have.
 STAFF_TOKEN = "fuzz-staff-token-" + "0123456789abcdef" * 2

@@ -174,7 +174,7 @@ async def test_provision_command_shows_progress(tmp_path: Path) -> None:
 
     from hubs_bridge.hubs.simulator import HubsSimulator
     from tests.conftest import REPO
-    from tests.server_process import server_env
+    from tests.harness.server_process import server_env
 
     sim = HubsSimulator(create_interval_s=0.0)
     await sim.start()

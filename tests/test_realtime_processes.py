@@ -14,9 +14,9 @@ import pytest
 from tests.conftest import REDIS_URL
 from tests.harness.private_redis import private_redis
 from tests.harness.process_rig import FAST, STAFF, create_event, redis_env, visitor
+from tests.harness.server_process import ServerProcess, running_server, server_env
 from tests.harness.waiting import eventually
 from tests.harness.ws_client import WsClient
-from tests.server_process import ServerProcess, running_server, server_env
 
 pytestmark = pytest.mark.slow
 

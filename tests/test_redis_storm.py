@@ -26,7 +26,7 @@ import redis
 from bench.ws_load import Generator, new_event_loop, raise_nofile_limit
 from hubs_bridge.broker.redis_scripts import EventKeys
 from tests.conftest import REDIS_URL, need_service
-from tests.server_process import ServerProcess, running_server, server_env
+from tests.harness.server_process import ServerProcess, running_server, server_env
 
 pytestmark = pytest.mark.slow
 

@@ -11,7 +11,7 @@ from hubs_bridge.errors import ConfigError
 from hubs_bridge.settings import Settings, load_settings
 from hubs_bridge.settings_sources import known_variables, secret_paths
 from tests.conftest import REPO
-from tests.server_process import run_cli, server_env
+from tests.harness.server_process import run_cli, server_env
 
 
 def _refusal(monkeypatch: pytest.MonkeyPatch, toml: str | None = None, **env: str) -> str:

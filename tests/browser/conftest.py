@@ -20,8 +20,8 @@ import pytest
 
 from tests.browser.hubs_thread import SimThread
 from tests.conftest import REPO, free_port, need_service
+from tests.harness.server_process import ServerProcess, running_server, server_env
 from tests.harness.waiting import eventually_sync
-from tests.server_process import ServerProcess, running_server, server_env
 
 CHROMIUM = Path(os.environ.get("HB_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]

@@ -19,7 +19,7 @@ from tests.browser.conftest import (
     new_page,
     screenshot,
 )
-from tests.server_process import ServerProcess
+from tests.harness.server_process import ServerProcess
 
 
 def signed_in(browser: Any, server: ServerProcess, **options: Any) -> Any:

@@ -8,7 +8,7 @@ from typing import Any
 from playwright.sync_api import expect
 
 from tests.browser.conftest import new_page
-from tests.server_process import ServerProcess
+from tests.harness.server_process import ServerProcess
 
 
 def test_banner_waits_four_seconds_and_goes_when_back(

@@ -11,7 +11,7 @@ from typing import Any
 from playwright.sync_api import expect
 
 from tests.browser.conftest import assert_accessible, make_event, new_page
-from tests.server_process import ServerProcess
+from tests.harness.server_process import ServerProcess
 
 
 def test_room_not_ready_is_a_page_and_json_for_scripts(

@@ -9,7 +9,7 @@ from typing import Any
 from playwright.sync_api import expect
 
 from tests.browser.conftest import make_event, moderator_token, new_page
-from tests.server_process import ServerProcess
+from tests.harness.server_process import ServerProcess
 
 
 def test_ask_approve_pin_vote_stage(browser: Any, server: ServerProcess) -> None:

@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import STAFF, call, moderator_token, new_page
-from tests.server_process import ServerProcess, running_server, server_env
+from tests.harness.server_process import ServerProcess, running_server, server_env
 
 
 @pytest.fixture(scope="module")

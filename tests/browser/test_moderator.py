@@ -20,7 +20,7 @@ from tests.browser.conftest import (
     moderator_token,
     new_page,
 )
-from tests.server_process import ServerProcess
+from tests.harness.server_process import ServerProcess
 
 
 @contextmanager

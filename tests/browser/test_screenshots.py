@@ -23,7 +23,7 @@ from tests.browser.conftest import (
 from tests.browser.hubs_thread import SimThread
 from tests.browser.test_moderator import signed_in
 from tests.browser.test_visitor import ask, open_event, question
-from tests.server_process import ServerProcess
+from tests.harness.server_process import ServerProcess
 
 QUESTIONS = (
     "Wann kommt das Glasfaser-Netz nach Ostönnen?",

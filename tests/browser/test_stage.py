@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import assert_accessible, call, new_page
 from tests.browser.test_visitor import open_event, question
-from tests.server_process import ServerProcess
+from tests.harness.server_process import ServerProcess
 
 EMPTY = "Noch keine Frage ausgewählt"
 

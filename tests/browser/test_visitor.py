@@ -16,7 +16,7 @@ from tests.browser.conftest import (
     provision_rooms,
 )
 from tests.browser.hubs_thread import SimThread
-from tests.server_process import ServerProcess
+from tests.harness.server_process import ServerProcess
 
 
 def open_event(browser: Any, server: ServerProcess, event: str, **options: Any) -> Any:

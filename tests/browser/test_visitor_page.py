@@ -10,7 +10,7 @@ from typing import Any
 from playwright.sync_api import expect
 
 from tests.browser.conftest import call, make_event, new_page
-from tests.server_process import ServerProcess
+from tests.harness.server_process import ServerProcess
 
 
 def open_event(browser: Any, server: ServerProcess, event: str) -> Any:

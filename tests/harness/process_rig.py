@@ -11,8 +11,8 @@ from typing import Any
 
 import aiohttp
 
+from tests.harness.server_process import ServerProcess, server_env
 from tests.harness.ws_client import WsClient
-from tests.server_process import ServerProcess, server_env
 
 STAFF = "process-staff-token-0123456789abcd"
 EVENT = {

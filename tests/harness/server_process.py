@@ -6,13 +6,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
 from tests.conftest import REPO, free_port
+from tests.harness.waiting import eventually_sync
 
 
 def run_cli(
@@ -90,14 +90,16 @@ def running_server(
 
 
 def _wait_healthy(server: ServerProcess, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def healthy() -> bool:
         if server.proc.poll() is not None:
             raise RuntimeError(f"server exited early:\n{server.output()}")
         try:
             with urllib.request.urlopen(server.url + "/healthz", timeout=1) as resp:
-                if resp.status == 200:
-                    return
+                return bool(resp.status == 200)
         except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"server did not become healthy:\n{server.output()}")
+            return False
+
+    try:
+        eventually_sync(healthy, what="the server to be healthy", timeout=timeout)
+    except AssertionError as exc:
+        raise RuntimeError(f"{exc}:\n{server.output()}") from None
