@@ -1,1 +1,4 @@
-"""Shared by the standing checks: a page's state as the browser builds it, and page drivers."""
+"""What tests share: servers, rigs and clients to drive them, and one way to wait (``waiting``).
+
+Test modules import from here, never from each other.
+"""
