@@ -58,3 +58,23 @@ def test_waiting_for_approval_goes_once_approved(browser: Any, server: ServerPro
     expect(mine).to_have_attribute("data-status", "approved")
     expect(status).to_have_text("Ihre Frage ist freigegeben.")
     anna.context.close()
+
+
+def test_a_question_over_the_rate_limit_stays_visible_with_its_countdown(
+    browser: Any, server: ServerProcess, event: str
+) -> None:
+    page = open_event(browser, server, event)
+    texts = [f"Schnelle Frage {n}" for n in range(1, 6)]
+    for text in texts:
+        page.locator("#ask-text").fill(text)
+        page.locator("#ask-submit").click()
+    # Three at once (the burst); the others wait, shown with when they go.
+    waiting = page.locator("#outbox li")
+    expect(waiting.first).to_contain_text(re.compile(r"wird in \d+ s gesendet"))
+    expect(page.locator("#ask-status")).to_contain_text("gleich")
+    for text in texts:
+        expect(page.locator("#questions li.question .question-text", has_text=text)).to_have_count(
+            1, timeout=60_000
+        )
+    expect(page.locator("#outbox-box")).to_be_hidden()
+    page.context.close()

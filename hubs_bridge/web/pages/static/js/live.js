@@ -56,7 +56,8 @@ function storage() {
 export class Live {
   // options: {event, room, token, name, onWelcome(snapshot, welcome), onFrame(frame),
   //           onState("connecting"|"open"|"down"|"stopped"), onFatal(code), onError(frame),
-  //           onOutbox(pendingAsks), onOutboxError(askFrame, error), onOutboxRetry(askFrame, error),
+  //           onOutbox(pendingAsks), onOutboxError(askFrame, error),
+  //           onOutboxRetry(askFrame, error, retryAt: when it goes again, Date.now() ms),
   //           pingMs, pongTimeoutMs}
   // "stopped": the connection ended for good (onFatal follows); nothing reconnects.
   // A `moderate` or `announce` written to a socket that broke before its answer rejects
@@ -303,7 +304,7 @@ export class Live {
       // "Try later": the question stays in the outbox and goes again with the same id.
       clearTimeout(entry.retryTimer);
       entry.retryTimer = setTimeout(() => this.sendEntry(entry), wait);
-      if (this.o.onOutboxRetry && entry.persistent) this.o.onOutboxRetry(entry.frame, frame);
+      if (this.o.onOutboxRetry && entry.persistent) this.o.onOutboxRetry(entry.frame, frame, Date.now() + wait);
       return;
     }
     if (!RESEND_KINDS.has(kind) && frame.code === "unavailable") return this.settle(frame.ref, null, { ...unknownOutcome(entry.frame), cause: frame });

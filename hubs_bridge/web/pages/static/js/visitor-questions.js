@@ -132,11 +132,21 @@ export function renderTransparency(state) {
 }
 
 // Questions typed without a connection, waiting in Live's outbox.
-export function renderOutbox(frames, connected) {
+// Own questions not sent yet: while offline every one ("as soon as the connection is
+// back"); while online those over the rate limit, with their countdown ("in N s"), so a
+// question never vanishes from the page while it waits. `delayed`: client_msg_id -> retryAt.
+export function renderOutbox(frames, connected, delayed = new Map(), now = Date.now()) {
   const list = document.getElementById("outbox");
-  const shown = connected ? [] : frames;
+  const shown = connected ? frames.filter((f) => delayed.has(f.client_msg_id)) : frames;
   list.replaceChildren(
-    ...shown.map((f) => el("li", { class: "outbox-item" }, el("p", { class: "outbox-text user-text" }, f.text), el("p", { class: "muted small" }, t("visitor.outbox.waiting")))),
+    ...shown.map((f) => {
+      const retryAt = connected ? delayed.get(f.client_msg_id) : undefined;
+      const when =
+        retryAt === undefined
+          ? t("visitor.outbox.waiting")
+          : tn("visitor.outbox.in_seconds", Math.max(1, Math.ceil((retryAt - now) / 1000)));
+      return el("li", { class: "outbox-item", dataset: { id: f.client_msg_id } }, el("p", { class: "outbox-text user-text" }, f.text), el("p", { class: "muted small outbox-when" }, when));
+    }),
   );
   list.hidden = shown.length === 0;
   document.getElementById("outbox-box").hidden = shown.length === 0;

@@ -25,6 +25,7 @@ const state = {
   here: null,
   visitor: null, // the signed visitor id of the welcome; "Raum betreten" links carry it
   waitingFor: null, // the id of the own question "waiting for approval" is said of
+  delayed: new Map(), // own questions over the rate limit: client_msg_id -> when they go again
 };
 
 const $ = (id) => document.getElementById(id);
@@ -44,7 +45,7 @@ const live = new Live({
   onFrame,
   onState(value) {
     indicator(value);
-    renderOutbox(live.outbox(), live.connected);
+    showOutbox();
   },
   onFatal,
   onError(frame) {
@@ -53,9 +54,11 @@ const live = new Live({
     showListError(frame);
   },
   onOutbox(frames) {
-    renderOutbox(frames, live.connected);
+    showOutbox(frames);
   },
-  onOutboxRetry() {
+  onOutboxRetry(frame, _err, retryAt) {
+    state.delayed.set(frame.client_msg_id, retryAt);
+    showOutbox();
     say("ask-status", () => t("visitor.ask.later"));
   },
   onOutboxError: restoreQuestion,
@@ -161,6 +164,13 @@ function onFatal(code) {
 
 // A question from the outbox that the server refused for good (also one typed before a
 // reload): its text comes back into the field, so nothing typed is silently lost.
+function showOutbox(frames = live.outbox()) {
+  // Questions that are no longer waiting (sent, or refused for good) leave the countdowns.
+  const waiting = new Set(frames.map((f) => f.client_msg_id));
+  for (const id of state.delayed.keys()) if (!waiting.has(id)) state.delayed.delete(id);
+  renderOutbox(frames, live.connected, state.delayed);
+}
+
 function restoreQuestion(frame, err) {
   const textarea = $("ask-text");
   const current = textarea.value.trim();
@@ -181,7 +191,7 @@ function renderAll() {
   renderQuestions(state, vote);
   renderTransparency(state);
   renderAnnouncement(false);
-  renderOutbox(live.outbox(), live.connected);
+  showOutbox();
 }
 
 function relevant(a) {
@@ -376,6 +386,7 @@ function setup() {
   });
   // The phase and the countdowns tick; the rooms change when the doors open or close.
   setInterval(() => {
+    if (state.delayed.size) showOutbox();
     if (!state.event) return;
     const phase = renderPhase(state);
     if (phase !== state.phase) {
