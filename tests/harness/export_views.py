@@ -14,22 +14,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal
 
+from hubs_bridge.web.questions import EXPORT_COLUMNS
+
 Viewer = Literal["moderator", "author", "visitor"]
-SHARED_FIELDS = (
-    "id",
-    "room",
-    "text",
-    "authors",
-    "source",
-    "status",
-    "votes",
-    "answered",
-    "answer",
-    "reply",
-    "pinned",
-    "created_at",
-    "updated_at",
-)
+# The export's columns every viewer sees: those up to ``updated_at`` (the rest are the
+# moderation's own).
+SHARED_FIELDS = EXPORT_COLUMNS[: EXPORT_COLUMNS.index("updated_at") + 1]
 
 
 def visible(row: Mapping[str, Any], viewer: Viewer) -> bool:
