@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from hubs_bridge.hubs.frames import PhxMessage
 from tests.browser.conftest import call, make_event, moderator_token
 from tests.browser.hubs_thread import SimThread
-from tests.browser.test_moderator import signed_in
+from tests.browser.pages import signed_in
 from tests.harness.server_process import ServerProcess
 from tests.harness.waiting import eventually_sync
 

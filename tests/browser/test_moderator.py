@@ -20,6 +20,7 @@ from tests.browser.conftest import (
     moderator_token,
     new_page,
 )
+from tests.browser.pages import signed_in
 from tests.harness.server_process import ServerProcess
 
 
@@ -54,15 +55,6 @@ def moderate(server: ServerProcess, event: str, question: str, action: str, **ex
         f"/api/events/{event}/questions/{question}/moderate",
         {"action": action, **extra},
     )
-
-
-def signed_in(browser: Any, server: ServerProcess, event: str, token: str, **options: Any) -> Any:
-    page = new_page(browser, **options)
-    page.goto(server.url + f"/m/{event}")
-    page.locator("#signin-token").fill(token)
-    page.locator("#signin-submit").click()
-    expect(page.locator("#console")).to_be_visible()
-    return page
 
 
 def item(page: Any, question: str) -> Any:

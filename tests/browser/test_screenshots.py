@@ -21,8 +21,7 @@ from tests.browser.conftest import (
     screenshot,
 )
 from tests.browser.hubs_thread import SimThread
-from tests.browser.test_moderator import signed_in
-from tests.browser.test_visitor import ask, open_event, question
+from tests.browser.pages import ask, open_event, question, signed_in
 from tests.harness.server_process import ServerProcess
 
 QUESTIONS = (

@@ -7,7 +7,7 @@ from typing import Any
 from playwright.sync_api import expect
 
 from tests.browser.conftest import assert_accessible, call, new_page
-from tests.browser.test_visitor import open_event, question
+from tests.browser.pages import open_event, question
 from tests.harness.server_process import ServerProcess
 
 EMPTY = "Noch keine Frage ausgewählt"

@@ -16,23 +16,8 @@ from tests.browser.conftest import (
     provision_rooms,
 )
 from tests.browser.hubs_thread import SimThread
+from tests.browser.pages import ask, open_event, question
 from tests.harness.server_process import ServerProcess
-
-
-def open_event(browser: Any, server: ServerProcess, event: str, **options: Any) -> Any:
-    page = new_page(browser, **options)
-    page.goto(server.url + f"/e/{event}")
-    expect(page.locator("#conn")).to_have_attribute("data-state", "open")
-    return page
-
-
-def ask(page: Any, text: str) -> None:
-    page.locator("#ask-text").fill(text)
-    page.locator("#ask-submit").click()
-
-
-def question(page: Any, text: str) -> Any:
-    return page.locator("#questions li.question", has=page.locator(".question-text", has_text=text))
 
 
 def test_shows_event_rooms_and_schedule(browser: Any, server: ServerProcess, event: str) -> None:

@@ -9,15 +9,9 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import call, make_event, new_page
+from tests.browser.conftest import call, make_event
+from tests.browser.pages import open_event
 from tests.harness.server_process import ServerProcess
-
-
-def open_event(browser: Any, server: ServerProcess, event: str) -> Any:
-    page = new_page(browser)
-    page.goto(server.url + f"/e/{event}")
-    expect(page.locator("#conn")).to_have_attribute("data-state", "open")
-    return page
 
 
 def test_the_tab_names_the_event_and_one_day_is_written_once(

@@ -6,15 +6,9 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import assert_accessible, new_page
+from tests.browser.conftest import assert_accessible
+from tests.browser.pages import open_event
 from tests.harness.server_process import ServerProcess
-
-
-def open_event(browser: Any, server: ServerProcess, event: str) -> Any:
-    page = new_page(browser)
-    page.goto(server.url + f"/e/{event}")
-    expect(page.locator("#conn")).to_have_attribute("data-state", "open")
-    return page
 
 
 def test_a_similar_question_is_suggested_and_supported(
