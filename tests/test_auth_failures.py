@@ -21,17 +21,11 @@ from hubs_bridge.ratelimits import Limiter, MemoryLimiter
 from hubs_bridge.store import Store, open_store
 from hubs_bridge.web.app import create_app
 from tests.conftest import REDIS_URL, make_settings
+from tests.harness.ws_app import EVENT
 from tests.harness.ws_client import WsClient
 
 STAFF = "staff-token-for-auth-failure-tests-0123"
 WRONG = "hbs_not-a-token-of-this-server-at-all"
-EVENT = {
-    "slug": "kirmes",
-    "title": "Digitale Kirmes",
-    "starts_at": "2026-01-01T10:00:00",
-    "ends_at": "2026-01-01T18:00:00",
-    "rooms": [{"slug": "info", "title": "Info", "scene": "foyer"}],
-}
 
 
 @pytest.fixture

@@ -22,16 +22,10 @@ from hubs_bridge.web.hello_gate import HelloGate
 from hubs_bridge.web.ws import HELLO_GATE, UNFINISHED_PER_ADDRESS
 from tests.conftest import make_settings
 from tests.harness.waiting import eventually
+from tests.harness.ws_app import EVENT
 from tests.harness.ws_client import WsClient
 
 STAFF = "staff-token-for-unfinished-tests-0123"
-EVENT = {
-    "slug": "kirmes",
-    "title": "Digitale Kirmes",
-    "starts_at": "2026-01-01T10:00:00",
-    "ends_at": "2026-01-01T18:00:00",
-    "rooms": [{"slug": "info", "title": "Info", "scene": "foyer"}],
-}
 
 
 class RawSession:
