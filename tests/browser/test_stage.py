@@ -10,7 +10,7 @@ from tests.browser.conftest import assert_accessible, call, new_page
 from tests.browser.pages import open_event, question
 from tests.harness.server_process import ServerProcess
 
-EMPTY = "Noch keine Frage ausgewählt"
+EMPTY = "Ihre Frage ist gefragt!"
 
 
 def ask_in(page: Any, text: str, room: str) -> str:
@@ -93,7 +93,7 @@ def test_stage_fits_a_small_window_and_speaks_english(
     assert stage.evaluate("document.documentElement.scrollWidth") <= 400
     expect(stage.locator(".stage-title")).to_contain_text("Info foyer")
     moderate(server, event, qid, "unpin")
-    expect(stage.locator("#pinned-text")).to_have_text("No question selected yet")
+    expect(stage.locator("#pinned-text")).to_have_text("Your question counts!")
     stage.context.close()
     visitor.context.close()
 
@@ -109,6 +109,34 @@ def test_stage_of_a_deleted_event_says_so_and_stops(
     expect(stage.locator("#fatal")).to_contain_text("gibt es nicht")
     stage.clock.run_for(6000)
     expect(stage.locator("#offline-banner")).to_be_hidden()
-    stage.locator("#lang-switch").click()
+    stage.keyboard.press("l")  # no language button on a projector: a key instead
     expect(stage.locator("#fatal")).to_contain_text("does not exist")
     stage.context.close()
+
+
+def test_stage_tells_the_room_how_to_join(browser: Any, server: ServerProcess, event: str) -> None:
+    visitor = open_event(browser, server, event)
+    stage = new_page(browser, viewport={"width": 1920, "height": 1080})
+    stage.goto(server.url + f"/stage/{event}/info")
+    expect(stage.locator("#conn")).to_have_attribute("data-state", "open")
+    join = stage.locator("#join")
+    # Nothing pinned: the invitation, the event page's address and its QR code, large.
+    expect(join).to_have_attribute("data-size", "large")
+    expect(stage.locator("#join-url")).to_have_text(server.url + f"/e/{event}")
+    qr = join.locator("img.stage-join-qr")
+    expect(qr).to_be_visible()
+    assert qr.evaluate("img => img.complete && img.naturalWidth > 0")
+    # A projector shows no connection badge and no language button.
+    expect(stage.locator("#conn")).to_be_hidden()
+    expect(stage.locator("#lang-switch")).to_be_hidden()
+    assert_accessible(stage)
+    # A question on stage: the way to join moves small into a corner, still readable.
+    qid = ask_in(visitor, "Wie komme ich zur Bühne?", "info")
+    moderate(server, event, qid, "pin")
+    expect(stage.locator("#pinned-text")).to_have_text("Wie komme ich zur Bühne?")
+    expect(join).to_have_attribute("data-size", "small")
+    expect(join).to_be_in_viewport()
+    box = join.bounding_box()
+    assert box is not None and box["width"] < 1920 / 3
+    stage.context.close()
+    visitor.context.close()

@@ -122,6 +122,8 @@ async def stage_page(request: web.Request) -> web.Response:
         page={"event": event.slug, "room": room.slug},
         event=event,
         room=room,
+        # How to join, shown on the projector: the event page's address and its QR code.
+        join_url=f"{public_base(request)}/e/{event.slug}",
     )
 
 

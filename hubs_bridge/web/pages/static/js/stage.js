@@ -2,7 +2,7 @@
 // room has none, the one pinned for the whole event) in large type for a projector.
 // Read-only: it connects without a room (it counts in no room) and sends no Q&A frames.
 
-import { connectionIndicator, el, fmtTime, localized, onLangChange, page, t } from "./common.js";
+import { connectionIndicator, el, fmtTime, lang, localized, onLangChange, page, setLang, t } from "./common.js";
 import { Live } from "./live.js";
 
 const $ = (id) => document.getElementById(id);
@@ -36,6 +36,7 @@ function render() {
   const box = $("pinned");
   const text = $("pinned-text");
   box.dataset.state = q ? "pinned" : "empty";
+  $("join").dataset.size = q ? "small" : "large";
   $("pinned-empty-help").hidden = Boolean(q);
   $("pinned-meta").hidden = !q;
   const answer = $("pinned-answer");
@@ -130,3 +131,8 @@ onLangChange(() => {
 tick();
 setInterval(tick, 1000);
 live.start();
+
+// No language button on a projector: the key L switches (from the laptop that shows it).
+document.addEventListener("keydown", (e) => {
+  if ((e.key === "l" || e.key === "L") && !e.ctrlKey && !e.metaKey && !e.altKey) setLang(lang() === "de" ? "en" : "de");
+});
