@@ -37,6 +37,7 @@ def test_a_similar_question_is_suggested_and_supported(
     expect(suggestion).to_contain_text("1 Stimme")
     # The vote counts for everyone, as one given in the list.
     expect(anna.locator("#questions li.question .question-votes")).to_have_text("1")
+    expect(anna.locator("#questions li.question .votes-label")).to_have_text("Stimme")  # one
 
     # Unrelated or short text: no suggestion.
     ben.locator("#ask-text").fill("Wo kann ich hier parken?")

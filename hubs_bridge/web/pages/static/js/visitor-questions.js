@@ -64,7 +64,7 @@ function questionNode(state, q, onVote) {
       "div",
       { class: "question-actions" },
       button,
-      el("span", { class: "question-votes-box" }, el("span", { class: "question-votes" }, String(q.votes)), " ", el("span", { class: "votes-label" }, t("visitor.q.votes_label"))),
+      el("span", { class: "question-votes-box" }, el("span", { class: "question-votes" }, String(q.votes)), " ", el("span", { class: "votes-label" }, tn("visitor.q.votes_label", q.votes))),
     );
   }
   return el(
