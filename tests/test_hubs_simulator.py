@@ -41,12 +41,8 @@ BOT = "BOT-KEY"
 
 @pytest.fixture
 async def sim() -> AsyncIterator[HubsSimulator]:
-    simulator = HubsSimulator(admin_key=ADMIN, bot_key=BOT)
-    await simulator.start(0)
-    try:
+    async with HubsSimulator(admin_key=ADMIN, bot_key=BOT) as simulator:
         yield simulator
-    finally:
-        await simulator.stop()
 
 
 @pytest.fixture

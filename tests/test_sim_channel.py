@@ -18,12 +18,8 @@ from tests.harness.waiting import eventually
 
 @pytest.fixture
 async def sim() -> AsyncIterator[HubsSimulator]:
-    simulator = HubsSimulator()
-    await simulator.start(0)
-    try:
+    async with HubsSimulator() as simulator:
         yield simulator
-    finally:
-        await simulator.stop()
 
 
 @pytest.fixture

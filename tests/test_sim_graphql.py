@@ -19,13 +19,9 @@ APP = "app-token"
 
 @pytest.fixture
 async def sim() -> AsyncIterator[HubsSimulator]:
-    simulator = HubsSimulator(public_api_access=True)
-    await simulator.start(0)
-    add_api_token(simulator, APP)
-    try:
+    async with HubsSimulator(public_api_access=True) as simulator:
+        add_api_token(simulator, APP)
         yield simulator
-    finally:
-        await simulator.stop()
 
 
 async def gql(

@@ -34,12 +34,8 @@ def clock() -> Clock:
 
 @pytest.fixture
 async def sim(clock: Clock) -> AsyncIterator[HubsSimulator]:
-    simulator = HubsSimulator(admin_key=ADMIN, clock=clock)
-    await simulator.start(0)
-    try:
+    async with HubsSimulator(admin_key=ADMIN, clock=clock) as simulator:
         yield simulator
-    finally:
-        await simulator.stop()
 
 
 @pytest.fixture

@@ -39,7 +39,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Self
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
@@ -222,6 +222,14 @@ class HubsSimulator:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+    async def __aenter__(self) -> Self:
+        """Started on the port given (0 picks a free one); stopped on the way out."""
+        await self.start(self.port)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
 
     @property
     def base_url(self) -> str:
