@@ -78,12 +78,8 @@ async def served(tmp_path: Path, **overrides: Any) -> AsyncIterator[TestServer]:
     settings = make_settings(
         tmp_path, staff_token=STAFF, trusted_proxies=["127.0.0.1/32"], **overrides
     )
-    server = TestServer(await create_app(settings))
-    await server.start_server()
-    try:
+    async with TestServer(await create_app(settings)) as server:
         yield server
-    finally:
-        await server.close()
 
 
 @pytest.fixture(params=["memory", "redis"])

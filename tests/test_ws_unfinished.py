@@ -73,12 +73,8 @@ async def served(tmp_path: Path) -> AsyncIterator[TestServer]:
         # Long enough that nothing in this test times out by itself.
         realtime={"hello_timeout_s": 60.0},
     )
-    server = TestServer(await create_app(settings))
-    await server.start_server()
-    try:
+    async with TestServer(await create_app(settings)) as server:
         yield server
-    finally:
-        await server.close()
 
 
 async def test_sessions_before_hello_are_bounded_per_address(tmp_path: Path) -> None:
