@@ -258,3 +258,16 @@ def test_announcement_times_are_kept_as_given() -> None:
     later = (NOW + timedelta(minutes=5)).isoformat()
     said = Announcement("a", "x", None, later)
     assert Announcement.from_dict(said.to_dict()) == said
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sampled_from(EVERY_KIND), st.booleans(), st.sampled_from([AUTHOR, OTHER]))
+def test_a_shared_audience_is_what_every_page_gets(
+    event: StreamEvent, moderator: bool, visitor: str
+) -> None:
+    # The hub sends one encoding to every page when there is a shared audience.
+    shared = stream.shared_audience(event)
+    if shared is not None:
+        assert stream.audience(event, moderator=moderator, visitor=visitor) == shared
+    else:
+        assert isinstance(event, QuestionChanged)

@@ -265,12 +265,18 @@ def _attendance_body(event: AttendanceCounted) -> dict[str, Any]:
 # --- what pages may see -------------------------------------------------------------------
 
 
-def audience(event: StreamEvent, *, moderator: bool, visitor: str) -> qa.Viewer:
-    """Which kind of viewer a page is for this event; pages of one kind see the same bytes.
+def shared_audience(event: StreamEvent) -> qa.Viewer | None:
+    """The one kind of viewer every page is for ``event``, or ``None`` if it depends on the page.
 
-    Only a question is seen differently by its author; every other event is
-    the same for every page, so a moderator's page shares the visitors' bytes.
+    Only a question is seen differently (by moderators, by its author); every other
+    event is the same for every page, so a moderator's page shares the visitors' bytes
+    and nothing about a page needs looking at to send it.
     """
+    return None if isinstance(event, QuestionChanged) else "visitor"
+
+
+def audience(event: StreamEvent, *, moderator: bool, visitor: str) -> qa.Viewer:
+    """Which kind of viewer a page is for this event; pages of one kind see the same bytes."""
     if isinstance(event, QuestionChanged):
         return qa.viewer_of(event.question, moderator=moderator, visitor=visitor)
     return "visitor"

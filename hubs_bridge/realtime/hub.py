@@ -77,24 +77,37 @@ class EventHub:
             if self.replay is not None:
                 self.replay.append(event)
             self.apply(event)
-        # At most three encodings (moderator, author, everyone else), never one per page.
-        encoded: dict[qa.Viewer, bytes] = {}
-        written = 0
-        for session in tuple(self.sessions):
-            if session.skip_through >= frame.seq:
-                continue
-            viewer = viewer_for(self.event, event, session) if event is not None else "visitor"
-            raw = encoded.get(viewer)
-            if raw is None:
-                payload = (
-                    stream.page_frame(event, viewer, frame.epoch, frame.seq)
-                    if event is not None
-                    else stream.skip_frame(frame.epoch, frame.seq)
-                )
-                raw = encoded[viewer] = text_frame(payload)
-            if session.write_frame(raw):
-                written += 1
-                metrics.bytes_out.inc(len(raw))
+        seq = frame.seq
+        written = sent = 0
+        shared = "visitor" if event is None else stream.shared_audience(event)
+        if shared is not None:
+            # The same bytes for every page (all but questions): encoded once, and nothing
+            # about a page is looked at on this path (it runs for every page, every second).
+            raw = text_frame(
+                stream.skip_frame(frame.epoch, seq)
+                if event is None
+                else stream.page_frame(event, shared, frame.epoch, seq)
+            )
+            for session in tuple(self.sessions):
+                if session.skip_through < seq and session.write_frame(raw):
+                    written += 1
+            sent = written * len(raw)
+        elif event is not None:
+            # A question: at most three encodings (moderator, author, everyone else).
+            encoded: dict[qa.Viewer, bytes] = {}
+            for session in tuple(self.sessions):
+                if session.skip_through >= seq:
+                    continue
+                viewer = viewer_for(self.event, event, session)
+                tailored = encoded.get(viewer)
+                if tailored is None:
+                    tailored = encoded[viewer] = text_frame(
+                        stream.page_frame(event, viewer, frame.epoch, seq)
+                    )
+                if session.write_frame(tailored):
+                    written += 1
+                    sent += len(tailored)
+        metrics.bytes_out.inc(sent)
         metrics.frames_out.inc(written)
         metrics.fanout_seconds.observe(time.perf_counter() - started)
         return event
