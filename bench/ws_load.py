@@ -32,6 +32,8 @@ from typing import Any, cast
 
 import orjson
 
+from hubs_bridge.cli import raise_open_files_limit
+
 CONNECT_TIMEOUT_S = 15.0
 # Pages send an app-level ping now and then; the server closes sessions that say
 # nothing for ``idle_timeout_s`` (90 s), websocket-level pongs do not count.
@@ -47,10 +49,9 @@ ADDRESSES_PER_GROUP = 16
 
 
 def raise_nofile_limit() -> tuple[int, int]:
-    """Raise the soft limit of open files to the hard limit; returns (soft, hard) now."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    """Raise the soft limit of open files to the hard limit, as ``hubs-bridge serve`` does;
+    returns (soft, hard) now."""
+    raise_open_files_limit()
     return resource.getrlimit(resource.RLIMIT_NOFILE)
 
 
