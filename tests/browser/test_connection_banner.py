@@ -30,7 +30,6 @@ def test_banner_waits_four_seconds_and_goes_when_back(
 
     # A real outage: the indicator at once, the banner only after 4 s.
     page.context.set_offline(True)
-    page.evaluate("window.__hbLive.ws.close()")
     expect(page.locator("#conn")).not_to_have_attribute("data-state", "open")
     page.clock.run_for(2000)
     expect(banner).to_be_hidden()

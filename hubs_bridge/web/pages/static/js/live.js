@@ -92,7 +92,14 @@ export class Live {
       this.onOnline = () => {
         if (!this.ws && !this.stopped) this.connect(0);
       };
+      // Offline, a socket's close handshake cannot finish and the browser may wait for it
+      // for a long time: give the socket up at once, so the page says "offline" now and
+      // questions typed meanwhile go to the outbox. "online" connects again.
+      this.onOffline = () => {
+        if (this.ws) this.abandon(this.ws, CLOSE.NORMAL, "offline");
+      };
       window.addEventListener("online", this.onOnline);
+      window.addEventListener("offline", this.onOffline);
     }
   }
 
@@ -104,7 +111,9 @@ export class Live {
     clearInterval(this.pinger);
     if (this.onOnline) {
       window.removeEventListener("online", this.onOnline);
+      window.removeEventListener("offline", this.onOffline);
       this.onOnline = null;
+      this.onOffline = null;
     }
     if (this.ws) this.ws.close(CLOSE.NORMAL);
   }
