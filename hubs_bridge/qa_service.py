@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from hubs_bridge.auth import Principal
+from hubs_bridge.coalesce import Coalescer
 from hubs_bridge.core import qa
 from hubs_bridge.core.calendar import Event
 from hubs_bridge.core.moderation import Moderate, moderate
@@ -43,8 +44,8 @@ KnownQuestion = Callable[[str, str], bool]
 Acknowledge = Callable[[Any], None]
 RETRIES = 5
 MAX_NAME_CHARS = 40
-# After the last vote on a question, its count is published once more after this long:
-# counts read by several processes may reach the stream out of order, the last one not.
+# After the last vote on a question, its count is published once more after this long
+# (see coalesce.py).
 SETTLE_S = 1.0
 
 
@@ -75,8 +76,7 @@ class QaService:
         self.word_filter = word_filter
         self._publish = publish
         self._clock = clock
-        self._dirty_votes: set[tuple[str, str]] = set()
-        self._settle: dict[tuple[str, str], float] = {}
+        self._votes: Coalescer[tuple[str, str]] = Coalescer(SETTLE_S)
         # Whether this process's stream has delivered a question; without it, a retried
         # ask is never published again.
         self._is_known = is_known
@@ -179,20 +179,14 @@ class QaService:
         changed = await self._store.qa_vote(event.slug, question_id, visitor, up)
         count = await self._store.qa_vote_count(event.slug, question_id)
         if changed:
-            self._dirty_votes.add((event.slug, question_id))
+            self._votes.mark((event.slug, question_id))
         return count, changed
 
     async def flush_votes(self, now: float | None = None) -> None:
         """Publish the exact counts of questions voted on since the last flush (coalescing)."""
-        now = time.monotonic() if now is None else now
-        dirty, self._dirty_votes = self._dirty_votes, set()
-        settled = {key for key, due in self._settle.items() if due <= now and key not in dirty}
-        for key in settled:
-            del self._settle[key]
-        for key in dirty:
-            self._settle[key] = now + SETTLE_S
+        due = self._votes.due(time.monotonic() if now is None else now)
         by_event: dict[str, list[str]] = {}
-        for event, question_id in dirty | settled:
+        for event, question_id in due:
             by_event.setdefault(event, []).append(question_id)
         for event, question_ids in by_event.items():
             # One frame per event and flush, whatever the number of questions voted on.
@@ -202,7 +196,7 @@ class QaService:
                     event, VotesCounted({q: counts.get(q, 0) for q in sorted(question_ids)})
                 )
             except HubsBridgeError as exc:
-                self._dirty_votes.update((event, q) for q in question_ids)  # the next flush
+                self._votes.again((event, q) for q in question_ids)  # the next flush
                 log.warning("vote counts of %s not published yet: %s", event, exc)
 
     async def run_vote_flusher(self) -> None:

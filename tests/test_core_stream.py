@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hubs_bridge.core import qa, stream
+from hubs_bridge.core import polls, qa, stream
 from hubs_bridge.core.stream import (
     Announced,
     Announcement,
@@ -22,6 +22,8 @@ from hubs_bridge.core.stream import (
     EventUpdated,
     HubsActionRequested,
     LiveState,
+    PollChanged,
+    PollCounted,
     QuestionChanged,
     RejectionsCounted,
     StreamDecodeError,
@@ -52,6 +54,23 @@ def question(
     return replace(q, status=status, version=version, **changes)
 
 
+def poll(state: polls.PollState = "open", *, hide: bool = False, version: int = 2) -> polls.Poll:
+    draft = polls.new_poll(
+        poll_id="p1",
+        event="kirmes",
+        question="Welches Thema zuerst?",
+        kind="single",
+        options=("Radwege", "Spielplätze"),
+        rooms=("foyer",),
+        hide_results=hide,
+        now=NOW,
+    )
+    return replace(draft, state=state, version=version)
+
+
+RESULTS = polls.Results("p1", (3, 1), 4)
+
+
 def announcement(n: int) -> Announcement:
     return Announcement(f"a{n}", f"Pause {n}", ("foyer",) if n % 2 else None, NOW.isoformat())
 
@@ -68,6 +87,13 @@ EVERY_KIND: list[StreamEvent] = [
     AttendanceCounted(online=1, rooms={"foyer": {"web": 1, "stale": True}}, full=True),
     EventUpdated({"slug": "kirmes", "title": {"de": "Kirmes"}}),
     HubsActionRequested(id="act-1", action="mute", session="hubs:abc", room="foyer"),
+    PollChanged(poll("draft", version=1)),
+    PollChanged(poll("open", hide=True)),
+    PollChanged(poll("closed", version=3)),
+    PollChanged(poll("closed", version=3), removed=True),
+    PollCounted(RESULTS),
+    PollCounted(RESULTS, hidden=True),
+    PollCounted(polls.Results("p1", (0, 0, 1, 2, 0), 3, (("rad", 2),), held=1)),
 ]
 
 
@@ -97,6 +123,8 @@ def test_every_event_survives_the_codec(event: StreamEvent) -> None:
         b'{"type": "announcement", "announcement": {"id": "a"}}',
         b'{"type": "hubs_action", "id": "x", "action": "ban", "session": "s", "room": null}',
         b'{"type": "event", "event": "kirmes"}',
+        b'{"type": "poll", "record": {"id": "p1"}}',
+        b'{"type": "poll_results", "results": {"poll": "p1"}, "hidden": false}',
     ],
 )
 def test_what_it_cannot_read_is_one_clear_error(body: bytes) -> None:
@@ -230,7 +258,14 @@ def test_apply_is_pure_and_a_replayed_tail_changes_nothing(
     # Replaying the last frames again (a hub applies frames that arrived while its
     # state loaded on top of that state) gives the same state: values are absolute.
     def seen(s: LiveState) -> tuple[Any, ...]:
-        return s.attendance, dict(s.questions), dict(s.votes), s.announcements
+        return (
+            s.attendance,
+            dict(s.questions),
+            dict(s.votes),
+            s.announcements,
+            dict(s.polls),
+            dict(s.poll_results),
+        )
 
     state = LiveState()
     for event in head + tail:
@@ -270,4 +305,44 @@ def test_a_shared_audience_is_what_every_page_gets(
     if shared is not None:
         assert stream.audience(event, moderator=moderator, visitor=visitor) == shared
     else:
-        assert isinstance(event, QuestionChanged)
+        assert isinstance(event, QuestionChanged | PollChanged | PollCounted)
+
+
+# --- polls ------------------------------------------------------------------------------------
+
+
+def test_a_draft_poll_only_for_moderators() -> None:
+    draft = PollChanged(poll("draft", version=1))
+    assert _view(draft)["poll"] == {"id": "p1", "hidden": True}
+    seen = _view(draft, moderator=True)["poll"]
+    assert seen["state"] == "draft" and seen["options"] == ["Radwege", "Spielplätze"]
+    assert "event" not in seen
+
+
+def test_an_open_poll_is_the_same_for_every_page() -> None:
+    opened = PollChanged(poll("open"))
+    assert stream.shared_audience(opened) == "visitor"
+    assert _view(opened)["poll"]["state"] == "open"
+    removed = PollChanged(poll("closed"), removed=True)
+    assert stream.shared_audience(removed) == "visitor"
+    assert _view(removed)["poll"] == {"id": "p1", "hidden": True}
+
+
+def test_hidden_results_show_visitors_only_how_many_answered() -> None:
+    hidden = PollCounted(RESULTS, hidden=True)
+    assert _view(hidden)["results"] == {"poll": "p1", "respondents": 4, "hidden": True}
+    assert _view(hidden, moderator=True)["results"]["counts"] == [3, 1]
+    shown = _view(PollCounted(RESULTS))["results"]
+    assert shown["counts"] == [3, 1] and shown["respondents"] == 4
+
+
+def test_polls_in_the_state() -> None:
+    state = stream.apply(LiveState(), PollChanged(poll("open", version=2)))
+    state = stream.apply(state, PollCounted(RESULTS))
+    # An older record of the poll (a late frame) never replaces a newer one.
+    closed = poll("closed", version=3)
+    state = stream.apply(state, PollChanged(closed))
+    assert stream.apply(state, PollChanged(poll("open", version=2))).polls["p1"] is closed
+    assert state.poll_results["p1"] == RESULTS
+    state = stream.apply(state, PollChanged(closed, removed=True))
+    assert state.polls == {} and state.poll_results == {}

@@ -20,17 +20,19 @@ Rules kept here, whoever calls:
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from hubs_bridge.core.qa_text import STOP_WORDS, WordFilter, clean_text, words_of
 from hubs_bridge.errors import Conflict, ValidationFailed
 
 PollKind = Literal["single", "multiple", "rating", "text"]
+BallotSource = Literal["web", "hubs"]
 PollState = Literal["draft", "open", "closed"]
 KINDS: tuple[PollKind, ...] = ("single", "multiple", "rating", "text")
 _KIND_BY_NAME: dict[str, PollKind] = {kind: kind for kind in KINDS}
@@ -72,6 +74,32 @@ class Answer:
     choices: tuple[int, ...] = ()
     text: str | None = None
     held: bool = False  # a text the word filter holds until a moderator lets it through
+
+
+@dataclass(frozen=True, slots=True)
+class Ballot:
+    """One visitor's answer to one poll as it is stored: the latest replaces earlier ones.
+
+    ``voter`` is the pseudonymous visitor id (a Hubs participant's key for answers from
+    the room chat) and never leaves the server; moderators name a ballot by :attr:`id`.
+    """
+
+    event: str
+    poll: str
+    voter: str
+    answer: Answer
+    client_msg_id: str
+    at: datetime
+    source: BallotSource = "web"
+
+    @property
+    def id(self) -> str:
+        return ballot_id(self.poll, self.voter)
+
+
+def ballot_id(poll: str, voter: str) -> str:
+    """A ballot's public name: stable per (poll, voter), and no way back to the voter."""
+    return hashlib.sha256(f"{poll}\x00{voter}".encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +238,38 @@ def results_for(poll: Poll, results: Results, *, moderator: bool) -> Results | N
     return None
 
 
+# --- what pages see -----------------------------------------------------------------------
+
+
+def public_poll(poll: Poll) -> dict[str, Any]:
+    """A poll as pages get it (no visitor ids exist on a poll; drafts only to moderators)."""
+    data = poll_to_dict(poll)
+    del data["event"]
+    return data
+
+
+def public_results(results: Results, *, hidden: bool) -> dict[str, Any]:
+    """Results as a page gets them; ``hidden``: only how many have answered."""
+    if hidden:
+        return {"poll": results.poll, "respondents": results.respondents, "hidden": True}
+    return results_to_dict(results)
+
+
+def own_answer(ballot: Ballot) -> dict[str, Any]:
+    """A visitor's own answer as their page gets it (acks and snapshots)."""
+    return {
+        "poll": ballot.poll,
+        "choices": list(ballot.answer.choices),
+        "text": ballot.answer.text,
+        "held": ballot.answer.held,
+    }
+
+
+def results_hidden(poll: Poll) -> bool:
+    """Whether visitors may not see the poll's counts now."""
+    return poll.hide_results and poll.state != "closed"
+
+
 # --- answers from the Hubs chat ------------------------------------------------------------
 
 _CHAT_VOTE = re.compile(r"^/(?:abstimmen|vote)?\s*(\d{1,2})\s*$", re.IGNORECASE)
@@ -230,3 +290,110 @@ def chat_answer(line: str, poll: Poll) -> Answer | None:
     if not 1 <= number <= poll.choices:
         return None
     return Answer(choices=(number - 1,))
+
+
+# --- records as JSON-ready dicts, the one format both store backends keep ------------------
+
+
+def poll_to_dict(poll: Poll) -> dict[str, Any]:
+    return {
+        "id": poll.id,
+        "event": poll.event,
+        "question": poll.question,
+        "kind": poll.kind,
+        "options": list(poll.options),
+        "max_choices": poll.max_choices,
+        "rooms": list(poll.rooms) if poll.rooms is not None else None,
+        "hide_results": poll.hide_results,
+        "state": poll.state,
+        "created_at": _iso(poll.created_at),
+        "opened_at": _iso(poll.opened_at),
+        "closed_at": _iso(poll.closed_at),
+        "version": poll.version,
+    }
+
+
+def poll_from_dict(d: Mapping[str, Any]) -> Poll:
+    kind = _KIND_BY_NAME[d["kind"]]
+    state = d["state"]
+    if state not in ("draft", "open", "closed"):
+        raise ValueError(f"unknown poll state {state!r}")
+    rooms = d.get("rooms")
+    return Poll(
+        id=str(d["id"]),
+        event=str(d["event"]),
+        question=str(d["question"]),
+        kind=kind,
+        options=tuple(str(o) for o in d.get("options", ())),
+        max_choices=int(d.get("max_choices", 1)),
+        rooms=tuple(str(r) for r in rooms) if rooms is not None else None,
+        hide_results=bool(d.get("hide_results", False)),
+        state=state,
+        created_at=_time(d.get("created_at")),
+        opened_at=_time(d.get("opened_at")),
+        closed_at=_time(d.get("closed_at")),
+        version=int(d["version"]),
+    )
+
+
+def ballot_to_dict(ballot: Ballot) -> dict[str, Any]:
+    return {
+        "event": ballot.event,
+        "poll": ballot.poll,
+        "voter": ballot.voter,
+        "choices": list(ballot.answer.choices),
+        "text": ballot.answer.text,
+        "held": ballot.answer.held,
+        "client_msg_id": ballot.client_msg_id,
+        "at": ballot.at.isoformat(),
+        "source": ballot.source,
+    }
+
+
+def ballot_from_dict(d: Mapping[str, Any]) -> Ballot:
+    source = d.get("source", "web")
+    if source not in ("web", "hubs"):
+        raise ValueError(f"unknown ballot source {source!r}")
+    text = d.get("text")
+    return Ballot(
+        event=str(d["event"]),
+        poll=str(d["poll"]),
+        voter=str(d["voter"]),
+        answer=Answer(
+            choices=tuple(int(c) for c in d.get("choices", ())),
+            text=None if text is None else str(text),
+            held=bool(d.get("held", False)),
+        ),
+        client_msg_id=str(d["client_msg_id"]),
+        at=datetime.fromisoformat(d["at"]),
+        source=source,
+    )
+
+
+def results_to_dict(results: Results) -> dict[str, Any]:
+    return {
+        "poll": results.poll,
+        "counts": list(results.counts),
+        "respondents": results.respondents,
+        "words": [[word, n] for word, n in results.words],
+        "held": results.held,
+        "average": results.average,
+    }
+
+
+def results_from_dict(d: Mapping[str, Any]) -> Results:
+    return Results(
+        poll=str(d["poll"]),
+        counts=tuple(int(c) for c in d["counts"]),
+        respondents=int(d["respondents"]),
+        words=tuple((str(w), int(n)) for w, n in d.get("words", ())),
+        held=int(d.get("held", 0)),
+    )
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _time(value: object) -> datetime | None:
+    return datetime.fromisoformat(str(value)) if value else None

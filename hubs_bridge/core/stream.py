@@ -29,6 +29,7 @@ from typing import Any, ClassVar, Literal, TypeAlias
 
 import orjson
 
+from hubs_bridge.core import polls as polling
 from hubs_bridge.core import qa
 
 ANNOUNCEMENTS_KEPT = 5
@@ -141,6 +142,31 @@ class HubsActionRequested:
     room: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class PollChanged:
+    """A poll was drafted, changed, opened, closed or (``removed``) deleted: its whole record.
+
+    Visitors never see a draft: :func:`page_body` hides it as ``{"id", "hidden": true}``.
+    """
+
+    kind: ClassVar[str] = "poll"
+    poll: polling.Poll
+    removed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PollCounted:
+    """A poll's exact results (coalesced by the poll service: a few frames a second).
+
+    ``hidden``: visitors may not see the counts yet (results hidden until the poll
+    closes); they learn only how many have answered.
+    """
+
+    kind: ClassVar[str] = "poll_results"
+    results: polling.Results
+    hidden: bool = False
+
+
 StreamEvent: TypeAlias = (
     QuestionChanged
     | VotesCounted
@@ -149,6 +175,8 @@ StreamEvent: TypeAlias = (
     | AttendanceCounted
     | EventUpdated
     | HubsActionRequested
+    | PollChanged
+    | PollCounted
 )
 
 
@@ -170,6 +198,17 @@ def to_body(event: StreamEvent) -> dict[str, Any]:
             return _attendance_body(event)
         case EventUpdated(event=data):
             return {"type": event.kind, "event": dict(data)}
+        case PollChanged(poll=poll, removed=removed):
+            body: dict[str, Any] = {"type": event.kind, "record": polling.poll_to_dict(poll)}
+            if removed:
+                body["removed"] = True
+            return body
+        case PollCounted(results=results, hidden=hidden):
+            return {
+                "type": event.kind,
+                "results": polling.results_to_dict(results),
+                "hidden": hidden,
+            }
         case HubsActionRequested():
             return {
                 "type": event.kind,
@@ -223,6 +262,10 @@ def _from_body(kind: object, data: dict[str, Any]) -> StreamEvent:
             if not isinstance(data["event"], dict):
                 raise TypeError("event must be an object")
             return EventUpdated(data["event"])
+        case "poll":
+            return PollChanged(polling.poll_from_dict(data["record"]), data.get("removed") is True)
+        case "poll_results":
+            return PollCounted(polling.results_from_dict(data["results"]), data["hidden"] is True)
         case "hubs_action":
             action = data["action"]
             if action not in ("mute", "kick"):
@@ -272,13 +315,27 @@ def shared_audience(event: StreamEvent) -> qa.Viewer | None:
     event is the same for every page, so a moderator's page shares the visitors' bytes
     and nothing about a page needs looking at to send it.
     """
-    return None if isinstance(event, QuestionChanged) else "visitor"
+    if isinstance(event, QuestionChanged) or _only_moderators_see_all(event):
+        return None
+    return "visitor"
+
+
+def _only_moderators_see_all(event: StreamEvent) -> bool:
+    """A draft poll or hidden results: moderators see more than visitors."""
+    match event:
+        case PollChanged(poll=poll, removed=removed):
+            return poll.state == "draft" and not removed
+        case PollCounted(hidden=hidden):
+            return hidden
+    return False
 
 
 def audience(event: StreamEvent, *, moderator: bool, visitor: str) -> qa.Viewer:
     """Which kind of viewer a page is for this event; pages of one kind see the same bytes."""
     if isinstance(event, QuestionChanged):
         return qa.viewer_of(event.question, moderator=moderator, visitor=visitor)
+    if moderator and _only_moderators_see_all(event):
+        return "moderator"
     return "visitor"
 
 
@@ -297,6 +354,13 @@ def page_body(event: StreamEvent, viewer: qa.Viewer) -> dict[str, Any]:
                 else {"id": question.id, "hidden": True}
             )
             return {"type": event.kind, "question": view}
+        case PollChanged(poll=poll, removed=removed):
+            if removed or (poll.state == "draft" and viewer != "moderator"):
+                return {"type": event.kind, "poll": {"id": poll.id, "hidden": True}}
+            return {"type": event.kind, "poll": polling.public_poll(poll)}
+        case PollCounted(results=results, hidden=hidden):
+            shown = polling.public_results(results, hidden=hidden and viewer != "moderator")
+            return {"type": event.kind, "results": shown}
         case HubsActionRequested():
             return {"type": "skip"}
         case _:
@@ -326,6 +390,8 @@ class LiveState:
     questions: Mapping[str, qa.Question] = field(default_factory=dict)
     votes: Mapping[str, int] = field(default_factory=dict)
     announcements: tuple[Announcement, ...] = ()
+    polls: Mapping[str, polling.Poll] = field(default_factory=dict)
+    poll_results: Mapping[str, polling.Results] = field(default_factory=dict)
 
     @property
     def attendance(self) -> dict[str, Any]:
@@ -356,5 +422,20 @@ def apply(state: LiveState, event: StreamEvent) -> LiveState:
                 return state  # replayed on top of a state that has it already
             kept = (*state.announcements, announcement)[-ANNOUNCEMENTS_KEPT:]
             return replace(state, announcements=kept)
+        case PollChanged(poll=poll, removed=True):
+            return replace(
+                state,
+                polls={k: v for k, v in state.polls.items() if k != poll.id},
+                poll_results={k: v for k, v in state.poll_results.items() if k != poll.id},
+            )
+        case PollChanged(poll=poll):
+            known_poll = state.polls.get(poll.id)
+            if known_poll is not None and known_poll.version > poll.version:
+                return state
+            return replace(state, polls={**state.polls, poll.id: poll})
+        case PollCounted(results=results):
+            # Kept even before its poll arrives, so a replayed tail gives the same state;
+            # a snapshot shows results only beside their poll.
+            return replace(state, poll_results={**state.poll_results, results.poll: results})
         case _:
             return state
