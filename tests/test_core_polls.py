@@ -154,6 +154,24 @@ def test_votes_from_the_hubs_chat(line: str, choice: int | None) -> None:
     assert (answer.choices[0] if answer else None) == choice
 
 
+@pytest.mark.parametrize(
+    ("line", "choices"),
+    [
+        ("/1 3", (0, 2)),
+        ("/1,3", (0, 2)),
+        ("/abstimmen 2; 4", (1, 3)),
+        ("/3 3", (2,)),
+        ("/1 2 3", None),  # more than max_choices
+        ("/1 9", None),
+    ],
+)
+def test_multiple_choices_in_one_chat_line(line: str, choices: tuple[int, ...] | None) -> None:
+    answer = polls.chat_answer(line, poll("multiple", max_choices=2))
+    assert (answer.choices if answer else None) == choices
+    if choices is not None and len(choices) > 1:
+        assert polls.chat_answer(line, poll()) is None  # a single choice takes one number
+
+
 def test_a_text_poll_takes_no_chat_numbers() -> None:
     assert polls.chat_answer("/1", poll("text")) is None
 

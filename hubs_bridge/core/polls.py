@@ -272,24 +272,26 @@ def results_hidden(poll: Poll) -> bool:
 
 # --- answers from the Hubs chat ------------------------------------------------------------
 
-_CHAT_VOTE = re.compile(r"^/(?:abstimmen|vote)?\s*(\d{1,2})\s*$", re.IGNORECASE)
+_CHAT_VOTE = re.compile(r"^/(?:abstimmen|vote)?\s*(\d{1,2}(?:\s*[,;\s]\s*\d{1,2}){0,9})\s*$", re.I)
 
 
 def chat_answer(line: str, poll: Poll) -> Answer | None:
-    """``/2`` or ``/abstimmen 2`` (``/vote 2``) in a Hubs room's chat, as an answer.
+    """``/2``, ``/abstimmen 2`` (``/vote 2``) or, for multiple choice, ``/1 3`` or ``/1,3``
+    in a Hubs room's chat, as an answer.
 
-    Options are numbered from 1 in the chat, as they are posted; ``None`` when the
-    line is no vote (a multiple-choice poll takes one number per line).
+    Options are numbered from 1 in the chat, as they are posted (ratings are their own
+    numbers, 1 to 5). ``None`` when the line is no vote for this poll: a text poll, a
+    number that is no option, or more numbers than the poll takes.
     """
     if poll.kind == "text":
         return None
     match = _CHAT_VOTE.match(line.strip())
     if match is None:
         return None
-    number = int(match.group(1))
-    if not 1 <= number <= poll.choices:
+    numbers = {int(n) for n in re.split(r"[,;\s]+", match.group(1))}
+    if len(numbers) > poll.max_choices or not all(1 <= n <= poll.choices for n in numbers):
         return None
-    return Answer(choices=(number - 1,))
+    return Answer(choices=tuple(sorted(n - 1 for n in numbers)))
 
 
 # --- records as JSON-ready dicts, the one format both store backends keep ------------------
