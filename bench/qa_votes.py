@@ -51,7 +51,8 @@ def _free_port() -> int:
 class Page(asyncio.Protocol):
     """A raw websocket page: hello, then count frames and time acks."""
 
-    def __init__(self, port: int, done: asyncio.Future[None]) -> None:
+    def __init__(self, port: int, done: asyncio.Future[None], event: str = EVENT) -> None:
+        self.event = event
         key = base64.b64encode(os.urandom(16)).decode()
         self.request = (
             f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
@@ -66,6 +67,7 @@ class Page(asyncio.Protocol):
         self.latencies: list[float] = []
         self.acked = 0
         self.errors: list[str] = []
+        self.result_times: list[float] = []  # poll_results arrivals, for the rate per page
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)
@@ -83,7 +85,7 @@ class Page(asyncio.Protocol):
                 return
             self.buf = self.buf[end + 4 :]
             self.upgraded = True
-            self.send({"type": "hello", "event": EVENT})
+            self.send({"type": "hello", "event": self.event})
         while len(self.buf) >= 2:
             opcode, n = self.buf[0] & 0x0F, self.buf[1] & 0x7F
             head = 2
@@ -113,16 +115,27 @@ class Page(asyncio.Protocol):
             self.acked += 1
         elif kind == "error":
             self.errors.append(frame["code"])
+        elif kind == "poll_results":
+            self.result_times.append(time.monotonic())
+
+    def report(self) -> dict[str, int]:
+        """Frames received by type, and the most ``poll_results`` within any one second."""
+        most, first = 0, 0
+        for last, at in enumerate(self.result_times):
+            while at - self.result_times[first] >= 1.0:
+                first += 1
+            most = max(most, last - first + 1)
+        return {**self.counts, "poll_results_max_per_s": most}
 
 
-async def open_pages(port: int, count: int, offset: int) -> list[Page]:
+async def open_pages(port: int, count: int, offset: int, event: str = EVENT) -> list[Page]:
     loop = asyncio.get_running_loop()
     pages = []
     for i in range(count):
         n = offset + i
         address = f"127.1.{(n // PER_ADDRESS) // 250}.{(n // PER_ADDRESS) % 250 + 1}"
         done: asyncio.Future[None] = loop.create_future()
-        page = Page(port, done)
+        page = Page(port, done, event)
         await loop.create_connection(lambda p=page: p, "127.0.0.1", port, local_addr=(address, 0))
         pages.append(page)
         if i % 200 == 199:
@@ -131,12 +144,12 @@ async def open_pages(port: int, count: int, offset: int) -> list[Page]:
     return pages
 
 
-def watch_main(conn: Connection, port: int, count: int) -> None:
+def watch_main(conn: Connection, port: int, count: int, event: str = EVENT) -> None:
     """Worker process: ``count`` pages that only watch; reports their frame counts."""
     loop = new_event_loop()
     asyncio.set_event_loop(loop)
     raise_nofile_limit()
-    pages = loop.run_until_complete(open_pages(port, count, offset=100_000))
+    pages = loop.run_until_complete(open_pages(port, count, offset=100_000, event=event))
     conn.send("ready")
 
     async def until_asked() -> None:  # the pages keep reading meanwhile
@@ -146,7 +159,7 @@ def watch_main(conn: Connection, port: int, count: int) -> None:
         conn.recv()
 
     loop.run_until_complete(until_asked())
-    conn.send([p.counts for p in pages])
+    conn.send([p.report() for p in pages])
     for page in pages:
         if page.transport is not None:
             page.transport.close()

@@ -106,9 +106,26 @@ class Announce(_Frame):
     ref: Ref | None = None
 
 
-ClientFrames = Hello | Enter | Leave | Ping | Ask | Vote | Moderate | Announce
+PollId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class PollAnswer(_Frame):
+    """A visitor's answer to an open poll: option indexes (from 0; ratings 1-5 are 0-4) or
+    a short text. A later answer replaces the earlier one until the poll closes;
+    ``client_msg_id`` makes a retry change nothing."""
+
+    type: Literal["poll_answer"]
+    poll: PollId
+    choices: list[Annotated[int, Field(ge=0, le=99)]] = Field(default_factory=list, max_length=10)
+    text: RawText | None = None
+    client_msg_id: Ref
+
+
+ClientFrames = Hello | Enter | Leave | Ping | Ask | Vote | Moderate | Announce | PollAnswer
 ClientFrame = Annotated[ClientFrames, Field(discriminator="type")]
-CLIENT_TYPES = frozenset({"hello", "enter", "leave", "ping", "ask", "vote", "moderate", "announce"})
+CLIENT_TYPES = frozenset(
+    {"hello", "enter", "leave", "ping", "ask", "vote", "moderate", "announce", "poll_answer"}
+)
 _client_adapter: TypeAdapter[ClientFrames] = TypeAdapter(ClientFrame)
 
 
@@ -212,7 +229,8 @@ class Bye(_Frame):
 
 
 class Ack(_Frame):
-    """The answer to ``ask``, ``vote``, ``moderate`` or ``announce``, after it is stored."""
+    """The answer to ``ask``, ``vote``, ``moderate``, ``announce`` or ``poll_answer``, after
+    it is stored."""
 
     type: Literal["ack"]
     ref: str | None = None
@@ -220,6 +238,27 @@ class Ack(_Frame):
     votes: int | None = None
     voted: bool | None = None
     announcement: dict[str, Any] | None = None
+    answer: dict[str, Any] | None = None  # the visitor's answer to a poll as stored now
+
+
+class PollFrame(_Frame):
+    """A poll opened, closed, drafted (moderators only) or changed; ``{"id", "hidden": true}``
+    means: remove it."""
+
+    type: Literal["poll"]
+    epoch: str
+    seq: int
+    poll: dict[str, Any]
+
+
+class PollResults(_Frame):
+    """A poll's exact results (coalesced: at most a few frames a second); ``hidden``: the
+    counts are hidden until it closes, only ``respondents`` is given."""
+
+    type: Literal["poll_results"]
+    epoch: str
+    seq: int
+    results: dict[str, Any]
 
 
 class QuestionFrame(_Frame):
@@ -278,6 +317,8 @@ ServerFrames = (
     | Announcement
     | Transparency
     | Skip
+    | PollFrame
+    | PollResults
 )
 ServerFrame = Annotated[ServerFrames, Field(discriminator="type")]
 server_frame_adapter: TypeAdapter[ServerFrames] = TypeAdapter(ServerFrame)

@@ -24,7 +24,7 @@ from hubs_bridge.auth import Principal
 from hubs_bridge.broker.base import Broker, PresenceEntry
 from hubs_bridge.calendar_service import CalendarService
 from hubs_bridge.close_codes import CloseCode
-from hubs_bridge.core import stream
+from hubs_bridge.core import polls, stream
 from hubs_bridge.core.attendance import EventCounts, count, retention_cutoff
 from hubs_bridge.core.calendar import Event
 from hubs_bridge.core.ratelimit import TokenBucket
@@ -45,7 +45,7 @@ from hubs_bridge.realtime.attendance_leader import AttendanceLeader
 from hubs_bridge.realtime.hub import EventHub, HubRegistry, payload_for
 from hubs_bridge.realtime.presence import PresenceKeeper
 from hubs_bridge.realtime.session import Session
-from hubs_bridge.realtime.snapshots import public_event, snapshot_for
+from hubs_bridge.realtime.snapshots import Own, public_event, snapshot_for
 from hubs_bridge.realtime.token_check import CHECK_EVERY_S, close_revoked
 from hubs_bridge.realtime.wire import PING_FRAME, text_frame
 from hubs_bridge.settings import Settings
@@ -152,6 +152,7 @@ class RealtimeService:
         cutoff = retention_cutoff(self.calendar.now(), self._retention_days)
         deleted = await self._store.delete_attendance_before(cutoff)
         deleted += await self._store.qa_delete_before(cutoff)
+        deleted += await self._store.poll_delete_before(cutoff)
         if deleted:
             log.info("retention: deleted %d records before %s", deleted, cutoff)
 
@@ -187,19 +188,35 @@ class RealtimeService:
             if e.action == "announce"
         ]
         counts = (await self._counts(event)).as_dict()
+        event_polls = await self._store.poll_list(event_slug)
+        results = {}
+        for poll in event_polls:
+            ballots = await self._store.poll_ballots(event_slug, poll.id)
+            results[poll.id] = polls.tally(poll, (b.answer for b in ballots))
         return LiveState(
             online=counts["online"],
             rooms=counts["rooms"],
             questions={q.id: q for q in await self._store.qa_questions(event_slug)},
             votes=await self._store.qa_vote_counts(event_slug),
             announcements=tuple(announcements[-ANNOUNCEMENTS_KEPT:]),
+            polls={p.id: p for p in event_polls},
+            poll_results=results,
         )
+
+    async def own(self, event: str, visitor: str, state: LiveState) -> Own:
+        """What this visitor did: votes, and answers if the event has polls (a hello of an
+        event without polls costs no extra read)."""
+        voted = await self._store.qa_voted_by(event, visitor)
+        if not state.polls:
+            return Own(voted)
+        ballots = await self._store.poll_ballots_of(event, visitor)
+        return Own(voted, {b.poll: polls.own_answer(b) for b in ballots})
 
     async def _send_snapshots(self, hub: EventHub) -> None:
         event = await self.calendar.get(hub.event)
         sessions = tuple(hub.sessions)
-        voted = {
-            visitor: await self._store.qa_voted_by(event.slug, visitor)
+        own = {
+            visitor: await self.own(event.slug, visitor, hub.state)
             for visitor in {s.visitor for s in sessions}
         }
         # State and position are taken together, after the last await: every frame
@@ -212,7 +229,7 @@ class RealtimeService:
                 "epoch": epoch,
                 "seq": seq,
                 "snapshot": snapshot_for(
-                    event, state, session, voted[session.visitor], self.calendar.now()
+                    event, state, session, own[session.visitor], self.calendar.now()
                 ),
             }
             session.replace_pending(text_frame(encode(frame)))
@@ -242,7 +259,7 @@ class RealtimeService:
             hub = await self.registry.hub_for(event.slug)
             # Read before the session joins the hub: between joining and reading the
             # position nothing may be awaited, or a frame would be queued and counted twice.
-            voted = await self._store.qa_voted_by(event.slug, visitor)
+            own = await self.own(event.slug, visitor, hub.state)
         except BaseException:
             self._release_visitor(visitor)
             raise
@@ -265,7 +282,7 @@ class RealtimeService:
         self.sockets[session.id] = socket
         self.metrics.sessions.labels(event.slug).inc()
         try:
-            await self._welcome(session, hub, hello, event, visitor_token, voted)
+            await self._welcome(session, hub, hello, event, visitor_token, own)
         except BaseException:
             await self.close_session(session)
             raise
@@ -278,7 +295,7 @@ class RealtimeService:
         hello: Hello,
         event: Event,
         visitor_token: str,
-        voted: set[str],
+        own: Own,
     ) -> None:
         epoch, seq = hub.epoch, hub.seq
         state = hub.state
@@ -299,7 +316,7 @@ class RealtimeService:
             "epoch": epoch,
             "seq": position,
             "recovered": recovered,
-            "snapshot": snapshot_for(event, state, session, voted, self.calendar.now()),
+            "snapshot": snapshot_for(event, state, session, own, self.calendar.now()),
         }
         session.send(encode(welcome))
         for frame in missed:
@@ -365,6 +382,11 @@ class RealtimeService:
         """A question's vote count as this process's stream has it (0 if it serves no page)."""
         hub = self.registry.hubs.get(event)
         return hub.state.votes.get(question_id, 0) if hub is not None else 0
+
+    def poll_seen(self, event: str, poll_id: str) -> polls.Poll | None:
+        """A poll as this process's stream has it (``None`` if it serves no page of the event)."""
+        hub = self.registry.hubs.get(event)
+        return hub.state.polls.get(poll_id) if hub is not None else None
 
     def knows_question(self, event: str, question_id: str) -> bool:
         """Whether this process has the question (if it serves the event at all)."""

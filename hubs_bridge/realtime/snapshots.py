@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from hubs_bridge.core import qa
+from hubs_bridge.core import polls, qa
 from hubs_bridge.core.calendar import Event
 from hubs_bridge.core.stream import LiveState
 from hubs_bridge.realtime.session import Session
@@ -23,11 +25,38 @@ def public_event(event: Event) -> dict[str, Any]:
     return data
 
 
+@dataclass(frozen=True, slots=True)
+class Own:
+    """What a page's visitor did themselves: the questions they voted for, their answers."""
+
+    voted: set[str] = field(default_factory=set)
+    answers: Mapping[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def polls_for(state: LiveState, *, moderator: bool) -> list[dict[str, Any]]:
+    """The polls a page shows with their results as this viewer may see them (drafts and
+    hidden counts only for moderators)."""
+    shown = []
+    for poll in state.polls.values():
+        if poll.state == "draft" and not moderator:
+            continue
+        results = state.poll_results.get(poll.id) or polls.tally(poll, ())
+        hidden = polls.results_hidden(poll) and not moderator
+        shown.append(
+            {
+                "poll": polls.public_poll(poll),
+                "results": polls.public_results(results, hidden=hidden),
+            }
+        )
+    return shown
+
+
 def snapshot_for(
-    event: Event, state: LiveState, session: Session, voted: set[str], now: datetime
+    event: Event, state: LiveState, session: Session, own: Own, now: datetime
 ) -> dict[str, Any]:
-    """The event, attendance, and the questions this viewer may see (never visitor ids)."""
+    """The event, attendance, the questions and polls this viewer may see (never visitor ids)."""
     moderator = session.principal.may_moderate(event.slug)
+    voted = own.voted
     views = []
     for question in state.questions.values():
         viewer = qa.viewer_of(question, moderator=moderator, visitor=session.visitor)
@@ -43,5 +72,9 @@ def snapshot_for(
             "rejected": qa.rejected_counts(state.questions.values()),
             "announcements": [a.to_dict() for a in state.announcements],
             "settings": event.qa.model_dump(),
+        },
+        "polls": {
+            "polls": polls_for(state, moderator=moderator),
+            "answers": {k: v for k, v in own.answers.items() if k in state.polls},
         },
     }

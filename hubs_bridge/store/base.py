@@ -17,6 +17,7 @@ from typing import Literal, Protocol
 
 from hubs_bridge.core.attendance import AttendanceMark, AttendanceSample
 from hubs_bridge.core.calendar import Event
+from hubs_bridge.core.polls import Ballot, Poll
 from hubs_bridge.core.qa import ModerationEntry, Question
 
 TokenRole = Literal["staff", "moderator"]
@@ -171,7 +172,76 @@ class QaStore(Protocol):
         """Retention: delete questions created before ``cutoff`` with their votes and log."""
 
 
-class Store(StoreHealth, EventStore, TokenStore, MetaStore, AttendanceStore, QaStore, Protocol):
+@dataclass(frozen=True, slots=True)
+class BallotOutcome:
+    """What ``poll_answer`` did: the ballot stored now, and whether this call changed it."""
+
+    ballot: Ballot
+    changed: bool
+
+
+class PollStore(Protocol):
+    """Live polls and their ballots (one per voter and poll); every key scoped by event."""
+
+    async def poll_list(self, event: str) -> list[Poll]:
+        """Every poll of the event, oldest first (by ``created_at``, then id)."""
+
+    async def poll_get(self, event: str, poll_id: str) -> Poll | None: ...
+
+    async def poll_save(
+        self, poll: Poll, expected: int | None, log: ModerationEntry | None = None
+    ) -> None:
+        """Write ``poll`` if the stored one has version ``expected`` (``None``: none yet).
+
+        Otherwise :class:`~hubs_bridge.errors.Conflict` ``version_conflict`` and nothing
+        is written. ``log`` is written in the same atomic step, exactly when the poll is.
+        """
+
+    async def poll_delete(
+        self, event: str, poll_id: str, expected: int, log: ModerationEntry | None = None
+    ) -> bool:
+        """Delete a poll with its ballots if it has version ``expected``; ``False`` if none.
+
+        ``Conflict`` ``version_conflict`` when another version is stored.
+        """
+
+    async def poll_answer(self, ballot: Ballot) -> BallotOutcome:
+        """Store ``ballot`` as its voter's answer, replacing an earlier one; atomic.
+
+        Taken only while the stored poll is open, checked in the same step:
+        :class:`~hubs_bridge.errors.NotFound` ``poll_not_found`` or
+        :class:`~hubs_bridge.errors.Conflict` ``poll_not_open`` otherwise, nothing written.
+        Idempotent by ``client_msg_id``: a ``client_msg_id`` this voter already used for
+        this poll changes nothing and returns the ballot stored now (``changed=False``),
+        so a late retry of an older answer never replaces a newer one.
+        """
+
+    async def poll_ballots(self, event: str, poll_id: str) -> list[Ballot]:
+        """Every voter's current ballot on the poll (held ones too), in no promised order."""
+
+    async def poll_ballot_of(self, event: str, poll_id: str, voter: str) -> Ballot | None: ...
+
+    async def poll_ballots_of(self, event: str, voter: str) -> list[Ballot]:
+        """This voter's current ballot on every poll of the event (for a page's snapshot)."""
+
+    async def poll_release(
+        self, event: str, poll_id: str, ballot_id: str, keep: bool, text: str | None = None
+    ) -> Ballot | None:
+        """A moderator's verdict on a held text ballot (named by :attr:`Ballot.id`).
+
+        ``keep``: it counts from now on (``held`` becomes ``False``); otherwise it is
+        deleted. ``None`` when no held ballot has that id; ``text`` given, also when
+        the held ballot's text differs (its voter changed it since the moderator saw
+        it): a verdict never applies to a text the moderator has not seen. Atomic.
+        """
+
+    async def poll_delete_before(self, cutoff: datetime) -> int:
+        """Retention: delete polls created before ``cutoff`` with their ballots."""
+
+
+class Store(
+    StoreHealth, EventStore, TokenStore, MetaStore, AttendanceStore, QaStore, PollStore, Protocol
+):
     """Durable records of one hubs-bridge installation: every aggregate's store in one.
 
     Services take only the part they need (``QaStore``, ``TokenStore``, ...); the

@@ -13,6 +13,8 @@ touch each other's data)::
     P:att:events                set of events with an attendance record (for retention)
     P:{slug}:qa:...             questions, votes, moderation log (see ``redis_qa.py``)
     P:qa:events                 set of events with Q&A data (for retention)
+    P:{slug}:poll:...           polls and their ballots (see ``redis_polls.py``)
+    P:poll:events               set of events with polls (for retention)
 
 Every key of one event carries the hash tag ``{slug}`` so that scripts touching
 several of them run on a Redis Cluster too. Scripts never span two events or
@@ -40,6 +42,7 @@ from hubs_bridge.core.calendar import Event
 from hubs_bridge.errors import Conflict, NotFound, StoreUnavailable
 from hubs_bridge.store.base import TokenRecord
 from hubs_bridge.store.event_docs import read_event
+from hubs_bridge.store.redis_polls import RedisPolls
 from hubs_bridge.store.redis_qa import RedisQa
 
 # Connections one process keeps to the Redis store, and how long a call may wait for one
@@ -69,7 +72,7 @@ def event_key(prefix: str, slug: str, name: str) -> str:
     return f"{prefix}:{{{slug}}}:{name}"
 
 
-class RedisStore(RedisQa):
+class RedisStore(RedisQa, RedisPolls):
     """:class:`~hubs_bridge.store.base.Store` on Redis."""
 
     backend = "redis"
@@ -80,6 +83,7 @@ class RedisStore(RedisQa):
         self._replace = redis.register_script(_REPLACE)
         self._create = redis.register_script(_CREATE)
         self._register_qa_scripts()
+        self._register_poll_scripts()
 
     @classmethod
     async def open(cls, url: str, prefix: str) -> RedisStore:
@@ -158,9 +162,9 @@ class RedisStore(RedisQa):
     async def delete_event(self, slug: str) -> bool:
         deleted = await self._call(self._r.delete(event_key(self._p, slug, "event")))
         await self._call(self._r.srem(f"{self._p}:events", slug))
-        # Everything kept for the event goes with it (questions, votes, log, attendance,
-        # its stream): a new event with the same slug must start empty. The hash tag
-        # makes the pattern exact: no other event's keys match it.
+        # Everything kept for the event goes with it (questions, votes, log, polls,
+        # ballots, attendance, its stream): a new event with the same slug must start
+        # empty. The hash tag makes the pattern exact: no other event's keys match it.
         pattern = event_key(self._p, slug, "*").replace("{", "\\{").replace("}", "\\}")
         try:
             keys = [key async for key in self._r.scan_iter(match=pattern, count=500)]
@@ -170,6 +174,7 @@ class RedisStore(RedisQa):
             await self._call(self._r.delete(*keys[start : start + 500]))
         await self._call(self._r.srem(f"{self._p}:att:events", slug))
         await self._call(self._r.srem(f"{self._p}:qa:events", slug))
+        await self._call(self._r.srem(f"{self._p}:poll:events", slug))
         return bool(deleted)
 
     # Tokens

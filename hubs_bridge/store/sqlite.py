@@ -27,6 +27,7 @@ from hubs_bridge.core.calendar import Event
 from hubs_bridge.errors import Conflict, NotFound, StoreUnavailable
 from hubs_bridge.store.base import TokenRecord
 from hubs_bridge.store.event_docs import read_event
+from hubs_bridge.store.sqlite_polls import SqlitePolls
 from hubs_bridge.store.sqlite_qa import SqliteQa, _guarded
 
 # Each entry moves the schema one version up; never edit a published one.
@@ -113,6 +114,38 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX qa_log_event ON qa_log (event, at);
     CREATE INDEX qa_log_at ON qa_log (at);
     """,
+    # Polls (sqlite_polls.py), scoped by event like the Q&A; their log entries go to
+    # qa_log. created_at may be NULL (a poll record without one), never old enough for
+    # retention. A ballot row per (poll, voter), with its public id for poll_release;
+    # every client_msg_id a voter answered a poll with, so late retries stay retries.
+    """
+    CREATE TABLE polls (
+        event TEXT NOT NULL,
+        id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        created_at REAL,
+        doc TEXT NOT NULL,
+        PRIMARY KEY (event, id)
+    );
+    CREATE INDEX polls_created ON polls (created_at);
+    CREATE TABLE poll_ballots (
+        event TEXT NOT NULL,
+        poll TEXT NOT NULL,
+        voter TEXT NOT NULL,
+        id TEXT NOT NULL,
+        doc TEXT NOT NULL,
+        PRIMARY KEY (event, poll, voter)
+    );
+    CREATE INDEX poll_ballots_id ON poll_ballots (event, poll, id);
+    CREATE INDEX poll_ballots_voter ON poll_ballots (event, voter);
+    CREATE TABLE poll_client_msgs (
+        event TEXT NOT NULL,
+        poll TEXT NOT NULL,
+        voter TEXT NOT NULL,
+        client_msg_id TEXT NOT NULL,
+        PRIMARY KEY (event, poll, voter, client_msg_id)
+    );
+    """,
 )
 
 log = logging.getLogger("hubs_bridge.store.sqlite")
@@ -148,10 +181,13 @@ _EVENT_TABLES = (
     "qa_client_msgs",
     "qa_votes",
     "qa_log",
+    "polls",
+    "poll_ballots",
+    "poll_client_msgs",
 )
 
 
-class SqliteStore(SqliteQa):
+class SqliteStore(SqliteQa, SqlitePolls):
     """:class:`~hubs_bridge.store.base.Store` on one SQLite file.
 
     Two connections: ``_db`` only reads, and ``_writer`` runs every write as a

@@ -18,6 +18,7 @@ from hubs_bridge.core.room_links import close_links
 from hubs_bridge.hubs.bridge import HubsBridge
 from hubs_bridge.identity import VisitorIds, resolve_secret
 from hubs_bridge.metrics import CONTENT_TYPE, Metrics
+from hubs_bridge.poll_service import PollService
 from hubs_bridge.qa_service import QaService, load_word_filter
 from hubs_bridge.ratelimits import open_limiter
 from hubs_bridge.realtime.service import RealtimeService
@@ -34,6 +35,7 @@ from hubs_bridge.web import (
     health,
     hubs_rooms,
     hubs_services,
+    polls,
     questions,
     scenes,
     tokens,
@@ -47,6 +49,7 @@ from hubs_bridge.web.keys import (
     CALENDAR,
     HUBS,
     METRICS,
+    POLLS,
     QA,
     REALTIME,
     SCENES,
@@ -60,7 +63,17 @@ from hubs_bridge.web.ws import install_ws
 
 log = logging.getLogger("hubs_bridge.app")
 
-API_MODULES = (health, events, tokens, attendance, questions, doors, charts, hubs_rooms)
+API_MODULES = (
+    health,
+    events,
+    tokens,
+    attendance,
+    questions,
+    polls,
+    doors,
+    charts,
+    hubs_rooms,
+)
 
 
 def operations() -> list[Operation]:
@@ -100,6 +113,17 @@ async def create_app(settings: Settings) -> web.Application:
         clock=calendar.now,
         is_known=realtime.knows_question,
     )
+    poll_service = PollService(
+        store,
+        limiter,
+        word_filter,
+        publish=realtime.publish,
+        clock=calendar.now,
+        answers_per_minute=settings.qa.poll_answers_per_minute,
+        answer_burst=settings.qa.poll_answer_burst,
+        flush_s=settings.qa.poll_flush_s,
+        seen=realtime.poll_seen,
+    )
 
     app = web.Application(
         client_max_size=settings.limits.max_body_bytes,
@@ -116,6 +140,7 @@ async def create_app(settings: Settings) -> web.Application:
     app[METRICS] = metrics
     app[REALTIME] = realtime
     app[QA] = qa_service
+    app[POLLS] = poll_service
 
     for module in API_MODULES:
         module.api.add_routes(app)
@@ -128,6 +153,7 @@ async def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_backends_closed_at_exit)
     app.cleanup_ctx.append(_realtime)
     app.cleanup_ctx.append(_vote_flusher)
+    app.cleanup_ctx.append(_poll_flusher)
     hubs_services.install(app)  # provisioning jobs, overflow twins, closing at the end
     if settings.hubs.url is not None:
         app[HUBS] = build_bridge(app)
@@ -190,6 +216,15 @@ async def _vote_flusher(app: web.Application) -> AsyncIterator[None]:
     with contextlib.suppress(asyncio.CancelledError):
         await task
     await app[QA].flush_votes()
+
+
+async def _poll_flusher(app: web.Application) -> AsyncIterator[None]:
+    task = asyncio.create_task(app[POLLS].run_results_flusher())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    await app[POLLS].flush_results()
 
 
 async def _hubs_bridge(app: web.Application) -> AsyncIterator[None]:

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from hubs_bridge.calendar_service import CalendarService
     from hubs_bridge.hubs.bridge import HubsBridge
     from hubs_bridge.metrics import Metrics
+    from hubs_bridge.poll_service import PollService
     from hubs_bridge.qa_service import QaService
     from hubs_bridge.realtime.service import RealtimeService
     from hubs_bridge.scenes.library import SceneLibrary
@@ -28,3 +29,4 @@ REALTIME: web.AppKey[RealtimeService] = web.AppKey("realtime")
 METRICS: web.AppKey[Metrics] = web.AppKey("metrics")
 QA: web.AppKey[QaService] = web.AppKey("qa")
 HUBS: web.AppKey[HubsBridge] = web.AppKey("hubs")
+POLLS: web.AppKey[PollService] = web.AppKey("polls")

@@ -19,14 +19,16 @@ import contextlib
 import logging
 import math
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import WSMessage, WSMsgType, web
 
 from hubs_bridge.auth import VISITOR, Authenticator, Principal
 from hubs_bridge.close_codes import CloseCode, close_for_status
-from hubs_bridge.core import qa
+from hubs_bridge.core import polls, qa
 from hubs_bridge.errors import ClientError, HubsBridgeError, RateLimited
+from hubs_bridge.poll_service import PollService
 from hubs_bridge.protocol import (
     Announce,
     Ask,
@@ -37,6 +39,7 @@ from hubs_bridge.protocol import (
     Leave,
     Moderate,
     Ping,
+    PollAnswer,
     Vote,
     encode,
     error_frame,
@@ -49,7 +52,7 @@ from hubs_bridge.realtime.session import Session
 from hubs_bridge.web.client_address import client_address
 from hubs_bridge.web.errors import error_response
 from hubs_bridge.web.hello_gate import HelloGate, Place
-from hubs_bridge.web.keys import AUTH, BROKER, CALENDAR, QA, REALTIME, SETTINGS
+from hubs_bridge.web.keys import AUTH, BROKER, CALENDAR, POLLS, QA, REALTIME, SETTINGS
 
 log = logging.getLogger("hubs_bridge.ws")
 
@@ -138,7 +141,8 @@ async def _session(
     try:
         session = await _hello(request, ws, service, transport, address, place)
         if session is not None:
-            await _serve(ws, service, request.app[QA], session, request.app[AUTH])
+            commands = Commands(request.app[QA], request.app[POLLS])
+            await _serve(ws, service, commands, session, request.app[AUTH])
     finally:
         if session is not None:
             await service.close_session(session)
@@ -247,10 +251,18 @@ async def _hello(
         return None
 
 
+@dataclass(frozen=True, slots=True)
+class Commands:
+    """The services a page's frames command (besides the real-time service itself)."""
+
+    qa: QaService
+    polls: PollService
+
+
 async def _serve(
     ws: web.WebSocketResponse,
     service: RealtimeService,
-    qa_service: QaService,
+    commands: Commands,
     session: Session,
     auth: Authenticator,
 ) -> None:
@@ -280,7 +292,7 @@ async def _serve(
                 ):
                     await _revoked(ws, service, session, frame.ref)
                     break
-                await _dispatch(service, qa_service, session, frame)
+                await _dispatch(service, commands, session, frame)
             except FrameError as exc:
                 _violation(service, session, exc.code, exc.message, details=exc.details)
             except ClientError as exc:
@@ -317,7 +329,7 @@ def _violation(
 
 
 async def _dispatch(
-    service: RealtimeService, qa_service: QaService, session: Session, frame: ClientFrames
+    service: RealtimeService, commands: Commands, session: Session, frame: ClientFrames
 ) -> None:
     if isinstance(frame, Ping):
         session.send(encode({"type": "pong", "t": frame.t}))
@@ -332,17 +344,19 @@ async def _dispatch(
         if session.room == frame.room:
             await service.move(session, None)
     else:
-        await _qa(service, qa_service, session, frame)
+        await _command(service, commands, session, frame)
 
 
-async def _qa(
+async def _command(
     service: RealtimeService,
-    qa_service: QaService,
+    commands: Commands,
     session: Session,
-    frame: Ask | Vote | Moderate | Announce,
+    frame: Ask | Vote | Moderate | Announce | PollAnswer,
 ) -> None:
-    """Q&A frames: every one answered by an ``ack`` (after the store has it) or an ``error``."""
-    ref = frame.client_msg_id if isinstance(frame, Ask) else frame.ref
+    """Q&A and poll frames: every one answered by an ``ack`` (after the store has it) or an
+    ``error``."""
+    ref = frame.client_msg_id if isinstance(frame, Ask | PollAnswer) else frame.ref
+    qa_service = commands.qa
     try:
         event = await service.calendar.get(session.event)
         moderator = session.principal.may_moderate(event.slug)
@@ -353,7 +367,17 @@ async def _qa(
         def ack(**fields: Any) -> None:
             session.send(encode({"type": "ack", "ref": ref, **fields}))
 
-        if isinstance(frame, Ask):
+        if isinstance(frame, PollAnswer):
+            await commands.polls.answer(
+                event=event,
+                voter=session.visitor,
+                poll_id=frame.poll,
+                choices=frame.choices,
+                text=frame.text,
+                client_msg_id=frame.client_msg_id,
+                acknowledge=lambda ballot: ack(answer=polls.own_answer(ballot)),
+            )
+        elif isinstance(frame, Ask):
             await qa_service.ask(
                 event=event,
                 visitor=session.visitor,
@@ -414,5 +438,5 @@ async def _qa(
         if exc.status in (401, 403):
             session.violation(time.monotonic())  # probing for rights counts against the page
     except HubsBridgeError as exc:
-        log.warning("Q&A frame not handled, backend unavailable: %s", exc)
+        log.warning("%s frame not handled, backend unavailable: %s", frame.type, exc)
         session.send(error_frame("unavailable", "try again in a moment", ref=ref))
