@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from hubs_bridge.auth import Principal
+from hubs_bridge.broker.base import Leases
 from hubs_bridge.coalesce import Coalescer
 from hubs_bridge.core import polls
 from hubs_bridge.core.calendar import Event
@@ -66,9 +67,13 @@ class PollService:
         answer_burst: int,
         flush_s: float,
         seen: SeenPoll | None = None,
+        leases: Leases | None = None,
     ) -> None:
         self._store = store
         self._seen = seen
+        # One window per poll and flush interval, shared by every process: pages get at
+        # most one coalesced result frame per interval, however many processes took answers.
+        self._leases = leases
         self._limiter = limiter
         self.word_filter = word_filter
         self._publish = publish
@@ -274,12 +279,25 @@ class PollService:
         for key in self._changed.due(time.monotonic() if now is None else now):
             event, poll_id = key
             try:
+                if not await self._window(event, poll_id):
+                    # Another process publishes this poll's results in this interval; ours
+                    # go out in a later one (it may have read before our answers landed).
+                    self._changed.again([key])
+                    continue
                 poll = await self._store.poll_get(event, poll_id)
                 if poll is not None:
                     await self._publish_results(poll, raise_errors=True)
             except HubsBridgeError as exc:
                 self._changed.again([key])
                 log.warning("results of poll %s in %s not published yet: %s", poll_id, event, exc)
+
+    async def _window(self, event: str, poll_id: str) -> bool:
+        """Whether this process may publish the poll's results now (a fresh lease each time:
+        it is free again only once the last window has passed)."""
+        if self._leases is None:
+            return True
+        owner = secrets.token_hex(6)
+        return await self._leases.lead(f"poll-results:{event}:{poll_id}", owner, self.flush_s * 0.9)
 
     async def run_results_flusher(self) -> None:
         await every(self.flush_s, self.flush_results, logger=log)

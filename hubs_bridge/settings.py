@@ -149,10 +149,11 @@ class QaLimits(_Section):
     word_filter_dir: Path | None = Path("config/wordfilter")
     announcement_max_chars: int = Field(default=500, ge=10, le=2000)
     # Poll answers per visitor (a changed answer counts again) and how often a poll's
-    # results go out per process: 0.25 s keeps pages at 4 result frames a second at most.
+    # results go out, shared by every process: every 0.3 s keeps each page at 4 result
+    # frames a second at most, with room for the jitter of delivery.
     poll_answers_per_minute: int = Field(default=30, ge=1)
     poll_answer_burst: int = Field(default=10, ge=1)
-    poll_flush_s: float = Field(default=0.25, gt=0)
+    poll_flush_s: float = Field(default=0.3, gt=0)
 
 
 class Settings(BaseSettings):

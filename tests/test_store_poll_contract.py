@@ -509,13 +509,20 @@ async def test_many_concurrent_answers_leave_one_ballot_per_voter(store: Store) 
 async def test_answers_racing_the_close_are_stored_exactly_when_acknowledged(
     store: Store, close_at: int
 ) -> None:
-    live = await opened(store)
+    # Several rounds: how the calls interleave differs from round to round, and a
+    # check made apart from its write shows only in some of them.
+    for round_ in range(4):
+        await _race_the_close(store, f"p{round_}", close_at)
+
+
+async def _race_the_close(store: Store, poll_id: str, close_at: int) -> None:
+    live = await opened(store, draft(poll_id))
 
     async def close_and_look() -> list[Ballot]:
         await closed(store, live)
         # What is stored once the close is: an answer checked against the poll before
         # the close but written after it would show as a ballot missing here.
-        return await store.poll_ballots(EVENT, "p1")
+        return await store.poll_ballots(EVENT, poll_id)
 
     answers = [ballot(live, f"v{i}", choices=(i % 3,), cmid=f"m{i}") for i in range(100)]
     calls: list[Awaitable[object]] = [store.poll_answer(b) for b in answers]
@@ -532,7 +539,7 @@ async def test_answers_racing_the_close_are_stored_exactly_when_acknowledged(
             assert isinstance(result, Conflict) and result.code == "poll_not_open", result
     # Not one acknowledged answer missing, not one refused answer stored, and not one
     # stored after the close.
-    stored = by_voter(await store.poll_ballots(EVENT, "p1"))
+    stored = by_voter(await store.poll_ballots(EVENT, poll_id))
     assert stored == by_voter(acknowledged)
     assert stored == by_voter(at_close)
     with pytest.raises(Conflict):

@@ -123,6 +123,7 @@ async def create_app(settings: Settings) -> web.Application:
         answer_burst=settings.qa.poll_answer_burst,
         flush_s=settings.qa.poll_flush_s,
         seen=realtime.poll_seen,
+        leases=broker,
     )
 
     app = web.Application(
