@@ -10,11 +10,14 @@ is not closed, as a quiet bot (:class:`~hubs_bridge.hubs.client.ReticulumClient`
   counts stale (``AttendanceLeader.stale_rooms``); the next presence state
   clears the mark and brings the entries up to date.
 - Chat in: ``/frage`` and ``/question`` lines become questions
-  (:mod:`~hubs_bridge.hubs.chat_in`); every other line is kept nowhere.
-- Chat out: confirmations of those questions, and what the event's stream
-  tells (a new pin, an answer, an announcement: :mod:`~hubs_bridge.hubs.notices`),
-  go through one paced queue per room (:mod:`~hubs_bridge.hubs.chat_out`),
-  only for rooms with ``chat_bridge`` on. The stream is watched through the
+  (:mod:`~hubs_bridge.hubs.chat_in`); with a poll open for the room, ``/1``,
+  ``/abstimmen 2``, ``/1 3`` lines are answers to it (:mod:`~hubs_bridge.hubs.poll_chat`,
+  given a ``PollService``); every other line is kept nowhere.
+- Chat out: confirmations of those questions and answers, and what the event's
+  stream tells (a new pin, an answer, an announcement: :mod:`~hubs_bridge.hubs.notices`;
+  a poll opened, a poll's result: :mod:`~hubs_bridge.hubs.poll_notices`), go through
+  one paced queue per room (:mod:`~hubs_bridge.hubs.chat_out`), only for rooms with
+  ``chat_bridge`` on. The stream is watched through the
   process's hub registry (:mod:`~hubs_bridge.realtime.watchers`) by the lease
   holder only, so each notice is said once however many processes run.
   When the event ends, each room gets a closing notice (whatever
@@ -40,7 +43,14 @@ from typing import Any
 
 from hubs_bridge.broker.base import Broker
 from hubs_bridge.core.calendar import Event
-from hubs_bridge.core.stream import Announced, HubsActionRequested, QuestionChanged, StreamEvent
+from hubs_bridge.core.stream import (
+    Announced,
+    HubsActionRequested,
+    PollChanged,
+    PollCounted,
+    QuestionChanged,
+    StreamEvent,
+)
 from hubs_bridge.errors import HubsBridgeError
 from hubs_bridge.hubs import creator_tokens
 from hubs_bridge.hubs.chat_in import (
@@ -50,7 +60,7 @@ from hubs_bridge.hubs.chat_in import (
     ask_from_chat,
     question_text,
 )
-from hubs_bridge.hubs.chat_out import ChatOutbox, refusal_text
+from hubs_bridge.hubs.chat_out import ANSWERS_INTERVAL_S, ChatOutbox, refusal_text
 from hubs_bridge.hubs.client import NotJoined, ReticulumClient
 from hubs_bridge.hubs.client_events import (
     ChatReceived,
@@ -64,11 +74,14 @@ from hubs_bridge.hubs.client_events import (
 )
 from hubs_bridge.hubs.notices import CLOSING, StreamNotices
 from hubs_bridge.hubs.owner_duties import OwnerDuties
+from hubs_bridge.hubs.poll_chat import ChatVote, PollChat
+from hubs_bridge.hubs.poll_notices import PollNotices
 from hubs_bridge.hubs.presence import HubsPerson
 from hubs_bridge.hubs.presence_mirror import PresenceMirror
 from hubs_bridge.hubs.room_status import RoomStatuses
 from hubs_bridge.identity import VisitorIds
 from hubs_bridge.periodic import every, run_safely
+from hubs_bridge.poll_service import PollService
 from hubs_bridge.qa_service import QaService
 from hubs_bridge.realtime.stale_rooms import StaleRooms
 from hubs_bridge.realtime.watchers import EventStreams
@@ -83,6 +96,8 @@ LEAD_PREFIX = "hubs-bridge:"  # the Hubs lease of an event, apart from the atten
 # Questions and announcements may call for a notice; a moderator's mute or kick of a
 # person in a Hubs room (web/hubs_rooms.py) is carried out.
 BRIDGED_EVENTS = (QuestionChanged, Announced, HubsActionRequested)
+# With a poll service: polls are posted, their results too, and answered from the chat.
+POLL_EVENTS = (PollChanged, PollCounted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,11 +115,19 @@ class _Presence:
 @dataclass(frozen=True, slots=True)
 class _Frame:
     event: str
-    happened: QuestionChanged | Announced | HubsActionRequested
+    happened: QuestionChanged | Announced | HubsActionRequested | PollChanged | PollCounted
 
 
 _Work = (
-    _Presence | ChatQuestion | RoomLost | RoomFailed | RoomJoined | SignedIn | HubRefreshed | _Frame
+    _Presence
+    | ChatQuestion
+    | ChatVote
+    | RoomLost
+    | RoomFailed
+    | RoomJoined
+    | SignedIn
+    | HubRefreshed
+    | _Frame
 )
 CloseLinks = Callable[[str, set[str]], Awaitable[None]]
 
@@ -129,6 +152,8 @@ class HubsBridge:
         client_options: Mapping[str, Any] | None = None,
         scene_url: Callable[[str], str | None] | None = None,
         close_links: CloseLinks | None = None,
+        polls: PollService | None = None,
+        answers_interval_s: float = ANSWERS_INTERVAL_S,
     ) -> None:
         if settings.url is None:
             raise ValueError("the Hubs bridge needs settings.hubs.url")
@@ -165,10 +190,13 @@ class HubsBridge:
         self._outbox = ChatOutbox(
             self._send_chat,
             interval_s=settings.chat_interval_s if chat_interval_s is None else chat_interval_s,
+            answers_interval_s=answers_interval_s,
         )
+        self._poll_chat = None if polls is None else PollChat(polls, ids)
+        self._bridged = BRIDGED_EVENTS if polls is None else BRIDGED_EVENTS + POLL_EVENTS
         self._queue: asyncio.Queue[_Work] = asyncio.Queue()
-        # Hubs has no chat rate limit of its own: question lines are gated here, before
-        # they cost a store read, so one person cannot flood the queue presence shares.
+        # Hubs has no chat rate limit of its own: question and answer lines are gated here,
+        # before they cost a store read, so one person cannot flood the queue presence shares.
         self._chat_gate = ChatGate()
         self._tasks: list[asyncio.Task[None]] = []
         self._sync_lock = asyncio.Lock()
@@ -290,14 +318,15 @@ class HubsBridge:
                 continue
             # In place before watching: frames that come while the state loads
             # are told, and the baseline then skips what they already told.
-            notices = self._notices[slug] = StreamNotices()
+            polls = None if self._poll_chat is None else PollNotices()
+            notices = self._notices[slug] = StreamNotices(polls)
             try:
                 state = await self._streams.watch(slug, self._on_frame)
             except HubsBridgeError as exc:
                 del self._notices[slug]
                 log.warning("stream of %s not watched yet: %s", slug, exc)
                 continue
-            notices.baseline(state.questions.values(), state.announcements)
+            notices.baseline(state.questions.values(), state.announcements, state.polls.values())
 
     def _unwatch(self, slugs: set[str]) -> None:
         for slug in slugs:
@@ -306,7 +335,7 @@ class HubsBridge:
                 self._streams.unwatch(slug, self._on_frame)
 
     def _on_frame(self, event: str, happened: StreamEvent) -> None:
-        if isinstance(happened, BRIDGED_EVENTS):
+        if isinstance(happened, self._bridged):
             self._queue.put_nowait(_Frame(event, happened))
 
     async def _act(self, event: str, request: HubsActionRequested) -> None:
@@ -330,7 +359,25 @@ class HubsBridge:
                     continue
                 room = event.room(ref.room)
                 if room is not None and room.chat_bridge:  # off: a privacy switch
-                    self._outbox.post(hub_sid, notice.text)
+                    self._outbox.post(hub_sid, notice.text, whole=notice.whole)
+
+    async def _poll_closed(self, item: _Frame) -> None:
+        """A closed poll's result, from its final count read after the close (poll_chat.py).
+
+        Told once: the stream's own final count, coming next, then finds it told.
+        """
+        happened = item.happened
+        if self._poll_chat is None or not isinstance(happened, PollChanged):
+            return
+        poll = happened.poll
+        notices = self._notices.get(item.event)
+        if happened.removed or poll.state == "closed":
+            self._poll_chat.forget(poll.event, poll.id)
+        if notices is None or notices.polls is None or not notices.polls.result_due(poll.id):
+            return  # not closed, told already (a republished record), or no longer led here
+        results = await self._poll_chat.final_count(poll)
+        if results is not None:  # else the stream's own count tells it
+            self._tell(_Frame(item.event, PollCounted(results)))
 
     # --- chat out -----------------------------------------------------------
 
@@ -361,21 +408,38 @@ class HubsBridge:
         elif isinstance(event, RoomLost | RoomFailed | RoomJoined | SignedIn | HubRefreshed):
             self._queue.put_nowait(event)
         elif isinstance(event, ChatReceived):
-            if len(event.body) > MAX_CHAT_IN_CHARS:
-                return  # longer than any question may be: not even looked at
-            text = question_text(event.body, self._settings.question_prefixes)
-            if text is None or event.session_id is None:
+            if len(event.body) > MAX_CHAT_IN_CHARS or event.session_id is None:
+                return  # longer than any question may be, or no sender: not looked at
+            vote = self._chat_vote(event)
+            prefixes = self._settings.question_prefixes
+            text = question_text(event.body, prefixes) if vote is None else None
+            if vote is None and text is None:
                 return  # ordinary chat: not stored anywhere
             if not self._chat_gate.allow(event.hub_sid, event.session_id, time.monotonic()):
-                log.info("question line from hubs room %s dropped: too many", event.hub_sid)
-                return
-            number = self._chat_numbers.get(event.hub_sid, 0) + 1
-            self._chat_numbers[event.hub_sid] = number
-            self._queue.put_nowait(
-                ChatQuestion(
-                    event.hub_sid, event.session_id, event.display_name, event.body, text, number
+                log.info("chat line from hubs room %s dropped: too many", event.hub_sid)
+            elif vote is not None:
+                self._queue.put_nowait(vote)
+            elif text is not None:
+                number = self._chat_numbers.get(event.hub_sid, 0) + 1
+                self._chat_numbers[event.hub_sid] = number
+                self._queue.put_nowait(
+                    ChatQuestion(
+                        event.hub_sid,
+                        event.session_id,
+                        event.display_name,
+                        event.body,
+                        text,
+                        number,
+                    )
                 )
-            )
+
+    def _chat_vote(self, chat: ChatReceived) -> ChatVote | None:
+        """The answer in a chat line to the poll open for its room, if it is one."""
+        ref = self.rooms.get(chat.hub_sid)
+        notices = None if ref is None else self._notices.get(ref.event)
+        if ref is None or notices is None or notices.polls is None:
+            return None
+        return PollChat.vote_in(ref.room, notices.polls, chat)
 
     async def _work(self) -> None:
         while True:
@@ -388,6 +452,7 @@ class HubsBridge:
                 await self._act(item.event, item.happened)
             else:
                 self._tell(item)
+                await self._poll_closed(item)
             return
         ref = self.rooms.get(item.hub_sid)
         if ref is None:
@@ -429,6 +494,8 @@ class HubsBridge:
                 reason=item.reason,
                 message=item.message,
             )
+        elif isinstance(item, ChatVote):
+            await self._vote(ref, item)
         else:
             await self._question(ref, item)
 
@@ -447,3 +514,15 @@ class HubsBridge:
         self._outbox.confirm(
             item.hub_sid, refused=None if refusal is None else refusal_text(refusal)
         )
+
+    async def _vote(self, ref: RoomRef, item: ChatVote) -> None:
+        event = self._events.get(ref.event)
+        room = None if event is None else event.room(ref.room)
+        if self._poll_chat is None or event is None or room is None or not room.chat_bridge:
+            return  # chat bridging off: nothing is taken from the room's chat (see _question)
+        if not await self._poll_chat.cast(event, item) or item.hub_sid not in self.rooms:
+            return  # the same answer again (a replayed frame), refused, or the room left
+        # The name is said only in the room it was typed in, and only where the event
+        # shows Hubs names beside questions; it is never stored with the answer.
+        show_name = event.qa.allow_names and event.qa.hubs_names
+        self._outbox.confirm_answer(item.hub_sid, item.display_name if show_name else None)

@@ -10,6 +10,9 @@ state the stream stood at (:meth:`StreamNotices.baseline`), which it tells
 nothing about: a process taking over an event's rooms does not repeat what
 its predecessor already said.
 
+Polls (opened, and their results) are told by :class:`~hubs_bridge.hubs.poll_notices.PollNotices`,
+which a :class:`StreamNotices` hands their frames to when it is given one.
+
 Question texts in frames are plain text, as is the Hubs chat; line breaks are
 folded so that one notice stays one line.
 """
@@ -18,9 +21,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from hubs_bridge.core import qa
-from hubs_bridge.core.stream import Announced, Announcement, QuestionChanged, StreamEvent
+from hubs_bridge.core.polls import Poll
+from hubs_bridge.core.stream import (
+    Announced,
+    Announcement,
+    PollChanged,
+    PollCounted,
+    QuestionChanged,
+    StreamEvent,
+)
+
+if TYPE_CHECKING:  # poll_notices builds on this module (Notice, one_line)
+    from hubs_bridge.hubs.poll_notices import PollNotices
 
 PINNED = "📌 Angepinnte Frage / Pinned question: "
 ANSWERED = "✅ Beantwortet / Answered: "
@@ -33,10 +48,15 @@ CLOSING = (
 
 @dataclass(frozen=True, slots=True)
 class Notice:
-    """A text for the chat of ``rooms`` (room slugs), or of every room when ``None``."""
+    """A text for the chat of ``rooms`` (room slugs), or of every room when ``None``.
+
+    ``whole``: part of a post that must be said in full and in order (a poll with its
+    options); other notices may be left out of a full message in favour of newer ones.
+    """
 
     rooms: tuple[str, ...] | None
     text: str
+    whole: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,17 +90,26 @@ def _rooms_of(question: qa.Question) -> tuple[str, ...] | None:
 
 
 class StreamNotices:
-    """Notices for one event's rooms, from the frames of its stream."""
+    """Notices for one event's rooms, from the frames of its stream.
 
-    def __init__(self) -> None:
+    ``polls``: where poll frames go; without it polls are not told.
+    """
+
+    def __init__(self, polls: PollNotices | None = None) -> None:
+        self.polls = polls
         self._questions: dict[str, _Seen] = {}
         self._pinned: dict[str, str] = {}  # pin slot (room, or "" for the event) -> question id
         self._announced: set[str] = set()
 
     def baseline(
-        self, questions: Iterable[qa.Question], announcements: Iterable[Announcement]
+        self,
+        questions: Iterable[qa.Question],
+        announcements: Iterable[Announcement],
+        polls: Iterable[Poll] = (),
     ) -> None:
         """Take the stream's state as told already (records newer than it stay as they are)."""
+        if self.polls is not None:
+            self.polls.baseline(polls)
         for question in questions:
             known = self._questions.get(question.id)
             if known is not None and known.version >= question.version:
@@ -98,6 +127,8 @@ class StreamNotices:
             return self._question(event.question)
         if isinstance(event, Announced):
             return self._announcement(event.announcement)
+        if isinstance(event, PollChanged | PollCounted) and self.polls is not None:
+            return self.polls.on_event(event)
         return []
 
     def _remember(self, question: qa.Question) -> None:

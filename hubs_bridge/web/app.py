@@ -173,6 +173,7 @@ def build_bridge(app: web.Application, **options: Any) -> HubsBridge:
         broker=app[BROKER],
         ids=realtime.ids,
         qa=app[QA],
+        polls=app[POLLS],
         stale_rooms=realtime.leader.stale_rooms,
         presence_ttl_s=settings.realtime.presence_ttl_s,
         now=calendar.now,
