@@ -26,7 +26,7 @@ from hubs_bridge.core.polls import Answer, Ballot, BallotSource, Poll, Results
 from hubs_bridge.core.qa import ModerationEntry
 from hubs_bridge.core.qa_text import WordFilter
 from hubs_bridge.core.stream import PollChanged, PollCounted, StreamEvent
-from hubs_bridge.errors import Conflict, HubsBridgeError, NotFound, ValidationFailed
+from hubs_bridge.errors import Conflict, HubsBridgeError, NotFound
 from hubs_bridge.periodic import every
 from hubs_bridge.ratelimits import Limiter, check
 from hubs_bridge.store.base import PollStore
@@ -196,9 +196,6 @@ class PollService:
         return poll
 
     def _checked(self, event: Event, poll_id: str, draft: PollDraft) -> Poll:
-        unknown = [r for r in draft.rooms or () if event.room(r) is None]
-        if unknown:
-            raise ValidationFailed(f"unknown rooms: {', '.join(unknown)}", code="unknown_room")
         return polls.new_poll(
             poll_id=poll_id,
             event=event.slug,
@@ -208,6 +205,7 @@ class PollService:
             max_choices=draft.max_choices,
             rooms=draft.rooms,
             hide_results=draft.hide_results,
+            known_rooms={room.slug for room in event.rooms},
             now=self._clock(),
         )
 

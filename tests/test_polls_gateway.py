@@ -168,9 +168,7 @@ async def test_resume_covers_poll_frames(h: Harness) -> None:
     epoch, seq = anna.welcome["epoch"], anna.welcome["seq"]
     await anna.close()
     poll_id = await opened(h)
-    back = await h.visitor(
-        visitor=anna.welcome["visitor"], resume={"epoch": epoch, "seq": seq}
-    )
+    back = await h.visitor(visitor=anna.welcome["visitor"], resume={"epoch": epoch, "seq": seq})
     assert back.welcome is not None and back.welcome["recovered"] is True
     seen = await back.next("poll", where=lambda f: f["poll"].get("state") == "open")
     assert seen["poll"]["id"] == poll_id
@@ -221,11 +219,30 @@ async def test_drafts_are_checked_with_clear_codes(h: Harness) -> None:
     assert (await api(h, "GET", "/polls", 200))["polls"] == []
 
 
+async def test_every_problem_of_a_draft_at_once(h: Harness) -> None:
+    # A form marks every wrong field after one round trip, not one at a time.
+    body = {
+        "question": " ",
+        "kind": "multiple",
+        "options": ["Radwege", "radwege", "x" * 81],
+        "max_choices": 5,
+        "rooms": ["info", "nirgends"],
+    }
+    refused = await api(h, "POST", "/polls", 422, body)
+    fields = {(d["field"], d["type"]) for d in refused["details"]}
+    assert fields == {
+        ("question", "text_empty"),
+        ("options.1", "options_repeat"),
+        ("options.2", "text_too_long"),
+        ("max_choices", "max_choices_out_of_range"),
+        ("rooms", "unknown_room"),
+    }, refused
+    assert refused["code"] == "text_empty"
+
+
 async def test_only_drafts_change_and_polls_move_forward(h: Harness) -> None:
     poll_id = await draft(h)
-    edited = await api(
-        h, "PUT", f"/polls/{poll_id}", 200, {"question": "Neu?", "kind": "rating"}
-    )
+    edited = await api(h, "PUT", f"/polls/{poll_id}", 200, {"question": "Neu?", "kind": "rating"})
     assert edited["poll"]["kind"] == "rating" and edited["results"]["counts"] == [0] * 5
     await api(h, "POST", f"/polls/{poll_id}/close", 409)
     await api(h, "POST", f"/polls/{poll_id}/open", 200)

@@ -23,13 +23,13 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
 from hubs_bridge.core.qa_text import STOP_WORDS, WordFilter, clean_text, words_of
-from hubs_bridge.errors import Conflict, ValidationFailed
+from hubs_bridge.errors import Conflict, FieldProblem, ValidationFailed
 
 PollKind = Literal["single", "multiple", "rating", "text"]
 BallotSource = Literal["web", "hubs"]
@@ -134,39 +134,76 @@ def new_poll(
     max_choices: int = 1,
     rooms: Iterable[str] | None = None,
     hide_results: bool = False,
+    known_rooms: Collection[str] | None = None,
     now: datetime,
 ) -> Poll:
-    """A draft poll, or :class:`ValidationFailed` naming what is wrong."""
+    """A draft poll, or one :class:`ValidationFailed` naming every problem at once.
+
+    ``details`` lists each wrong field (``question``, ``kind``, ``options`` or
+    ``options.N``, ``max_choices``, ``rooms``), so a form marks them all; ``code``
+    is the first problem's. ``known_rooms``: the event's rooms (``None``: not checked).
+    """
+    problems: list[FieldProblem] = []
+
+    def problem(field: str, message: str, code: str) -> None:
+        problems.append({"field": field, "message": message, "type": code})
+
+    def cleaned(raw: str, max_chars: int, field: str) -> str:
+        try:
+            return clean_text(raw, max_chars=max_chars, field=field)
+        except ValidationFailed as exc:
+            problems.extend(
+                exc.details or [{"field": field, "message": exc.message, "type": exc.code}]
+            )
+            return raw
+
     chosen = _KIND_BY_NAME.get(kind)
     if chosen is None:
-        raise ValidationFailed(f"kind must be one of {', '.join(KINDS)}", code="unknown_kind")
-    text = clean_text(question, max_chars=MAX_QUESTION_CHARS, field="question")
-    cleaned = tuple(clean_text(o, max_chars=MAX_OPTION_CHARS, field="options") for o in options)
+        problem("kind", f"kind must be one of {', '.join(KINDS)}", "unknown_kind")
+    text = cleaned(question, MAX_QUESTION_CHARS, "question")
+    given = list(options)
+    texts = tuple(cleaned(o, MAX_OPTION_CHARS, f"options.{n}") for n, o in enumerate(given))
     if chosen in ("single", "multiple"):
-        if not MIN_OPTIONS <= len(cleaned) <= MAX_OPTIONS:
-            raise ValidationFailed(
+        if not MIN_OPTIONS <= len(texts) <= MAX_OPTIONS:
+            problem(
+                "options",
                 f"a {kind} poll needs {MIN_OPTIONS} to {MAX_OPTIONS} options",
-                code="options_count",
+                "options_count",
             )
-        if len({o.casefold() for o in cleaned}) != len(cleaned):
-            raise ValidationFailed("the options must differ", code="options_repeat")
-    elif cleaned:
-        raise ValidationFailed(f"a {kind} poll has no options", code="options_not_allowed")
+        seen: set[str] = set()
+        for n, option in enumerate(texts):
+            if option.casefold() in seen:
+                problem(f"options.{n}", "the options must differ", "options_repeat")
+            seen.add(option.casefold())
+    elif chosen is not None and texts:
+        problem("options", f"a {kind} poll has no options", "options_not_allowed")
     if chosen == "multiple":
-        if not 1 <= max_choices <= len(cleaned):
-            raise ValidationFailed(
-                f"max_choices must be 1 to {len(cleaned)}", code="max_choices_out_of_range"
+        if not 1 <= max_choices <= max(1, len(texts)):
+            problem(
+                "max_choices",
+                f"max_choices must be 1 to {len(texts)}",
+                "max_choices_out_of_range",
             )
     else:
         max_choices = 1
+    chosen_rooms = tuple(rooms) if rooms else None
+    unknown = [r for r in chosen_rooms or () if known_rooms is not None and r not in known_rooms]
+    if unknown:
+        problem("rooms", f"unknown rooms: {', '.join(unknown)}", "unknown_room")
+    if problems or chosen is None:
+        raise ValidationFailed(
+            problems[0]["message"] if len(problems) == 1 else "the poll is not valid",
+            code=problems[0]["type"],
+            details=problems,
+        )
     return Poll(
         id=poll_id,
         event=event,
         question=text,
         kind=chosen,
-        options=cleaned,
+        options=texts,
         max_choices=max_choices,
-        rooms=tuple(rooms) if rooms else None,
+        rooms=chosen_rooms,
         hide_results=hide_results,
         created_at=now,
     )

@@ -38,3 +38,51 @@ def signed_in(browser: Any, server: ServerProcess, event: str, token: str, **opt
     page.locator("#signin-submit").click()
     expect(page.locator("#console")).to_be_visible()
     return page
+
+
+# ---- live polls ----
+
+
+def console_poll(console: Any, question_text: str) -> Any:
+    """A poll in the moderator console's list, by its question."""
+    return console.locator(
+        "#poll-admin-list li.mod-poll",
+        has=console.locator(".mod-poll-question", has_text=question_text),
+    )
+
+
+def draft_poll(console: Any, question_text: str, options: list[str], kind: str = "single") -> Any:
+    """Fill the console's draft form and save it (no check that it was saved)."""
+    form = console.locator("#poll-form")
+    form.locator("#poll-question").fill(question_text)
+    form.locator("#poll-kind").select_option(kind)
+    rows = form.locator("#poll-options input")
+    while rows.count() < len(options):
+        form.locator("#poll-option-add").click()
+    for index, option in enumerate(options):
+        rows.nth(index).fill(option)
+    form.locator("#poll-save").click()
+    return console_poll(console, question_text)
+
+
+def visitor_poll(page: Any, question_text: str) -> Any:
+    """A poll on the visitor page, by its question."""
+    return page.locator(
+        "#polls li.poll", has=page.locator(".poll-question", has_text=question_text)
+    )
+
+
+def answer_poll(page: Any, question_text: str, *choices: str, text: str | None = None) -> Any:
+    """Choose options by their label (or type a text) and send; the poll's locator."""
+    poll = visitor_poll(page, question_text)
+    if text is not None:
+        poll.locator("input[type=text]").fill(text)
+    for choice in choices:
+        poll.locator("label", has_text=choice).first.click()
+    poll.locator(".poll-submit").click()
+    return poll
+
+
+def bar_counts(scope: Any) -> Any:
+    """The counts of a poll's bars (for ``expect(...).to_have_text([...])``)."""
+    return scope.locator(".poll-bar-count")

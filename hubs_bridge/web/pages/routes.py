@@ -70,7 +70,8 @@ async def _event_shell(request: web.Request, name: str, **context: Any) -> web.R
     return render_page(
         request,
         f"{name}.html",
-        sections=(name,),
+        # Both pages show live polls: their texts are shared with the stage view.
+        sections=(name, "polls"),
         title_key=f"{name}.title",
         script=f"{name}.js",
         page={"event": event.slug},
@@ -116,7 +117,7 @@ async def stage_page(request: web.Request) -> web.Response:
     return render_page(
         request,
         "stage.html",
-        sections=("stage",),
+        sections=("stage", "polls"),
         title_key="stage.title",
         script="stage.js",
         page={"event": event.slug, "room": room.slug},

@@ -169,7 +169,7 @@ export function errorText(err) {
     // Context such as a text's limit is a top-level key of the error, never in details.
     return t(known, { max: err.max_chars ?? "" });
   }
-  for (const section of ["visitor", "moderator", "admin"]) {
+  for (const section of ["visitor", "moderator", "admin", "polls"]) {
     if (catalogue[`${section}.error.${code}`]) return t(`${section}.error.${code}`);
   }
   return t("common.error.generic", { code });

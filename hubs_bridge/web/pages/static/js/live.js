@@ -13,7 +13,9 @@ const PONG_TIMEOUT_MS = 10000; // no pong this long after a ping: the socket is 
 const MAX_BACKOFF_MS = 30000;
 const STABLE_MS = 15000;
 const VISITOR_KEY = "hb_visitor";
-const RESEND_KINDS = new Set(["ask", "vote"]); // idempotent on the server: safe to send again
+// Idempotent on the server (ask and poll_answer by client_msg_id): safe to send again.
+const RESEND_KINDS = new Set(["ask", "vote", "poll_answer"]);
+const BY_CLIENT_ID = new Set(["ask", "poll_answer"]); // their client_msg_id is their ref
 
 // How long to wait before reconnect attempt `attempt` (0, 1, ...) after `close`
 // ({code, reason}); docs/protocol.md "Close codes and reconnecting". Full jitter.
@@ -62,7 +64,7 @@ export class Live {
   // "stopped": the connection ended for good (onFatal follows); nothing reconnects.
   // A `moderate` or `announce` written to a socket that broke before its answer rejects
   // with {code: "outcome_unknown"} after the reconnect (it is never sent twice);
-  // `ask` and `vote` are sent again (the server keeps them idempotent).
+  // `ask`, `vote` and `poll_answer` are sent again (the server keeps them idempotent).
   constructor(options) {
     this.o = options;
     this.room = options.room || null;
@@ -309,11 +311,16 @@ export class Live {
       return;
     }
     const kind = entry.frame.type;
-    if ((kind === "ask" && frame.code === "rate_limited_questions") || (RESEND_KINDS.has(kind) && frame.code === "unavailable")) {
-      // "Try later": the question stays in the outbox and goes again with the same id.
+    const later =
+      (kind === "ask" && frame.code === "rate_limited_questions") ||
+      (kind === "poll_answer" && String(frame.code).startsWith("rate_limited")) ||
+      (RESEND_KINDS.has(kind) && frame.code === "unavailable");
+    if (later) {
+      // "Try later": the question (or poll answer) waits and goes again with the same id.
       clearTimeout(entry.retryTimer);
       entry.retryTimer = setTimeout(() => this.sendEntry(entry), wait);
       if (this.o.onOutboxRetry && entry.persistent) this.o.onOutboxRetry(entry.frame, frame, Date.now() + wait);
+      if (entry.onRetry) entry.onRetry(frame, Date.now() + wait);
       return;
     }
     if (!RESEND_KINDS.has(kind) && frame.code === "unavailable") return this.settle(frame.ref, null, { ...unknownOutcome(entry.frame), cause: frame });
@@ -371,11 +378,12 @@ export class Live {
     if (error && entry.persistent && this.o.onOutboxError) this.o.onOutboxError(entry.frame, error);
   }
 
-  // Send a Q&A frame and wait for its ack (resolves) or error (rejects).
-  request(frame, { persistent = false } = {}) {
-    const ref = frame.type === "ask" ? frame.client_msg_id : frame.ref || (frame.ref = newId().slice(0, 32));
+  // Send a Q&A frame and wait for its ack (resolves) or error (rejects). `onRetry(error,
+  // retryAt)`: the server said "later", the same frame goes again at retryAt.
+  request(frame, { persistent = false, onRetry = null } = {}) {
+    const ref = BY_CLIENT_ID.has(frame.type) ? frame.client_msg_id : frame.ref || (frame.ref = newId().slice(0, 32));
     return new Promise((resolve, reject) => {
-      const entry = { frame, resolve, reject, persistent, sent: false };
+      const entry = { frame, resolve, reject, persistent, sent: false, onRetry };
       this.pending.set(ref, entry);
       if (persistent) this.saveOutbox();
       this.sendEntry(entry);
@@ -387,6 +395,19 @@ export class Live {
     const frame = { type: "ask", text, client_msg_id: newId(), room, anonymous };
     if (name) frame.name = name;
     return this.request(frame, { persistent: true });
+  }
+
+  // Answer a poll (or change the answer): `choices` are option indexes from 0 (a rating
+  // 1-5 is 0-4), `text` a text poll's words. Not kept over a reload (an answer is quick to
+  // give again), but sent again after a reconnect with the same client_msg_id until the
+  // ack: the server counts it once.
+  answerPoll(poll, { choices = [], text = null } = {}, { onRetry = null } = {}) {
+    return this.request({ type: "poll_answer", poll, choices, text, client_msg_id: newId() }, { onRetry });
+  }
+
+  // Whether an answer to `poll` is still waiting for its ack.
+  answering(poll) {
+    return [...this.pending.values()].some((e) => e.frame.type === "poll_answer" && e.frame.poll === poll);
   }
 
   vote(question, up = true) {

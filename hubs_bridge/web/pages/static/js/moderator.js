@@ -1,6 +1,6 @@
 // The moderator console /m/{event}: sign in with a moderator or staff token (kept in
 // sessionStorage, sent only in the websocket hello and API headers), then the queue,
-// announcements, attendance, raised hands and links, all live from /ws.
+// announcements, attendance, raised hands, links and polls, all live from /ws.
 
 import { announce, connectionIndicator, localized, onLangChange, t, tokenStore } from "./common.js";
 import { Live } from "./live.js";
@@ -9,6 +9,7 @@ import { renderQueue } from "./moderator-queue.js";
 import { setupHubsPeople, startHubsPeople, stopHubsPeople } from "./moderator-hubs.js";
 import { addAnnouncement, applyAttendance, renderConnection, setupSide, startHands, stopHands } from "./moderator-side.js";
 import { onRender, render, sectionOf, state, upsert } from "./moderator-state.js";
+import { applyModPollFrame, resetModPolls, setModPolls, setupModPolls } from "./moderator-polls.js";
 
 const TOKEN_KIND = "moderator";
 const $ = (id) => document.getElementById(id);
@@ -58,6 +59,7 @@ function stopLive() {
   state.questions = new Map();
   state.errors = new Map();
   state.selected = null;
+  resetModPolls();
 }
 
 // Refused: forget the token and ask again, with the reason.
@@ -84,6 +86,7 @@ function welcome(snapshot, info) {
     state.announcements = [...snapshot.qa.announcements];
     state.attendance = { online: snapshot.attendance.online, rooms: { ...snapshot.attendance.rooms } };
   }
+  setModPolls(snapshot.polls, info.recovered);
   showConsole();
   renderConnection();
   render();
@@ -115,6 +118,9 @@ function frame(f) {
     case "event":
       state.eventData = f.event;
       return render();
+    case "poll":
+    case "poll_results":
+      return applyModPollFrame(f);
     default:
       return undefined;
   }
@@ -169,6 +175,7 @@ function setup() {
   setupActions();
   setupSide();
   setupHubsPeople();
+  setupModPolls();
   $("signin-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const token = $("signin-token").value.trim();

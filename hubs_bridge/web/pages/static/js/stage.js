@@ -1,14 +1,17 @@
-// The stage view /stage/{event}/{room}: the pinned question of the room (or, when the
-// room has none, the one pinned for the whole event) in large type for a projector.
+// The stage view /stage/{event}/{room}: the open poll of the room (stage-polls.js), else
+// the pinned question of the room (or, when the room has none, the one pinned for the
+// whole event) in large type for a projector.
 // Read-only: it connects without a room (it counts in no room) and sends no Q&A frames.
 
 import { connectionIndicator, el, fmtTime, lang, localized, onLangChange, page, setLang, t } from "./common.js";
 import { Live } from "./live.js";
+import { applyStagePollFrame, renderStagePoll, resetStagePoll, setStagePolls, stagePoll } from "./stage-polls.js";
 
 const $ = (id) => document.getElementById(id);
 let event = null;
 let questions = new Map();
 let shown = null; // [id, text] on screen, so the live region speaks only when it changes
+let onStage = null; // the id of the poll on stage
 
 // Longer texts get smaller type (classes, since the CSP forbids inline styles).
 export function sizeClass(text) {
@@ -33,10 +36,19 @@ function render() {
     $("stage-room").textContent = room ? localized(room, "title") : t("stage.room.gone");
   }
   const q = pinnedFor(questions.values(), page.room);
+  const poll = stagePoll(page.room);
+  onStage = poll ? poll.poll.id : null;
+  renderStagePoll(poll);
   const box = $("pinned");
+  box.hidden = Boolean(poll); // a poll takes the stage while it runs (and a while after)
   const text = $("pinned-text");
   box.dataset.state = q ? "pinned" : "empty";
-  $("join").dataset.size = q ? "small" : "large";
+  $("join").dataset.size = q || poll ? "small" : "large";
+  const joinKey = poll && poll.poll.state === "open" ? "polls.stage.join" : "stage.join.title";
+  if ($("join-title").dataset.i18n !== joinKey) {
+    $("join-title").dataset.i18n = joinKey;
+    $("join-title").textContent = t(joinKey);
+  }
   $("pinned-empty-help").hidden = Boolean(q);
   $("pinned-meta").hidden = !q;
   const answer = $("pinned-answer");
@@ -72,6 +84,7 @@ function render() {
 function onWelcome(snapshot, info) {
   event = snapshot.event;
   if (!info.recovered) questions = new Map(snapshot.qa.questions.map((q) => [q.id, q]));
+  setStagePolls(snapshot.polls, info.recovered);
   render();
 }
 
@@ -94,6 +107,9 @@ function onFrame(frame) {
     render();
   } else if (frame.type === "event") {
     event = frame.event;
+    render();
+  } else if (frame.type === "poll" || frame.type === "poll_results") {
+    applyStagePollFrame(frame);
     render();
   }
 }
@@ -124,12 +140,18 @@ const live = new Live({ event: page.event, room: null, outbox: false, onWelcome,
 window.__hbLive = live; // for the browser tests
 onLangChange(() => {
   shown = null;
+  resetStagePoll();
   render();
   renderFatal();
   tick();
 });
 tick();
-setInterval(tick, 1000);
+setInterval(() => {
+  tick();
+  // A closed poll leaves the stage after a while: by the clock, no frame says so.
+  const poll = stagePoll(page.room);
+  if ((poll ? poll.poll.id : null) !== onStage) render();
+}, 1000);
 live.start();
 
 // No language button on a projector: the key L switches (from the laptop that shows it).

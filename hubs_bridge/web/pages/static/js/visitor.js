@@ -1,5 +1,5 @@
 // The visitor event page /e/{event}: the event and its rooms with live attendance,
-// entering a room (through /go, in a new tab), the Q&A and the announcements.
+// entering a room (through /go, in a new tab), live polls, the Q&A and the announcements.
 // Everything live comes over /ws (live.js); people's text only becomes text nodes.
 
 import { announce, connectionIndicator, el, errorText, localized, onLangChange, page, t } from "./common.js";
@@ -7,6 +7,7 @@ import { Live } from "./live.js";
 import { phaseOf, renderHead, renderHere, renderPhase, renderRooms, updateCounts } from "./visitor-rooms.js";
 import { refreshListError, renderOutbox, renderQuestions, renderTransparency, resetQuestions, showListError } from "./visitor-questions.js";
 import { clearSimilar, refreshSimilar, watchSimilar } from "./visitor-similar.js";
+import { applyPollFrame, renderPolls, resetPolls, setPolls, setupPolls } from "./visitor-polls.js";
 
 const NAME_KEY = "hb_name";
 
@@ -46,6 +47,7 @@ const live = new Live({
   onState(value) {
     indicator(value);
     showOutbox();
+    renderPolls();
   },
   onFatal,
   onError(frame) {
@@ -88,6 +90,7 @@ function onWelcome(snapshot, info) {
   }
   if (state.here && !state.event.rooms.some((r) => r.slug === state.here)) state.here = null;
   renderAll();
+  setPolls(snapshot.polls, info.recovered);
 }
 
 function onFrame(frame) {
@@ -100,7 +103,8 @@ function onFrame(frame) {
     case "event":
       state.event = frame.event;
       state.settings = frame.event.qa;
-      return renderAll();
+      renderAll();
+      return resetPolls(); // room titles may have changed
     case "question":
       return applyQuestion(frame.question, true);
     case "votes":
@@ -114,6 +118,9 @@ function onFrame(frame) {
     case "transparency":
       state.rejected = frame.rejected;
       return renderTransparency(state);
+    case "poll":
+    case "poll_results":
+      return applyPollFrame(frame);
     default:
       return;
   }
@@ -379,6 +386,7 @@ function setup() {
   onLangChange(() => {
     resetQuestions();
     renderAll();
+    resetPolls();
     renderHere(state);
     for (const [id, render] of Object.entries(messages)) if (render) $(id).textContent = render();
     refreshListError();
@@ -399,6 +407,7 @@ function setup() {
   // The form is wired: it may be sent now (disabled in the HTML until this point, so that
   // an early click cannot make the browser send the question in the page's URL).
   $("ask-submit").disabled = false;
+  setupPolls(live, () => state.event);
   live.start();
 }
 
