@@ -158,14 +158,13 @@ async def _provision(settings: Settings, event: str) -> int:
     from hubs_bridge.calendar_service import CalendarService
     from hubs_bridge.hubs.provision import hubs_url, provision_event
     from hubs_bridge.hubs.rooms_api import HubsApi, new_session
-    from hubs_bridge.scenes.library import load_library
+    from hubs_bridge.scene_catalog import open_catalog
     from hubs_bridge.store import open_store
 
-    library = await asyncio.to_thread(
-        load_library, settings.scenes_dir, max_bytes=settings.limits.max_scene_bytes
-    )
     hubs_url(settings)
     store = await open_store(settings)
+    # The pack folders and every uploaded version, as the server sees them.
+    library = (await open_catalog(settings, store)).library
     http = new_session()
     try:
         calendar = CalendarService(store, lambda: library.scenes.keys(), settings.limits)

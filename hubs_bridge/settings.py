@@ -105,7 +105,8 @@ class LimitSettings(_Section):
     """Size limits on every input; the defaults suit a town's events."""
 
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
-    max_scene_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
+    # A scene's GLB, from a pack folder or an upload (an upload is cut off past it).
+    max_scene_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
     max_rooms_per_event: int = Field(default=50, ge=1, le=500)
     max_events: int = Field(default=1000, ge=1)
 
@@ -177,6 +178,9 @@ class Settings(BaseSettings):
     trusted_proxies: list[IPvAnyNetwork] = Field(default_factory=list, max_length=50)
     data_dir: Path = Path("data")
     scenes_dir: Path = Path("room_scenes")
+    # Uploaded scene files, by content hash (scenes/blobs.py); unset: <data_dir>/scene-blobs.
+    # Every process of an installation must see the same folder (a shared volume).
+    scene_blobs_dir: Path | None = None
     seed_dir: Path | None = Path("config/events")
     redis_url: SecretStr | None = None
     # Each backend by its own URL (the scheme picks it); redis_url is the short form for
@@ -200,6 +204,7 @@ class Settings(BaseSettings):
     _public_url = field_validator("public_url", mode="before")(lambda v: _base_url(v))
     # An empty value switches seeding off (HUBS_BRIDGE_SEED_DIR=""), not "seed from here".
     _seed_dir = field_validator("seed_dir", mode="before")(lambda v: None if v == "" else v)
+    _blobs_dir = field_validator("scene_blobs_dir", mode="before")(lambda v: None if v == "" else v)
 
     @field_validator("secret_key", "staff_token", mode="before")
     @classmethod
@@ -261,6 +266,10 @@ class Settings(BaseSettings):
             if url is not None:
                 return url.get_secret_value()
         return "sqlite://" + str(self.data_dir / SQLITE_FILE)
+
+    def scene_blobs_path(self) -> Path:
+        """Where uploaded scene files are kept: ``scene_blobs_dir``, else in ``data_dir``."""
+        return self.scene_blobs_dir or self.data_dir / "scene-blobs"
 
     def broker_target(self) -> str:
         """The broker's URL (also the rate limiters'): ``broker_url``, else ``redis_url``,

@@ -81,7 +81,9 @@ async def test_list_scenes(client: TestClient[web.Request, web.Application]) -> 
     origin = f"http://{client.host}:{client.port}"
     assert foyer["glb_url"] == f"{origin}/scenes/{SHA}.glb"
     assert foyer["preview_url"] == f"{origin}/scenes/{PNG_SHA}/preview.png"
-    assert body["scenes"][0]["preview_url"] is None
+    # No preview.png: the generated placeholder, never a missing image (issue 15).
+    auditorium = body["scenes"][0]
+    assert auditorium["preview_url"] == f"{origin}/scenes/{auditorium['sha256']}/preview.svg"
     assert foyer["title"] == {"de": "Foyer", "en": "Lobby"}
     assert foyer["description"]["en"] == "A bright room to arrive in."
     assert foyer["licence"] == "CC0-1.0"

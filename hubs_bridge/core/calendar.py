@@ -25,6 +25,7 @@ BERLIN = ZoneInfo("Europe/Berlin")
 
 SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
 
@@ -131,6 +132,11 @@ class Room(RoomFields):
     slug: Slug
     hubs: HubsRoomLink | None = None
     twins: tuple[HubsRoomLink, ...] = ()
+    # The scene version its Hubs rooms are made with, by the SHA-256 of its GLB: set
+    # when the room is first provisioned, so a newer upload of the scene does not
+    # change it, and by staff moving the room to another version. None (or a digest
+    # that is no version of ``scene``, after the scene was changed): the latest.
+    scene_sha256: Sha256 | None = None
 
     def hubs_links(self) -> list[HubsRoomLink]:
         """Every open Hubs room of this room: its own first, then its open twins."""
@@ -261,6 +267,15 @@ class Event(EventFields):
         if now < self.ends_at:
             return "open"
         return "ended"
+
+
+def with_room_scene(event: Event, room: str, sha256: str) -> Event:
+    """``event`` with one room's scene version (``Room.scene_sha256``) set, in the same
+    version: for a change that makes the new version itself (provisioning's link)."""
+    rooms = tuple(
+        r.model_copy(update={"scene_sha256": sha256}) if r.slug == room else r for r in event.rooms
+    )
+    return event.model_copy(update={"rooms": rooms})
 
 
 def _check_unique(slugs: Any) -> None:

@@ -1,7 +1,9 @@
 """Provisioning: one Hubs room per room of an event (PROTOCOL.md §5).
 
 Each room is created with its scene set to the library's content-addressed
-GLB URL, with the token GraphQL API when an API token is set, else over
+GLB URL of the room's scene version (``Room.scene_sha256``, recorded here the
+first time, so later uploads of the scene leave the room as it is), with the
+token GraphQL API when an API token is set, else over
 ``POST /api/v1/hubs`` (``rooms_api.HubsApi``; there Reticulum attaches a
 default scene listing, which the result says, and which the bridge replaces
 with the library's scene once it owns the room). Names fit Reticulum's 64
@@ -33,14 +35,14 @@ from typing import Literal
 from pydantic import BaseModel
 
 from hubs_bridge.calendar_service import CalendarService
-from hubs_bridge.core.calendar import Event, HubsRoomLink, Room
+from hubs_bridge.core.calendar import Event, HubsRoomLink, Room, with_room_scene
 from hubs_bridge.core.event_commands import set_room_hubs_link
 from hubs_bridge.core.room_links import add_twin
 from hubs_bridge.errors import ConfigError
 from hubs_bridge.hubs import creator_tokens
 from hubs_bridge.hubs.room_names import hub_name, hub_names
 from hubs_bridge.hubs.rooms_api import HubsApi, HubSpec, HubsRequestFailed, NewHub
-from hubs_bridge.scenes.library import SceneLibrary
+from hubs_bridge.scenes.library import Scene, SceneLibrary
 from hubs_bridge.scenes.urls import glb_url
 from hubs_bridge.settings import Settings
 
@@ -135,10 +137,15 @@ async def provision_event(
     return results
 
 
-def _spec(library: SceneLibrary, settings: Settings, name: str, room: Room) -> HubSpec:
-    scene = library.scenes.get(room.scene)
+def _scene(library: SceneLibrary, room: Room) -> Scene:
+    # The version the room was provisioned with (or moved to by staff), else the latest.
+    scene = library.pinned(room.scene, room.scene_sha256)
     if scene is None:
         raise HubsRequestFailed(f"scene {room.scene!r} is not in the library")
+    return scene
+
+
+def _spec(settings: Settings, name: str, room: Room, scene: Scene) -> HubSpec:
     size = min(room.capacity, settings.hubs.max_room_size)
     return HubSpec(name, glb_url(public_url(settings), scene), size)
 
@@ -181,8 +188,8 @@ async def _provision_room(
     name: str,
 ) -> RoomResult:
     try:
-        spec = _spec(library, settings, name, room)
-        new = await _create_owned(calendar, api, spec)
+        scene = _scene(library, room)
+        new = await _create_owned(calendar, api, _spec(settings, name, room, scene))
     except HubsRequestFailed as exc:
         log.warning("provisioning %s/%s failed: %s", event.slug, room.slug, exc)
         return RoomResult(room=room.slug, state="failed", message=str(exc), name=name)
@@ -192,7 +199,9 @@ async def _provision_room(
         if there is not None and there.hubs is not None and not there.hubs.closed:
             raise _AlreadyLinked(there.hubs)
         link = HubsRoomLink(hub_id=new.hub_id, url=new.url, provisioned_at=now)
-        return set_room_hubs_link(current, room.slug, link, now=now)
+        linked = set_room_hubs_link(current, room.slug, link, now=now)
+        # The room keeps this scene version when newer ones are uploaded (scene_catalog.py).
+        return with_room_scene(linked, room.slug, scene.sha256)
 
     try:
         await calendar.change(event.slug, store_link)
@@ -285,8 +294,8 @@ async def provision_twin(
     The caller makes sure only one process does this at a time (``overflow.py``).
     Raises :class:`HubsRequestFailed`.
     """
-    spec = _spec(library, settings, twin_name(event, room, len(room.twins) + 2), room)
-    new = await _create_owned(calendar, api, spec)
+    name = twin_name(event, room, len(room.twins) + 2)
+    new = await _create_owned(calendar, api, _spec(settings, name, room, _scene(library, room)))
     try:
         link = HubsRoomLink(hub_id=new.hub_id, url=new.url, provisioned_at=calendar.now())
         await calendar.change(

@@ -10,6 +10,12 @@ start-up: it is left out of :attr:`SceneLibrary.scenes` and described in
 Each file's SHA-256 is taken from the very bytes that were validated, and its
 size and mtime are kept, so the web layer can serve a file under a
 content-addressed URL and refuse it if it changed on disk since.
+
+A scene may have several versions: a pack folder is version 1 of its slug, and
+staff uploads add versions (``hubs_bridge/scene_catalog.py`` merges them in).
+:attr:`SceneLibrary.scenes` holds the latest version of each slug, and every
+version stays findable by the digest of its GLB, so a Hubs room made with an
+older version keeps loading it.
 """
 
 from __future__ import annotations
@@ -17,8 +23,11 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import Literal
 
 from hubs_bridge.scenes.glb import SceneSummary, validate_glb
 from hubs_bridge.scenes.manifest import ManifestError, SceneManifest, parse_manifest
@@ -35,21 +44,31 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 @dataclass(frozen=True, slots=True)
 class StoredFile:
-    """A file of a pack as it was when loaded."""
+    """A file of a scene as it was when its hash was taken.
+
+    ``mtime_ns`` is ``None`` for an uploaded blob: it is written once, whole, under
+    the name of its digest (``blobs.py``), and may be written again with the same
+    bytes by another process, so only its size is compared.
+    """
 
     path: Path
     size: int
     sha256: str
-    mtime_ns: int
+    mtime_ns: int | None
 
     def unchanged(self, stat: os.stat_result) -> bool:
         """Whether ``stat`` (of the file opened now) still describes the loaded bytes."""
-        return stat.st_size == self.size and stat.st_mtime_ns == self.mtime_ns
+        if stat.st_size != self.size:
+            return False
+        return self.mtime_ns is None or stat.st_mtime_ns == self.mtime_ns
+
+
+SceneSource = Literal["folder", "upload"]
 
 
 @dataclass(frozen=True, slots=True)
 class Scene:
-    """One valid scene pack."""
+    """One valid version of a scene: a pack folder (version 1) or an upload."""
 
     slug: str
     manifest: SceneManifest
@@ -57,6 +76,15 @@ class Scene:
     preview: StoredFile | None
     summary: SceneSummary
     warnings: tuple[Problem, ...] = ()
+    version: int = 1
+    # Both None for a pack folder; uploaded_by is the id of the staff token that uploaded
+    # it (``env``: HUBS_BRIDGE_STAFF_TOKEN).
+    uploaded_at: datetime | None = None
+    uploaded_by: str | None = None
+
+    @property
+    def source(self) -> SceneSource:
+        return "folder" if self.uploaded_at is None else "upload"
 
     @property
     def glb_path(self) -> Path:
@@ -97,16 +125,59 @@ class ScenePackProblem:
 
 
 class SceneLibrary:
-    """The valid scenes by slug, plus the problems of the packs left out."""
+    """The valid scenes by slug (their latest versions), plus the problems of packs left out.
+
+    One instance may be kept alive and refreshed with :meth:`replace_with` (the
+    scene catalog does so every few seconds), so everything holding it sees new
+    versions. Each refresh swaps whole new dicts in, never changes one in place:
+    a reader that took ``library.scenes`` keeps a consistent snapshot.
+    """
 
     def __init__(
-        self, root: Path, scenes: dict[str, Scene], problems: list[ScenePackProblem]
+        self,
+        root: Path,
+        scenes: dict[str, Scene],
+        problems: list[ScenePackProblem],
+        versions: Mapping[str, Sequence[Scene]] | None = None,
     ) -> None:
         self.root = root
-        self.scenes = scenes
         self.problems = problems
-        self._by_glb = {scene.sha256: scene for scene in scenes.values()}
-        self._by_preview = {s.preview.sha256: s for s in scenes.values() if s.preview}
+        self._index(scenes, versions)
+
+    def _index(
+        self, scenes: dict[str, Scene], versions: Mapping[str, Sequence[Scene]] | None
+    ) -> None:
+        if versions is None:
+            versions = {slug: (scene,) for slug, scene in scenes.items()}
+        by_slug = {
+            slug: tuple(sorted(found, key=lambda s: s.version))
+            for slug, found in versions.items()
+            if found
+        }
+        every = [scene for found in by_slug.values() for scene in found]
+        self.versions: dict[str, tuple[Scene, ...]] = by_slug
+        self.scenes: dict[str, Scene] = {slug: found[-1] for slug, found in by_slug.items()}
+        # The oldest version wins a digest two versions share (the same file uploaded
+        # again): its URL was handed out first.
+        self._by_glb: dict[str, Scene] = {}
+        self._by_preview: dict[str, Scene] = {}
+        for scene in every:
+            self._by_glb.setdefault(scene.sha256, scene)
+            if scene.preview is not None:
+                self._by_preview.setdefault(scene.preview.sha256, scene)
+
+    @classmethod
+    def from_versions(
+        cls, root: Path, versions: Mapping[str, Sequence[Scene]], problems: list[ScenePackProblem]
+    ) -> SceneLibrary:
+        """A library of several versions per slug; ``scenes`` gets the highest of each."""
+        return cls(root, {}, problems, versions)
+
+    def replace_with(self, other: SceneLibrary) -> None:
+        """Take ``other``'s scenes and problems (a refresh of a library others hold)."""
+        self.root, self.problems = other.root, other.problems
+        self.versions, self.scenes = other.versions, other.scenes
+        self._by_glb, self._by_preview = other._by_glb, other._by_preview
 
     def __repr__(self) -> str:
         return f"<SceneLibrary {self.root}: {len(self.scenes)} scenes, {len(self.problems)} broken>"
@@ -114,12 +185,29 @@ class SceneLibrary:
     def get(self, slug: str) -> Scene | None:
         return self.scenes.get(slug)
 
+    def versions_of(self, slug: str) -> tuple[Scene, ...]:
+        """Every version of the scene, oldest first (empty for an unknown slug)."""
+        return self.versions.get(slug, ())
+
+    def pinned(self, slug: str, sha256: str | None) -> Scene | None:
+        """The version of ``slug`` whose GLB has ``sha256``; the latest when none has it.
+
+        A room remembers the digest of the version it was provisioned with; a
+        digest that is no version of its scene (the room's scene was changed
+        since) means nothing, and the room gets the latest version.
+        """
+        if sha256 is not None:
+            for scene in self.versions_of(slug):
+                if scene.sha256 == sha256.lower():
+                    return scene
+        return self.scenes.get(slug)
+
     def by_sha256(self, sha256: str) -> Scene | None:
-        """The scene whose GLB has this SHA-256 (hex, any case)."""
+        """The scene version whose GLB has this SHA-256 (hex, any case)."""
         return self._by_glb.get(sha256.lower())
 
     def preview_by_sha256(self, sha256: str) -> Scene | None:
-        """The scene whose preview image has this SHA-256 (hex, any case)."""
+        """The scene version whose preview image has this SHA-256 (hex, any case)."""
         return self._by_preview.get(sha256.lower())
 
 

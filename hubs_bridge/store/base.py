@@ -11,7 +11,7 @@ only after that (write first, then acknowledge, then fan out).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
 
@@ -19,6 +19,8 @@ from hubs_bridge.core.attendance import AttendanceMark, AttendanceSample
 from hubs_bridge.core.calendar import Event
 from hubs_bridge.core.polls import Ballot, Poll
 from hubs_bridge.core.qa import ModerationEntry, Question
+from hubs_bridge.scenes.glb import SceneSummary
+from hubs_bridge.scenes.problems import Problem
 
 TokenRole = Literal["staff", "moderator"]
 
@@ -239,8 +241,59 @@ class PollStore(Protocol):
         """Retention: delete polls created before ``cutoff`` with their ballots."""
 
 
+@dataclass(frozen=True, slots=True)
+class SceneVersion:
+    """One uploaded version of a scene: what the catalog keeps (the files are blobs).
+
+    ``number`` counts per slug from 1; a pack folder of ``room_scenes/`` is version 1
+    of its slug, so its first upload is version 2. ``uploaded_by`` is the staff
+    token's id (``env`` for ``HUBS_BRIDGE_STAFF_TOKEN``). The files are named
+    by ``sha256`` and ``preview_sha256`` in the blob store (``scenes/blobs.py``).
+    """
+
+    slug: str
+    number: int
+    sha256: str
+    size: int
+    title: str
+    title_en: str | None
+    uploaded_at: datetime
+    uploaded_by: str | None
+    preview_sha256: str | None = None
+    preview_size: int | None = None
+    summary: SceneSummary = field(default_factory=SceneSummary)
+    warnings: tuple[Problem, ...] = ()
+
+
+class SceneStore(Protocol):
+    """The catalog of uploaded scene versions, shared by every process."""
+
+    async def scene_versions(self) -> list[SceneVersion]:
+        """Every stored version of every scene, by slug, then number."""
+
+    async def scene_add_version(self, version: SceneVersion, expected_latest: int | None) -> None:
+        """Store ``version`` if the highest number stored for its slug is ``expected_latest``
+        (``None``: none stored) and ``version.number`` is higher; atomic.
+
+        Otherwise :class:`~hubs_bridge.errors.Conflict` ``version_conflict`` and
+        nothing is written: of two uploads to one slug at once, both computing the
+        same next number, exactly one is stored; the other reads again and retries.
+        """
+
+    async def scene_delete(self, slug: str) -> list[SceneVersion]:
+        """Delete every stored version of ``slug``, atomically; the versions deleted."""
+
+
 class Store(
-    StoreHealth, EventStore, TokenStore, MetaStore, AttendanceStore, QaStore, PollStore, Protocol
+    StoreHealth,
+    EventStore,
+    TokenStore,
+    MetaStore,
+    AttendanceStore,
+    QaStore,
+    PollStore,
+    SceneStore,
+    Protocol,
 ):
     """Durable records of one hubs-bridge installation: every aggregate's store in one.
 

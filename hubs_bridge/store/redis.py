@@ -15,6 +15,7 @@ touch each other's data)::
     P:qa:events                 set of events with Q&A data (for retention)
     P:{slug}:poll:...           polls and their ballots (see ``redis_polls.py``)
     P:poll:events               set of events with polls (for retention)
+    P:{_scenes}:...             uploaded scene versions (see ``redis_scenes.py``)
 
 Every key of one event carries the hash tag ``{slug}`` so that scripts touching
 several of them run on a Redis Cluster too. Scripts never span two events or
@@ -44,6 +45,7 @@ from hubs_bridge.store.base import TokenRecord
 from hubs_bridge.store.event_docs import read_event
 from hubs_bridge.store.redis_polls import RedisPolls
 from hubs_bridge.store.redis_qa import RedisQa
+from hubs_bridge.store.redis_scenes import RedisScenes
 
 # Connections one process keeps to the Redis store, and how long a call may wait for one
 # before it fails as unavailable (docs/benchmarks.md: hello storms on Redis).
@@ -72,7 +74,7 @@ def event_key(prefix: str, slug: str, name: str) -> str:
     return f"{prefix}:{{{slug}}}:{name}"
 
 
-class RedisStore(RedisQa, RedisPolls):
+class RedisStore(RedisQa, RedisPolls, RedisScenes):
     """:class:`~hubs_bridge.store.base.Store` on Redis."""
 
     backend = "redis"
@@ -84,6 +86,7 @@ class RedisStore(RedisQa, RedisPolls):
         self._create = redis.register_script(_CREATE)
         self._register_qa_scripts()
         self._register_poll_scripts()
+        self._register_scene_scripts()
 
     @classmethod
     async def open(cls, url: str, prefix: str) -> RedisStore:

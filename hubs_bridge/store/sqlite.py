@@ -29,6 +29,7 @@ from hubs_bridge.store.base import TokenRecord
 from hubs_bridge.store.event_docs import read_event
 from hubs_bridge.store.sqlite_polls import SqlitePolls
 from hubs_bridge.store.sqlite_qa import SqliteQa, _guarded
+from hubs_bridge.store.sqlite_scenes import SqliteScenes
 
 # Each entry moves the schema one version up; never edit a published one.
 MIGRATIONS: tuple[str, ...] = (
@@ -146,6 +147,17 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (event, poll, voter, client_msg_id)
     );
     """,
+    # Uploaded scene versions (sqlite_scenes.py), shared by every process of the
+    # installation; not scoped by event. sha256 beside the JSON for the blob collector.
+    """
+    CREATE TABLE scene_versions (
+        slug TEXT NOT NULL,
+        number INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        doc TEXT NOT NULL,
+        PRIMARY KEY (slug, number)
+    );
+    """,
 )
 
 log = logging.getLogger("hubs_bridge.store.sqlite")
@@ -187,7 +199,7 @@ _EVENT_TABLES = (
 )
 
 
-class SqliteStore(SqliteQa, SqlitePolls):
+class SqliteStore(SqliteQa, SqlitePolls, SqliteScenes):
     """:class:`~hubs_bridge.store.base.Store` on one SQLite file.
 
     Two connections: ``_db`` only reads, and ``_writer`` runs every write as a

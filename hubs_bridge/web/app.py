@@ -22,7 +22,8 @@ from hubs_bridge.poll_service import PollService
 from hubs_bridge.qa_service import QaService, load_word_filter
 from hubs_bridge.ratelimits import open_limiter
 from hubs_bridge.realtime.service import RealtimeService
-from hubs_bridge.scenes.library import SceneLibrary, load_library
+from hubs_bridge.scene_catalog import open_catalog
+from hubs_bridge.scenes.library import SceneLibrary
 from hubs_bridge.scenes.urls import glb_url
 from hubs_bridge.seed import seed_events
 from hubs_bridge.settings import Settings
@@ -37,6 +38,8 @@ from hubs_bridge.web import (
     hubs_services,
     polls,
     questions,
+    results,
+    scene_uploads,
     scenes,
     tokens,
 )
@@ -59,6 +62,7 @@ from hubs_bridge.web.keys import (
 from hubs_bridge.web.openapi import openapi_handler
 from hubs_bridge.web.pages import routes as pages
 from hubs_bridge.web.pages.security import add_security_headers
+from hubs_bridge.web.scenes import SCENE_CATALOG
 from hubs_bridge.web.ws import install_ws
 
 log = logging.getLogger("hubs_bridge.app")
@@ -73,6 +77,8 @@ API_MODULES = (
     doors,
     charts,
     hubs_rooms,
+    scene_uploads,
+    results,
 )
 
 
@@ -83,14 +89,11 @@ def operations() -> list[Operation]:
 
 async def create_app(settings: Settings) -> web.Application:
     """Open the backends, load the scene library, seed, and wire every route."""
-    library = await asyncio.to_thread(
-        load_library, settings.scenes_dir, max_bytes=settings.limits.max_scene_bytes
-    )
-    for problem in library.problems:
-        log.warning("scene pack left out: %s", problem)
-    log.info("scene library: %d scenes from %s", len(library.scenes), settings.scenes_dir)
-
     store = await open_store(settings)
+    # The pack folders and the uploaded versions (in the store, their files in the shared
+    # blob folder) as the one library everything else holds (scene_catalog.py).
+    catalog = await open_catalog(settings, store)
+    library = catalog.library
     broker = open_broker(settings)
     calendar = CalendarService(store, lambda: library.scenes.keys(), settings.limits)
     if settings.seed_dir is not None:
@@ -133,6 +136,7 @@ async def create_app(settings: Settings) -> web.Application:
     app.on_response_prepare.append(add_security_headers)
     app[SETTINGS] = settings
     app[SCENES] = library
+    app[SCENE_CATALOG] = catalog
     app[STORE] = store
     app[BROKER] = broker
     # Wrong tokens are limited per address, shared by every process (auth.py).
@@ -147,6 +151,7 @@ async def create_app(settings: Settings) -> web.Application:
         module.api.add_routes(app)
     scenes.add_routes(app)
     pages.add_routes(app)
+    results.add_page_routes(app)  # /r/{event}, .md, .pdf
     app.router.add_get("/api/openapi.json", openapi_handler(operations()))
     install_ws(app)  # /ws, and its per-address gate for sessions before hello
     app.router.add_get("/metrics", _metrics)
@@ -155,6 +160,7 @@ async def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_realtime)
     app.cleanup_ctx.append(_vote_flusher)
     app.cleanup_ctx.append(_poll_flusher)
+    app.cleanup_ctx.append(_scene_refresher)
     hubs_services.install(app)  # provisioning jobs, overflow twins, closing at the end
     if settings.hubs.url is not None:
         app[HUBS] = build_bridge(app)
@@ -227,6 +233,15 @@ async def _poll_flusher(app: web.Application) -> AsyncIterator[None]:
     with contextlib.suppress(asyncio.CancelledError):
         await task
     await app[POLLS].flush_results()
+
+
+async def _scene_refresher(app: web.Application) -> AsyncIterator[None]:
+    """Another process's uploads reach this one's library within seconds."""
+    task = asyncio.create_task(app[SCENE_CATALOG].run(), name="scene catalog refresher")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 async def _hubs_bridge(app: web.Application) -> AsyncIterator[None]:

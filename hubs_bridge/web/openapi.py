@@ -71,8 +71,9 @@ ERROR_SCHEMA: dict[str, Any] = {
 NOT_DESCRIBED = (
     "Not described here: the websocket GET /ws (docs/protocol.md), GET /metrics "
     "(Prometheus text format), the HTML pages GET /e/{event}, /m/{event}, "
-    "/stage/{event}/{room} and /admin, the QR code GET /e/{event}/qr.svg, and the page "
-    "assets under GET /static/."
+    "/stage/{event}/{room}, /admin and the published results /r/{event} with their "
+    "downloads /r/{event}.md and /r/{event}.pdf, the QR code GET /e/{event}/qr.svg, and "
+    "the page assets under GET /static/."
 )
 
 

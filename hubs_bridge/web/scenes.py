@@ -1,104 +1,67 @@
 """HTTP routes of the scene library: the list, one scene, and its files by content hash.
 
-- ``GET /api/scenes`` and ``GET /api/scenes/{slug}``: :class:`SceneInfo` as JSON.
+- ``GET /api/scenes`` and ``GET /api/scenes/{slug}``: :class:`SceneInfo` as JSON,
+  every version and the rooms using each scene (``scene_info.py``).
 - ``GET /scenes/{sha256}.glb`` and ``GET /scenes/{sha256}/preview.png``: the
   files, under URLs named by the SHA-256 of their bytes. A URL therefore
   always means the same bytes, which is what lets browsers and proxies keep
   them for a year (``immutable``) and lets a Hubs client load a scene by URL
   from another origin (CORS) and resume it with byte ranges.
+- ``GET /scenes/{sha256}/preview.svg``: the generated preview of the version
+  whose GLB has this hash, for versions without an uploaded image.
+
+Uploads and deletions are in ``scene_uploads.py``.
 
 Which status to answer (200/206/304/412/416) is decided by the pure
 :func:`hubs_bridge.scenes.delivery.plan_delivery`; this module does the I/O.
 A file that changed on disk since the library was loaded is refused rather
-than served under a hash it no longer has.
+than served under a hash it no longer has. A hash this process does not know
+yet (uploaded through another process a moment ago) makes it read the catalog
+again before it answers 404.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import os
+from collections.abc import Callable
 from typing import BinaryIO
 
 from aiohttp import hdrs, web
 from pydantic import BaseModel
 
 from hubs_bridge.errors import NotFound
-from hubs_bridge.scenes.delivery import Delivery, plan_delivery
+from hubs_bridge.scene_catalog import MISS_REFRESH_S, SceneCatalog, SceneUse
+from hubs_bridge.scenes.delivery import Delivery, etag_matches, plan_delivery
 from hubs_bridge.scenes.library import Scene, StoredFile
-from hubs_bridge.scenes.urls import glb_url, preview_url
-from hubs_bridge.web.api import Operation, json_response
-from hubs_bridge.web.keys import SCENES, SETTINGS
+from hubs_bridge.scenes.placeholder import CONTENT_TYPE as SVG_CONTENT_TYPE
+from hubs_bridge.scenes.placeholder import placeholder_svg
+from hubs_bridge.scenes.urls import glb_url
+from hubs_bridge.web.api import Operation, json_response, principal_of
+from hubs_bridge.web.keys import AUTH, SCENES, SETTINGS
+from hubs_bridge.web.scene_info import LocalizedText, SceneInfo, SceneList
+
+__all__ = ["SCENE_CATALOG", "LocalizedText", "SceneInfo", "SceneList", "add_routes", "glb_url"]
 
 log = logging.getLogger(__name__)
+
+# The catalog behind app[SCENES] (app.py); absent in apps made of the read-only library.
+SCENE_CATALOG: web.AppKey[SceneCatalog] = web.AppKey("scene_catalog")
 
 GLB_CONTENT_TYPE = "model/gltf-binary"
 PNG_CONTENT_TYPE = "image/png"
 IMMUTABLE = "public, max-age=31536000, immutable"
+# The placeholder names the version its hash belongs to, which is the oldest version
+# with that GLB: it may change when that scene is deleted, so it is not immutable.
+PLACEHOLDER_CACHE = "public, max-age=86400"
 EXPOSED_HEADERS = "Content-Length, Content-Range, ETag, Accept-Ranges"
 # Headers a scene loader sends cross-origin that are not CORS-safelisted (Fetch 2.2.2).
 ALLOWED_REQUEST_HEADERS = "Range, If-None-Match, If-Range, If-Match"
 PREFLIGHT_MAX_AGE_S = 86400
 CHUNK_BYTES = 256 * 1024
 _SHA256 = "{sha256:[0-9a-f]{64}}"
-
-
-class LocalizedText(BaseModel):
-    """A text in German (first) and English."""
-
-    de: str
-    en: str
-
-
-class SceneInfo(BaseModel):
-    """A scene of the library as clients see it; ``glb_url`` is absolute, ready for Hubs."""
-
-    slug: str
-    title: LocalizedText
-    description: LocalizedText | None
-    licence: str
-    attribution: str
-    suggested_capacity: int
-    tags: list[str]
-    glb_url: str
-    preview_url: str | None
-    size: int
-    sha256: str
-    components: dict[str, int]
-    nodes: int
-    meshes: int
-    triangles: int
-
-    @classmethod
-    def from_scene(cls, scene: Scene, base_url: str) -> SceneInfo:
-        """Describe ``scene`` with URLs below ``base_url`` (no trailing slash)."""
-        manifest = scene.manifest
-        description = manifest.description
-        return cls(
-            slug=scene.slug,
-            title=LocalizedText(de=manifest.title.de, en=manifest.title.en),
-            description=(
-                LocalizedText(de=description.de, en=description.en) if description else None
-            ),
-            licence=manifest.licence,
-            attribution=manifest.attribution,
-            suggested_capacity=manifest.suggested_capacity,
-            tags=list(manifest.tags),
-            glb_url=glb_url(base_url, scene),
-            preview_url=preview_url(base_url, scene),
-            size=scene.size,
-            sha256=scene.sha256,
-            components=dict(scene.components),
-            nodes=scene.summary.nodes,
-            meshes=scene.summary.meshes,
-            triangles=scene.summary.triangles,
-        )
-
-
-class SceneList(BaseModel):
-    """The body of ``GET /api/scenes``: every valid scene, sorted by slug."""
-
-    scenes: list[SceneInfo]
 
 
 def add_routes(app: web.Application) -> None:
@@ -108,6 +71,7 @@ def add_routes(app: web.Application) -> None:
         ("/api/scenes/{slug}", get_scene, "scene"),
         (f"/scenes/{_SHA256}.glb", get_glb, "scene_glb"),
         (f"/scenes/{_SHA256}/preview.png", get_preview, "scene_preview"),
+        (f"/scenes/{_SHA256}/preview.svg", get_placeholder, "scene_placeholder"),
     )
     for path, handler, name in routes:
         resource = app.router.add_resource(path, name=name)
@@ -118,33 +82,100 @@ def add_routes(app: web.Application) -> None:
 
 async def list_scenes(request: web.Request) -> web.Response:
     library = request.app[SCENES]
-    base = _base_url(request)
+    base, staff = base_url(request), await _is_staff(request)
+    uses = await _uses(request, None)
     body = SceneList(
-        scenes=[SceneInfo.from_scene(library.scenes[slug], base) for slug in sorted(library.scenes)]
+        scenes=[
+            SceneInfo.from_scene(
+                library.scenes[slug],
+                base,
+                library.versions_of(slug),
+                [use for use in uses if use.scene == slug],
+                staff=staff,
+            )
+            for slug in sorted(library.scenes)
+        ]
     )
     return _json(request, body)
 
 
 async def get_scene(request: web.Request) -> web.Response:
     slug = request.match_info["slug"]
-    scene = request.app[SCENES].get(slug)
+    library = request.app[SCENES]
+    scene = await _found(request, lambda: library.get(slug))
     if scene is None:
         raise NotFound(f"there is no scene {slug!r}", code="scene_not_found")
-    return _json(request, SceneInfo.from_scene(scene, _base_url(request)))
+    info = SceneInfo.from_scene(
+        scene,
+        base_url(request),
+        library.versions_of(slug),
+        await _uses(request, slug),
+        staff=await _is_staff(request),
+    )
+    return _json(request, info)
 
 
 async def get_glb(request: web.Request) -> web.StreamResponse:
-    scene = request.app[SCENES].by_sha256(request.match_info["sha256"])
+    sha = request.match_info["sha256"]
+    library = request.app[SCENES]
+    scene = await _found(request, lambda: library.by_sha256(sha))
     if scene is None:
         raise NotFound("there is no scene file with this hash", code="scene_not_found")
     return await _send_file(request, scene.glb, GLB_CONTENT_TYPE)
 
 
 async def get_preview(request: web.Request) -> web.StreamResponse:
-    scene = request.app[SCENES].preview_by_sha256(request.match_info["sha256"])
+    sha = request.match_info["sha256"]
+    library = request.app[SCENES]
+    scene = await _found(request, lambda: library.preview_by_sha256(sha))
     if scene is None or scene.preview is None:
         raise NotFound("there is no preview image with this hash", code="preview_not_found")
     return await _send_file(request, scene.preview, PNG_CONTENT_TYPE)
+
+
+async def get_placeholder(request: web.Request) -> web.Response:
+    """The generated preview of the scene version whose GLB has this hash."""
+    sha = request.match_info["sha256"]
+    library = request.app[SCENES]
+    scene = await _found(request, lambda: library.by_sha256(sha))
+    if scene is None:
+        raise NotFound("there is no scene file with this hash", code="preview_not_found")
+    body = placeholder_svg(scene.manifest.title.de, scene.slug, scene.sha256, scene.version)
+    etag = hashlib.sha256(body).hexdigest()
+    headers = cors_headers(request)
+    headers[hdrs.ETAG] = f'"{etag}"'
+    headers[hdrs.CACHE_CONTROL] = PLACEHOLDER_CACHE
+    if_none_match = request.headers.get(hdrs.IF_NONE_MATCH)
+    if if_none_match is not None and etag_matches(if_none_match, etag, weak=True):
+        return web.Response(status=304, headers=headers)
+    return web.Response(body=body, headers=headers, content_type=SVG_CONTENT_TYPE)
+
+
+async def _found(request: web.Request, lookup: Callable[[], Scene | None]) -> Scene | None:
+    """``lookup()``, asked again after reading the catalog if it finds nothing: the scene
+    may have been uploaded through another process since this one last read it."""
+    found = lookup()
+    catalog = request.app.get(SCENE_CATALOG)
+    if found is None and catalog is not None:
+        await catalog.refresh_if_older(MISS_REFRESH_S)
+        found = lookup()
+    return found
+
+
+async def _uses(request: web.Request, slug: str | None) -> list[SceneUse]:
+    catalog = request.app.get(SCENE_CATALOG)
+    return await catalog.uses(slug) if catalog is not None else []
+
+
+async def _is_staff(request: web.Request) -> bool:
+    """Whether the caller sent a staff token: only staff see who uploaded a version.
+
+    The lists are public (they hold nothing else secret); a wrong token is refused,
+    as on every route that takes one.
+    """
+    if hdrs.AUTHORIZATION not in request.headers or AUTH not in request.app:
+        return False
+    return (await principal_of(request)).is_staff
 
 
 async def preflight(request: web.Request) -> web.Response:
@@ -174,7 +205,7 @@ def cors_headers(request: web.Request) -> dict[str, str]:
     return headers
 
 
-def _base_url(request: web.Request) -> str:
+def base_url(request: web.Request) -> str:
     public_url = request.app[SETTINGS].public_url
     return public_url if public_url else str(request.url.origin())
 
@@ -189,9 +220,24 @@ TAG = "scenes"
 # For the OpenAPI document only: these routes are registered by add_routes, and the
 # file routes are listed under their plain paths (the real ones constrain {sha256}).
 OPERATIONS = [
-    Operation("GET", "/api/scenes", "Every valid scene", list_scenes, TAG, response=SceneList),
     Operation(
-        "GET", "/api/scenes/{slug}", "One scene", get_scene, TAG, response=SceneInfo, errors=(404,)
+        "GET",
+        "/api/scenes",
+        "Every valid scene with its versions and the rooms using it",
+        list_scenes,
+        TAG,
+        response=SceneList,
+        auth="optional",
+    ),
+    Operation(
+        "GET",
+        "/api/scenes/{slug}",
+        "One scene with its versions and the rooms using it",
+        get_scene,
+        TAG,
+        response=SceneInfo,
+        auth="optional",
+        errors=(404,),
     ),
     Operation(
         "GET",
@@ -210,6 +256,15 @@ OPERATIONS = [
         TAG,
         produces=(PNG_CONTENT_TYPE,),
         errors=(404, 416),
+    ),
+    Operation(
+        "GET",
+        "/scenes/{sha256}/preview.svg",
+        "A generated preview naming the scene version whose GLB has this hash",
+        get_placeholder,
+        TAG,
+        produces=(SVG_CONTENT_TYPE,),
+        errors=(404,),
     ),
 ]
 
@@ -238,7 +293,7 @@ async def _send_file(
 
     fobj = await _open_in_thread(stored)
     if fobj is None:
-        log.warning("scene file %s changed on disk since start-up; not served", stored.path)
+        log.warning("scene file %s changed or went since it was listed; not served", stored.path)
         raise NotFound(
             "this file changed on the server since it was listed; reload the scene list",
             code="scene_changed",
