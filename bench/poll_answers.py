@@ -20,23 +20,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
-import multiprocessing
-import os
 import random
-import signal
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from bench.qa_votes import STAFF, _free_port, http, open_pages, watch_main
+from bench.qa_votes import bench_env, http, open_pages, run_storm, write_result
 from bench.redis_proc import BenchRedis
-from bench.ws_load import new_event_loop, raise_nofile_limit
+from bench.ws_load import raise_nofile_limit
 
 REPO = Path(__file__).resolve().parent.parent
 EVENT = "poll-storm"
@@ -104,92 +97,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", choices=("embedded", "redis"), default="embedded")
     args = parser.parse_args(argv)
     raise_nofile_limit()
-    port = _free_port()
-    data = Path(tempfile.mkdtemp(prefix="hubs-bench-polls-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HUBS_BRIDGE_")}
-    env.update(
-        {
-            "HUBS_BRIDGE_DATA_DIR": str(data),
-            "HUBS_BRIDGE_STAFF_TOKEN": STAFF,
-            "HUBS_BRIDGE_SEED_DIR": "",
-            "HUBS_BRIDGE_LOG_LEVEL": "warning",
-            "HUBS_BRIDGE_SCENES_DIR": str(REPO / "room_scenes"),
-        }
-    )
+    env = bench_env("hubs-bench-polls-")
     with contextlib.ExitStack() as stack:
         if args.backend == "redis":
             redis = stack.enter_context(BenchRedis())
             env["HUBS_BRIDGE_REDIS_URL"] = redis.url
             env["HUBS_BRIDGE_REDIS_PREFIX"] = redis.prefix()
-        result = _run(port, env, args)
-    print(json.dumps(result, indent=2))
-    out = REPO / "bench" / "results"
-    out.mkdir(exist_ok=True)
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    suffix = "-redis" if args.backend == "redis" else ""
-    (out / f"{stamp}-poll-answers{suffix}.json").write_text(
-        json.dumps({"args": vars(args), **result}, indent=2)
+        result, reports = run_storm(env, EVENT, args.watchers, lambda port: storm(port, args))
+    frames = [r.get("poll_results", 0) for r in reports]
+    result.update(
+        {
+            "backend": args.backend,
+            "watchers": len(reports),
+            "result_frames_per_watcher_mean": round(statistics.fmean(frames), 1)
+            if frames
+            else None,
+            "result_frames_per_watcher_max_per_s": max(
+                (r["poll_results_max_per_s"] for r in reports), default=None
+            ),
+        }
     )
+    write_result("poll-answers" + ("-redis" if args.backend == "redis" else ""), args, result)
     ok = result["answers_acked"] == result["answers_sent"] and result["counts_exact"]
     return 0 if ok else 1
-
-
-def _run(port: int, env: dict[str, str], args: argparse.Namespace) -> dict[str, Any]:
-    server = subprocess.Popen(
-        [sys.executable, "-m", "hubs_bridge", "serve", "--port", str(port)], env=env, cwd=REPO
-    )
-    try:
-        for _ in range(100):
-            try:
-                http(port, "GET", "/healthz")
-                break
-            except OSError:
-                time.sleep(0.1)
-        http(
-            port,
-            "POST",
-            "/api/events",
-            {
-                "slug": EVENT,
-                "title": "Poll storm",
-                "starts_at": "2026-01-01T00:00",
-                "ends_at": "2026-01-10T00:00",
-            },
-        )
-        parent, child = multiprocessing.Pipe()
-        watcher = multiprocessing.get_context("spawn").Process(
-            target=watch_main, args=(child, port, args.watchers, EVENT), daemon=True
-        )
-        watcher.start()
-        if not parent.poll(180) or parent.recv() != "ready":
-            raise RuntimeError("watchers did not connect")
-        loop = new_event_loop()
-        result = loop.run_until_complete(storm(port, args))
-        parent.send("report")
-        reports = parent.recv() if parent.poll(60) else []
-        watcher.join(10)
-        for page in result.pop("_pages"):
-            if page.transport is not None:
-                page.transport.close()
-        loop.run_until_complete(asyncio.sleep(0.2))
-        loop.close()
-        frames = [r.get("poll_results", 0) for r in reports]
-        result.update(
-            {
-                "backend": args.backend,
-                "watchers": len(reports),
-                "result_frames_per_watcher_mean": round(statistics.fmean(frames), 1)
-                if frames
-                else None,
-                "result_frames_per_watcher_max_per_s": max(
-                    (r["poll_results_max_per_s"] for r in reports), default=None
-                ),
-            }
-        )
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(15)
-    return result
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable, Coroutine
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, cast
@@ -224,27 +225,31 @@ async def storm(port: int, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--watchers", type=int, default=5000)
-    parser.add_argument("--voters", type=int, default=2000)
-    parser.add_argument("--questions", type=int, default=20)
-    parser.add_argument("--votes-each", type=int, default=5)
-    parser.add_argument("--seconds", type=int, default=10)
-    args = parser.parse_args(argv)
-    raise_nofile_limit()
-    port = _free_port()
-    data = Path(tempfile.mkdtemp(prefix="hubs-bench-votes-"))
+def bench_env(prefix: str) -> dict[str, str]:
+    """The server's environment: a fresh data folder, the bench's staff token, no seeds."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUBS_BRIDGE_")}
     env.update(
         {
-            "HUBS_BRIDGE_DATA_DIR": str(data),
+            "HUBS_BRIDGE_DATA_DIR": tempfile.mkdtemp(prefix=prefix),
             "HUBS_BRIDGE_STAFF_TOKEN": STAFF,
             "HUBS_BRIDGE_SEED_DIR": "",
             "HUBS_BRIDGE_LOG_LEVEL": "warning",
             "HUBS_BRIDGE_SCENES_DIR": str(REPO / "room_scenes"),
         }
     )
+    return env
+
+
+Storm = Callable[[int], Coroutine[Any, Any, dict[str, Any]]]
+
+
+def run_storm(
+    env: dict[str, str], event: str, watchers: int, storm_of: Storm
+) -> tuple[dict[str, Any], list[dict[str, int]]]:
+    """One server process with ``event``, ``watchers`` watching pages in a second process,
+    and ``storm_of(port)`` in this one; its result (whose ``_pages`` are closed here) and
+    each watcher's report of the frames it got."""
+    port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "hubs_bridge", "serve", "--port", str(port)], env=env, cwd=REPO
     )
@@ -255,57 +260,65 @@ def main(argv: list[str] | None = None) -> int:
                 break
             except OSError:
                 time.sleep(0.1)
-        http(
-            port,
-            "POST",
-            "/api/events",
-            {
-                "slug": EVENT,
-                "title": "Vote storm",
-                "starts_at": "2026-01-01T00:00",
-                "ends_at": "2026-01-10T00:00",
-            },
-        )
+        window = {"starts_at": "2026-01-01T00:00", "ends_at": "2026-01-10T00:00"}
+        http(port, "POST", "/api/events", {"slug": event, "title": event, **window})
         parent, child = multiprocessing.Pipe()
         watcher = multiprocessing.get_context("spawn").Process(
-            target=watch_main, args=(child, port, args.watchers), daemon=True
+            target=watch_main, args=(child, port, watchers, event), daemon=True
         )
         watcher.start()
         if not parent.poll(180) or parent.recv() != "ready":
             raise RuntimeError("watchers did not connect")
         loop = new_event_loop()
-        result = loop.run_until_complete(storm(port, args))
+        result = loop.run_until_complete(storm_of(port))
         parent.send("report")
-        counts = parent.recv() if parent.poll(60) else []
+        reports: list[dict[str, int]] = parent.recv() if parent.poll(60) else []
         watcher.join(10)
         for page in result.pop("_pages"):
             if page.transport is not None:
                 page.transport.close()
         loop.run_until_complete(asyncio.sleep(0.2))
         loop.close()
-        frames = [c.get("votes", 0) + c.get("question", 0) for c in counts]
-        result.update(
-            {
-                "watchers": len(counts),
-                "frames_per_watcher_mean": round(statistics.fmean(frames), 1) if frames else None,
-                "frames_per_watcher_max": max(frames) if frames else None,
-                "vote_frames_per_watcher_mean": round(
-                    statistics.fmean(c.get("votes", 0) for c in counts), 1
-                )
-                if counts
-                else None,
-            }
-        )
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(15)
+    return result, reports
+
+
+def write_result(name: str, args: argparse.Namespace, result: dict[str, Any]) -> None:
     print(json.dumps(result, indent=2))
     out = REPO / "bench" / "results"
     out.mkdir(exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    (out / f"{stamp}-qa-votes.json").write_text(
-        json.dumps({"args": vars(args), **result}, indent=2)
+    (out / f"{stamp}-{name}.json").write_text(json.dumps({"args": vars(args), **result}, indent=2))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--watchers", type=int, default=5000)
+    parser.add_argument("--voters", type=int, default=2000)
+    parser.add_argument("--questions", type=int, default=20)
+    parser.add_argument("--votes-each", type=int, default=5)
+    parser.add_argument("--seconds", type=int, default=10)
+    args = parser.parse_args(argv)
+    raise_nofile_limit()
+    result, counts = run_storm(
+        bench_env("hubs-bench-votes-"), EVENT, args.watchers, lambda port: storm(port, args)
     )
+    frames = [c.get("votes", 0) + c.get("question", 0) for c in counts]
+    result.update(
+        {
+            "watchers": len(counts),
+            "frames_per_watcher_mean": round(statistics.fmean(frames), 1) if frames else None,
+            "frames_per_watcher_max": max(frames) if frames else None,
+            "vote_frames_per_watcher_mean": round(
+                statistics.fmean(c.get("votes", 0) for c in counts), 1
+            )
+            if counts
+            else None,
+        }
+    )
+    write_result("qa-votes", args, result)
     ok = result["votes_counted"] == result["votes_acked"] == result["votes_sent"]
     return 0 if ok else 1
 
