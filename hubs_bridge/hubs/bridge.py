@@ -73,7 +73,7 @@ from hubs_bridge.hubs.client_events import (
     SignedIn,
 )
 from hubs_bridge.hubs.notices import CLOSING, StreamNotices
-from hubs_bridge.hubs.owner_duties import OwnerDuties
+from hubs_bridge.hubs.owner_duties import OwnerDuties, SceneUrl
 from hubs_bridge.hubs.poll_chat import ChatVote, PollChat
 from hubs_bridge.hubs.poll_notices import PollNotices
 from hubs_bridge.hubs.presence import HubsPerson
@@ -150,7 +150,7 @@ class HubsBridge:
         sync_interval_s: float = SYNC_INTERVAL_S,
         chat_interval_s: float | None = None,
         client_options: Mapping[str, Any] | None = None,
-        scene_url: Callable[[str], str | None] | None = None,
+        scene_url: SceneUrl | None = None,
         close_links: CloseLinks | None = None,
         polls: PollService | None = None,
         answers_interval_s: float = ANSWERS_INTERVAL_S,

@@ -38,6 +38,10 @@ log = logging.getLogger("hubs_bridge.hubs.owner")
 CLOSE_CONFIRM_S = 5.0  # how long to wait for the hub_refresh that confirms a close_hub
 
 
+SceneUrl = Callable[[str, str | None], str | None]
+"""A scene's absolute GLB URL by (slug, pinned digest or None), None if unknown."""
+
+
 @dataclass(slots=True)
 class _Room:
     event: str
@@ -57,7 +61,7 @@ class OwnerDuties:
         statuses: RoomStatuses,
         ids: VisitorIds,
         now: Callable[[], datetime],
-        scene_url: Callable[[str], str | None] | None,
+        scene_url: SceneUrl | None,
     ) -> None:
         self._settings = settings
         self._client = client
@@ -122,7 +126,8 @@ class OwnerDuties:
         room = event.room(state.room)
         if room is None:
             return
-        url = self._scene_url(room.scene) if self._scene_url is not None else None
+        # The version the room was provisioned with (its pinned digest), not the latest.
+        url = self._scene_url(room.scene, room.scene_sha256) if self._scene_url else None
         scene = ownership.scene_push(state.hub, state.perms, url, self._settings.url)
         if scene is not None:
             self._push(hub_sid, "update_scene", scene)

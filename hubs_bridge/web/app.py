@@ -190,11 +190,14 @@ def build_bridge(app: web.Application, **options: Any) -> HubsBridge:
     )
 
 
-def _library_url(settings: Settings, library: SceneLibrary) -> Callable[[str], str | None]:
-    """A library scene's absolute GLB URL, for the rooms the bridge owns (None: unknown)."""
+def _library_url(
+    settings: Settings, library: SceneLibrary
+) -> Callable[[str, str | None], str | None]:
+    """The absolute GLB URL of a room's scene version (its pinned digest, else the latest),
+    for the rooms the bridge owns (None: unknown)."""
 
-    def url(scene: str) -> str | None:
-        found = library.scenes.get(scene)
+    def url(scene: str, sha256: str | None) -> str | None:
+        found = library.pinned(scene, sha256)
         if found is None or settings.public_url is None:
             return None
         return glb_url(settings.public_url, found)
