@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import urllib.error
 from typing import Any
@@ -19,6 +20,8 @@ from tests.browser.conftest import (
     new_page,
     screenshot,
 )
+from tests.browser.hubs_thread import SimThread
+from tests.browser.pages import admin_section
 from tests.harness.server_process import ServerProcess
 
 
@@ -81,6 +84,9 @@ def test_create_edit_and_delete_event_and_rooms(browser: Any, server: ServerProc
     assert "Ende muss nach dem Beginn" in error.inner_text()
     assert page.locator("#ev-ends").get_attribute("aria-invalid") == "true"
     assert "ev-ends-error" in (page.locator("#ev-ends").get_attribute("aria-describedby") or "")
+    # Focus is on the summary of the form's problems, whose link leads to the field.
+    assert page.evaluate("document.activeElement.id") == "event-form-summary"
+    page.locator('#event-form-summary a[href="#ev-ends"]').click()
     assert page.evaluate("document.activeElement.id") == "ev-ends"
     with pytest.raises(urllib.error.HTTPError):
         call(server, "GET", f"/api/events/{slug}")
@@ -95,7 +101,8 @@ def test_create_edit_and_delete_event_and_rooms(browser: Any, server: ServerProc
     assert stored["title"] == "Bürgerdialog <Test> & mehr"
     assert "Bürgerdialog <Test> & mehr" in page.locator(f'li[data-event="{slug}"]').inner_text()
 
-    # The new event is open: add a room with a bad slug, then a good one.
+    # The new event is open at its rooms: add a room with a bad slug, then a good one.
+    expect(page.locator("#tab-rooms")).to_have_attribute("aria-selected", "true")
     page.locator("#room-new").click()
     page.locator("#room-slug").fill("Bad Slug")
     page.locator("#room-title").fill("Werkstatt")
@@ -141,7 +148,7 @@ def test_create_edit_and_delete_event_and_rooms(browser: Any, server: ServerProc
 
 
 def test_scenes_provisioning_links_and_attendance(
-    browser: Any, server: ServerProcess, event: str
+    browser: Any, server: ServerProcess, event: str, hubs: SimThread
 ) -> None:
     # A visitor in room "info" makes some attendance (the server samples every 0.3 s).
     visitor = new_page(browser)
@@ -178,6 +185,7 @@ def test_scenes_provisioning_links_and_attendance(
     assert secret and call(server, "GET", f"/api/events/{event}/attendance", token=secret)
 
     # No Hubs room yet, so the table of the bridge's rooms says so.
+    admin_section(page, "hubs")
     page.locator("#hubs-rooms-empty", has_text="Noch keine Hubs-Räume").wait_for()
     # Provisioning on the (simulated) Hubs server, with progress and a result per room.
     page.locator("#provision-start").click()
@@ -199,14 +207,23 @@ def test_scenes_provisioning_links_and_attendance(
             "stummschalten und entfernen", timeout=20_000
         )
 
-    page.wait_for_function(
-        "(c => c.complete && c.naturalWidth > 0)(document.querySelector('#chart'))"
-    )
-    assert "Anwesenheit" in (page.locator("#chart").get_attribute("alt") or "")
+    # Someone in the Hubs room of "info" counts there too, apart from the web visitor.
+    hub = call(server, "GET", f"/api/events/{event}/rooms/info")["hubs"]["hub_id"]
+    person = hubs.call(hubs.sim.add_avatar, hub, "Clara")
+    hubs.call(person.enter)
+    admin_section(page, "attendance")
+    info = page.locator('#stats-table tbody tr[data-room="info"]')
+    expect(info.locator('[data-count="hubs-now"]')).to_have_attribute("data-value", "1")
+    expect(info.locator('[data-count="web-now"]')).to_have_attribute("data-value", "1")
+    # Attendance over time, drawn in the page: a chart per room, named for screen readers.
+    chart = page.locator('#chart figure[data-room="info"] svg[role="img"]')
+    expect(chart).to_be_visible()
+    assert "Anwesenheit" in (chart.get_attribute("aria-label") or "")
     page.locator('#stats-table tbody tr[data-room="info"]').wait_for()
     page.locator("#stats-refresh").click()
-    page.wait_for_function("document.querySelector('#chart').naturalWidth > 0")
+    expect(chart).to_be_visible()
 
+    admin_section(page, "exports")
     with page.expect_download() as download_info:
         page.locator('[data-download="attendance.csv"]').click()
     download = download_info.value
@@ -214,18 +231,20 @@ def test_scenes_provisioning_links_and_attendance(
     with open(download.path(), encoding="utf-8") as fh:
         assert fh.readline().startswith("room,title,current,peak")
 
+    admin_section(page, "attendance")
     screenshot(page, "admin")
     assert_accessible(page)
 
     page.locator("#lang-switch").click()
     page.locator("#stats-heading", has_text="Attendance").wait_for()
-    page.wait_for_function("document.querySelector('#chart').alt.includes('Chart of attendance')")
+    expect(chart).to_have_attribute("aria-label", re.compile("^Attendance over time"))
 
     page.set_viewport_size({"width": 320, "height": 800})
     overflow = page.evaluate(
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
     assert overflow <= 0
+    hubs.call(person.leave)
     assert page.js_errors == []
     page.context.close()
     visitor.context.close()
@@ -332,6 +351,7 @@ def test_links_from_the_hubs_server_are_only_http(browser: Any, server: ServerPr
         ),
     )
     open_event(page, slug)
+    admin_section(page, "hubs")
     page.locator("#provision-start").click()
     page.locator('#provision-results tr[data-room="daten"] a').wait_for()
     page.locator('#hubs-rooms tr[data-room="daten"] a').wait_for()
@@ -354,6 +374,7 @@ def test_provisioning_of_one_event_never_sticks_to_another(
     held: list[Any] = []
     page.route(f"**/api/events/{first}/provision", lambda route: held.append(route))
     open_event(page, first)
+    admin_section(page, "hubs")
     page.locator("#provision-start").click()
     page.wait_for_function("document.getElementById('provision-start').disabled")
     # The first event's request is still out when the second is opened.

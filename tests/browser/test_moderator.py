@@ -20,7 +20,7 @@ from tests.browser.conftest import (
     moderator_token,
     new_page,
 )
-from tests.browser.pages import signed_in
+from tests.browser.pages import menu_action, signed_in
 from tests.harness.server_process import ServerProcess
 
 
@@ -150,7 +150,7 @@ def test_approve_reject_pin_answer(browser: Any, server: ServerProcess) -> None:
     expect(item(page, first).locator(".question-pinned")).to_be_visible()
     expect(item(page, first).locator('button[data-action="unpin"]')).to_be_visible()
 
-    item(page, first).locator('button[data-action="answer"][data-mode="written"]').click()
+    menu_action(page, first, "answer", "written")
     page.locator("#dialog-text").fill("Um 10 Uhr.")
     page.locator("#dialog-submit").click()
     answered = page.locator(f"#queue-answered li.question[data-id='{first}']")
@@ -172,7 +172,7 @@ def test_merge_edit_delete_and_undo(browser: Any, server: ServerProcess) -> None
     typo = ask(server, event, "Wo ist die Toilete?")
     page = signed_in(browser, server, event, moderator_token(server, event))
 
-    item(page, twin).locator('button[data-action="merge"]').click()
+    menu_action(page, twin, "merge")
     expect(page.locator("#merge-target option")).to_have_count(2)
     page.locator("#merge-target").select_option(target)
     page.locator("#dialog-submit").click()
@@ -180,7 +180,7 @@ def test_merge_edit_delete_and_undo(browser: Any, server: ServerProcess) -> None
         "data-status", "merged"
     )
 
-    item(page, typo).locator('button[data-action="edit"]').click()
+    menu_action(page, typo, "edit")
     expect(page.locator("#dialog-text")).to_have_value("Wo ist die Toilete?")
     page.locator("#dialog-text").fill("Wo ist die\u200bToilette?")
     page.locator("#dialog-submit").click()
@@ -193,7 +193,7 @@ def test_merge_edit_delete_and_undo(browser: Any, server: ServerProcess) -> None
     expect(item(page, typo).locator(".question-text")).to_have_text("Wo ist die Toilette?")
     expect(item(page, typo).locator(".question-edited")).to_be_visible()
 
-    item(page, typo).locator('button[data-action="delete"]').click()
+    menu_action(page, typo, "delete")
     expect(page.locator(f"#queue-deleted li.question[data-id='{typo}']")).to_be_visible()
     page.locator("#undo").click()
     expect(page.locator(f"#queue-approved li.question[data-id='{typo}']")).to_be_visible()
@@ -285,7 +285,7 @@ def test_console_accessible_screenshot_and_narrow(browser: Any, server: ServerPr
     expect(item(page, rejected)).to_have_attribute("data-status", "rejected")
     assert_accessible(page)
 
-    item(page, approved).locator('button[data-action="reply"]').click()
+    menu_action(page, approved, "reply")
     expect(page.locator("#dialog-text")).to_be_focused()
     assert_accessible(page)
     page.keyboard.press("Escape")
@@ -432,14 +432,16 @@ def test_shortcuts_act_only_on_the_focused_question_and_its_buttons(
     page.wait_for_timeout(300)
     expect(item(page, first)).to_have_attribute("data-section", "pending")
 
-    # r on a rejected question (no reject button there) does nothing.
+    # r on a rejected question (no reject there) does nothing but say why.
     item(page, spam).focus()
     page.keyboard.press("r")
+    expect(page.locator("#toast-text")).to_have_text("Diese Frage ist schon abgelehnt.")
     page.wait_for_timeout(300)
     expect(page.locator("#action-dialog")).to_be_hidden()
-    # m with nothing to merge into (no approved question) does nothing either.
+    # m with nothing to merge into (no approved question) neither.
     item(page, first).focus()
     page.keyboard.press("m")
+    expect(page.locator("#toast-text")).to_contain_text("zum Zusammenführen")
     page.wait_for_timeout(200)
     expect(page.locator("#action-dialog")).to_be_hidden()
 

@@ -2,8 +2,8 @@
 
 A small event in progress: questions asked on the visitor page, votes from a
 second visitor, one answered in writing and one pinned by the moderators, an
-announcement, and a visitor in a room. Every page is checked for script
-errors and accessibility once more in that state.
+announcement, a poll running in one room, and a visitor in a room. Every page is
+checked for script errors and accessibility once more in that state.
 """
 
 from __future__ import annotations
@@ -33,6 +33,16 @@ QUESTIONS = (
 
 def _question_id(page: Any, text: str) -> str:
     return str(question(page, text).get_attribute("data-id"))
+
+
+def top(page: Any) -> None:
+    """Scrolled to the top, animations done: a full-page screenshot as a person sees it
+    (a sticky announcement at its place, no question caught mid-glide)."""
+    page.evaluate("window.scrollTo(0, 0)")
+    page.wait_for_function(
+        "() => document.getAnimations().every((a) => a.playState !== 'running'"
+        " || a.effect.getTiming().iterations === Infinity)"
+    )
 
 
 def test_pages_in_use(browser: Any, server: ServerProcess, hubs: SimThread) -> None:
@@ -82,17 +92,34 @@ def test_pages_in_use(browser: Any, server: ServerProcess, hubs: SimThread) -> N
         f"/api/events/{event}/announcements",
         {"text": "Um 15 Uhr beginnt die Fragerunde im Info-Foyer."},
     )
+    poll = call(
+        server,
+        "POST",
+        f"/api/events/{event}/polls",
+        {
+            "question": "Welche offenen Daten wünschen Sie sich zuerst?",
+            "kind": "single",
+            "options": ["Radverkehr", "Parkplätze", "Baustellen"],
+            "rooms": ["daten"],
+        },
+    )["poll"]["id"]
+    call(server, "POST", f"/api/events/{event}/polls/{poll}/open")
     expect(anna.locator("#announcement .announcement-text")).to_contain_text("15 Uhr")
     expect(question(anna, QUESTIONS[0]).locator(".question-pinned")).to_be_visible()
-    expect(anna.locator('#rooms li.room[data-room="daten"] .room-web')).to_have_text("1")
-    expect(anna.locator('#rooms li.room[data-room="info"] .room-hubs')).to_have_text(
-        "2", timeout=20_000
-    )
+    expect(anna.locator("#polls li.poll")).to_be_visible()
+    # "im Raum": the page that entered plus the people in the 3D room.
+    daten = anna.locator('#rooms li.room[data-room="daten"] .room-count')
+    expect(daten).to_have_attribute("data-web", "1")
+    expect(daten).to_have_text("3", timeout=20_000)
+    expect(anna.locator('#rooms li.room[data-room="info"] .room-count')).to_have_text("2")
+    top(anna)
     screenshot(anna, "visitor")
     assert_accessible(anna)
 
     phone = open_event(browser, server, event, viewport={"width": 390, "height": 844})
     expect(question(phone, QUESTIONS[0]).locator(".question-pinned")).to_be_visible()
+    expect(phone.locator("#polls li.poll")).to_be_visible()
+    top(phone)
     screenshot(phone, "visitor-phone")
 
     # The moderator console: a question from the Hubs chat, one rejected, a raised hand.
@@ -121,6 +148,7 @@ def test_pages_in_use(browser: Any, server: ServerProcess, hubs: SimThread) -> N
     stage = new_page(browser, viewport={"width": 1280, "height": 720})
     stage.goto(server.url + f"/stage/{event}/info")
     expect(stage.locator("#pinned-text")).to_have_text(QUESTIONS[0])
+    top(stage)
     screenshot(stage, "stage")
     assert_accessible(stage)
 

@@ -7,7 +7,7 @@ from typing import Any
 from playwright.sync_api import expect
 
 from tests.browser.conftest import assert_accessible, call, new_page
-from tests.browser.pages import open_event, question
+from tests.browser.pages import ask_details, open_event, question
 from tests.harness.server_process import ServerProcess
 
 EMPTY = "Ihre Frage ist gefragt!"
@@ -15,6 +15,7 @@ EMPTY = "Ihre Frage ist gefragt!"
 
 def ask_in(page: Any, text: str, room: str) -> str:
     """Ask through the visitor page (room "" = the whole event); the question's id."""
+    ask_details(page)
     page.locator("#ask-room").select_option(room)
     page.locator("#ask-text").fill(text)
     page.locator("#ask-submit").click()

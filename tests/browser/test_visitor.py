@@ -16,7 +16,7 @@ from tests.browser.conftest import (
     provision_rooms,
 )
 from tests.browser.hubs_thread import SimThread
-from tests.browser.pages import ask, open_event, question
+from tests.browser.pages import ask, ask_details, open_event, question, show_rooms
 from tests.harness.server_process import ServerProcess
 
 
@@ -31,7 +31,9 @@ def test_shows_event_rooms_and_schedule(browser: Any, server: ServerProcess, eve
     expect(page.locator("#rooms li.room")).to_have_count(2)
     info = page.locator('#rooms li.room[data-room="info"]')
     expect(info).to_contain_text("Info-Foyer")
-    expect(info.locator(".room-web")).to_have_text("0")
+    # One number per room: everyone in the 3D room plus the pages that entered it.
+    expect(info.locator(".room-count")).to_have_text("0")
+    expect(info.locator(".room-people")).to_contain_text("0 im Raum")
     # No Hubs room yet: the door is shown closed, with the reason.
     expect(info.locator("button.room-enter")).to_be_disabled()
     expect(info.locator(".room-countdown")).to_have_text("Der 3D-Raum wird noch vorbereitet.")
@@ -52,6 +54,14 @@ def test_shows_event_rooms_and_schedule(browser: Any, server: ServerProcess, eve
     expect(narrow.locator("#questions li.question")).to_have_count(1)
     width = narrow.evaluate("document.documentElement.scrollWidth")
     assert width <= 320, f"the page is {width} px wide at 320 px"
+    assert_accessible(narrow)
+    # On a narrow screen the rooms are the second tab.
+    expect(narrow.locator("#rooms")).to_be_hidden()
+    show_rooms(narrow)
+    expect(narrow.locator("#tab-rooms")).to_have_attribute("aria-selected", "true")
+    expect(narrow.locator('#rooms li.room[data-room="info"]')).to_be_visible()
+    expect(narrow.locator("#ask-text")).to_be_hidden()
+    assert narrow.evaluate("document.documentElement.scrollWidth") <= 320
     assert_accessible(narrow)
     narrow.context.close()
 
@@ -85,11 +95,12 @@ def test_ask_vote_and_a_second_visitor_sees_it(
     expect(mine.locator(".question-votes")).to_have_text("1")
     expect(theirs.locator(".question-votes")).to_have_text("1")
 
-    # Newest first, with the toggle buttons.
+    # Newest first, with the tabs.
     ask(ben, "Zweite Frage")
     expect(anna.locator("#questions li.question")).to_have_count(2)
     anna.locator("#sort-new").click()
-    expect(anna.locator("#sort-new")).to_have_attribute("aria-pressed", "true")
+    expect(anna.locator("#sort-new")).to_have_attribute("aria-selected", "true")
+    expect(anna.locator("#sort-top")).to_have_attribute("aria-selected", "false")
     expect(anna.locator("#questions li.question").first.locator(".question-text")).to_have_text(
         "Zweite Frage"
     )
@@ -169,7 +180,8 @@ def test_entering_a_room_shows_in_the_attendance_of_others(
     event = make_event(server, provision=True)
     anna = open_event(browser, server, event)
     ben = open_event(browser, server, event)
-    expect(ben.locator('li.room[data-room="daten"] .room-web')).to_have_text("0")
+    count = ben.locator('li.room[data-room="daten"] .room-count')
+    expect(count).to_have_text("0")
     # The attendance leader picks up a new event within its refresh (10 s): wait for its
     # first frame, so what follows measures the change and not the start.
     ben.wait_for_function("() => window.__hbLive.seq > 0", timeout=15_000)
@@ -178,16 +190,20 @@ def test_entering_a_room_shows_in_the_attendance_of_others(
     hub_id = call(server, "GET", f"/api/events/{event}")["rooms"][1]["hubs"]["hub_id"]
     assert opened.value.url.startswith(f"{hubs.sim.base_url}/{hub_id}")  # /go sent her there
     opened.value.close()
-    expect(ben.locator('li.room[data-room="daten"] .room-web')).to_have_text("1")
-    # And she arrives in the Hubs room (simulated): the bridge counts her there too.
+    expect(count).to_have_text("1")
+    expect(count).to_have_attribute("data-web", "1")
+    # And she arrives in the Hubs room (simulated): the bridge counts her there too, and
+    # "im Raum" counts both (the page's entry and the Hubs session).
     avatar = hubs.call(hubs.sim.add_avatar, hub_id, "Anna")
     hubs.call(avatar.enter)
-    expect(ben.locator('li.room[data-room="daten"] .room-hubs')).to_have_text("1", timeout=15_000)
+    expect(count).to_have_attribute("data-hubs", "1", timeout=15_000)
+    expect(count).to_have_text("2")
     hubs.call(avatar.leave)
+    expect(count).to_have_text("1", timeout=15_000)
     expect(anna.locator("#here")).to_contain_text("Offene Daten")
     expect(anna.locator('li.room[data-room="daten"]')).to_contain_text("Sie sind hier")
     anna.locator("#here button").click()
-    expect(ben.locator('li.room[data-room="daten"] .room-web')).to_have_text("0")
+    expect(count).to_have_text("0")
     expect(anna.locator("#here")).to_be_hidden()
     anna.context.close()
     ben.context.close()
@@ -348,6 +364,7 @@ def test_moderation_marks_announcements_and_names(browser: Any, server: ServerPr
     event = make_event(server, provision=True)  # anna goes into a room below
     anna = open_event(browser, server, event)
     ben = open_event(browser, server, event)
+    ask_details(anna)
     anna.locator("#ask-name").fill("Anna")
     ask(anna, "Erste Frage")
     ask(anna, "Zweite Frage")

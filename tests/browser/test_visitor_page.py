@@ -27,7 +27,7 @@ def test_the_tab_names_the_event_and_one_day_is_written_once(
     expect(rows.nth(2)).to_have_text("12:30")  # the end: likewise
     page.get_by_role("button", name="English").click()
     expect(page).to_have_title("Digital fair test – Event")
-    page.get_by_role("link", name="← All events").click()
+    page.get_by_role("link", name="All events").click()
     expect(page).to_have_url(server.url + "/")
     page.context.close()
 

@@ -2,7 +2,7 @@
 
 import { announce, clear, el, errorText, fmtDateTime, localized, t, tn } from "./common.js";
 import { confirmDelete } from "./admin-dialog.js";
-import { clearErrors, formValues, setValues, showErrors } from "./admin-forms.js";
+import { clearErrors, formValues, relabelErrors, setValues, showErrors } from "./admin-forms.js";
 import { berlinLocalToIso, isoToBerlinLocal } from "./admin-time.js";
 import { reloadEvents, staff, state } from "./admin-state.js";
 
@@ -17,13 +17,13 @@ let onOpen = () => {};
 
 const OPTIONAL = ["title_en", "description_en"];
 
-function phaseOf(event, now = Date.now()) {
+export function phaseOf(event, now = Date.now()) {
   const doors = new Date(event.starts_at).getTime() - event.doors_open_minutes * 60000;
   if (now < doors) return "scheduled";
   return now < new Date(event.ends_at).getTime() ? "open" : "ended";
 }
 
-const PHASE_BADGE = { scheduled: "badge-info", open: "badge-ok", ended: "badge-warn" };
+export const PHASE_BADGE = { scheduled: "badge-info", open: "badge-ok", ended: "badge-warn" };
 
 export function whenText(event) {
   const short = { dateStyle: "medium", timeStyle: "short" };
@@ -120,7 +120,7 @@ async function submit(submitEvent) {
     editing = null;
     await reloadEvents();
     announce(created ? t("admin.events.created") : t("admin.saved"));
-    if (created) onOpen(saved.slug);
+    if (created) onOpen(saved.slug, { section: "rooms" }); // the next step: its rooms
     else list.querySelector(`li[data-event="${CSS.escape(saved.slug)}"] .event-edit`)?.focus();
   } catch (err) {
     showErrors(form, err);
@@ -162,5 +162,6 @@ export function setupEvents({ open }) {
 
 export function relabelEventForm() {
   if (!section.hidden) setHeading();
+  if (!section.hidden) relabelErrors(form);
   if (!listError.hidden && listError.message) listError.textContent = listError.message();
 }

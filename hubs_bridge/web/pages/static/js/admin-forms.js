@@ -1,7 +1,8 @@
-// Forms of the dashboard: reading values, and the API's validation errors shown next to
-// their fields (.field-error, aria-invalid, aria-describedby), focus on the first one.
+// Forms of the dashboard: reading values, and the API's validation errors shown all at once:
+// a summary at the top that links to each field (focus goes there), and each field's own
+// message next to it (.field-error, aria-invalid, aria-describedby).
 
-import { el, errorText, t } from "./common.js";
+import { clear, el, errorText, t, tn } from "./common.js";
 
 // Field errors of the API that have a text of their own; others show the API's message.
 const TYPE_KEYS = {
@@ -22,10 +23,16 @@ const TYPE_KEYS = {
   ends_before_start: "admin.error.ends_before_starts",
   event_too_long: "admin.error.too_long_event",
   string_pattern_mismatch: "admin.error.slug_pattern",
+  bad_slug: "admin.error.slug_pattern",
+  file_missing: "admin.error.file_missing",
 };
 
-function detailText(detail) {
+const RANGE = new Set(["greater_than_equal", "less_than_equal", "greater_than", "less_than"]);
+
+function detailText(detail, control) {
   const message = detail.message || "";
+  // A number out of range says the range, as the field allows it (min and max in the HTML).
+  if (RANGE.has(detail.type) && control?.min && control?.max) return t("admin.error.range_between", { min: control.min, max: control.max });
   const key = TYPE_KEYS[detail.type];
   return key ? t(key) : t("admin.error.invalid", { message });
 }
@@ -38,6 +45,8 @@ function controlFor(form, detail) {
   return field ? byName(field) || byName(field.split(".").pop()) : null;
 }
 
+const lastErrors = new Map(); // form -> the API error shown, again on a language switch
+
 export function clearErrors(form) {
   for (const node of form.querySelectorAll(".field-error[data-for]")) node.remove();
   for (const control of form.querySelectorAll("[aria-invalid]")) {
@@ -46,8 +55,13 @@ export function clearErrors(form) {
     if (ids.length) control.setAttribute("aria-describedby", ids.join(" "));
     else control.removeAttribute("aria-describedby");
   }
-  const top = form.querySelector(".form-error");
-  if (top) top.hidden = true;
+  const summary = form.querySelector(".error-summary");
+  if (summary) {
+    summary.hidden = true;
+    clear(summary.querySelector(".error-summary-list"));
+  }
+  delete form.dataset.failed;
+  lastErrors.delete(form);
 }
 
 function markField(control, text) {
@@ -64,33 +78,73 @@ function markField(control, text) {
   if (!ids.includes(id)) control.setAttribute("aria-describedby", [...ids, id].join(" "));
 }
 
-// Show an API error on `form`: per field where it names one, else at the top. Focus the first.
-export function showErrors(form, err) {
+// The visible name of a control (its label without the checkbox itself).
+function labelOf(form, control) {
+  const label = form.querySelector(`label[for="${CSS.escape(control.id)}"]`);
+  return (label ? label.textContent : control.name).replace(/\s+/g, " ").trim();
+}
+
+// The summary at the top of the form: every problem at once, each field's one a link that
+// moves to the field (the summary is where focus goes, so all of them are heard first).
+function showSummary(form, fieldItems, loose) {
+  const summary = form.querySelector(".error-summary");
+  if (!summary) return null;
+  const list = summary.querySelector(".error-summary-list");
+  clear(list);
+  for (const text of loose) list.append(el("li", {}, text));
+  for (const { control, texts } of fieldItems) {
+    const link = el("a", { href: `#${control.id}`, dataset: { field: control.id } }, `${labelOf(form, control)}: ${texts.join(" ")}`);
+    link.addEventListener("click", (clickEvent) => {
+      clickEvent.preventDefault(); // no #hash: that is the dashboard's address
+      control.focus();
+      control.scrollIntoView({ block: "center" });
+    });
+    list.append(el("li", {}, link));
+  }
+  const n = fieldItems.length + loose.length;
+  summary.querySelector(".error-summary-title").textContent = fieldItems.length ? tn("admin.error.summary", n) : t("admin.error.failed");
+  summary.hidden = false;
+  return summary;
+}
+
+// Show an API error on `form`: every problem in the summary at the top, and those that name
+// a field next to it as well. Focus moves to the summary (not with `focus: false`).
+export function showErrors(form, err, { focus = true } = {}) {
   clearErrors(form);
+  lastErrors.set(form, err);
+  form.dataset.failed = "true";
   let details = Array.isArray(err.details) ? err.details : [];
   if (!details.length && (err.code === "event_exists" || err.code === "room_exists")) {
     details = [{ field: "slug", message: err.message, type: "slug_taken" }];
   }
-  const controls = [];
+  const byControl = new Map();
   const loose = [];
   for (const detail of details) {
     const control = controlFor(form, detail);
-    const text = detail.type === "slug_taken" ? t("admin.error.slug_taken") : detailText(detail);
+    const text = detail.type === "slug_taken" ? t("admin.error.slug_taken") : detailText(detail, control);
     if (control) {
       markField(control, text);
-      controls.push(control);
+      if (!byControl.has(control)) byControl.set(control, []);
+      byControl.get(control).push(text);
     } else {
       loose.push(text);
     }
   }
-  const top = form.querySelector(".form-error");
-  if (top && (loose.length || !controls.length)) {
-    top.textContent = loose.length ? loose.join(" ") : errorText(err);
-    top.hidden = false;
-  }
-  const ordered = [...form.querySelectorAll("[aria-invalid='true']")];
-  if (ordered.length) ordered[0].focus();
-  else if (top) top.focus?.();
+  if (!byControl.size && !loose.length) loose.push(errorText(err));
+  // In the order the fields appear in the form, as a person reads it.
+  const fieldItems = [...byControl]
+    .map(([control, texts]) => ({ control, texts }))
+    .sort((a, b) => (a.control.compareDocumentPosition(b.control) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1));
+  const summary = showSummary(form, fieldItems, loose);
+  if (!focus) return;
+  if (summary) summary.focus();
+  else fieldItems[0]?.control.focus();
+}
+
+// Language switch: the errors shown, in the new language, where they are (focus stays).
+export function relabelErrors(form) {
+  const err = lastErrors.get(form);
+  if (err && !form.hidden) showErrors(form, err, { focus: false });
 }
 
 // Values of the named controls; "qa.x" names nest. Empty optional texts become null.

@@ -2,7 +2,7 @@
 
 import { announce, clear, el, errorText, lang, localized, t } from "./common.js";
 import { confirmDelete } from "./admin-dialog.js";
-import { clearErrors, formValues, setValues, showErrors } from "./admin-forms.js";
+import { clearErrors, formValues, relabelErrors, setValues, showErrors } from "./admin-forms.js";
 import { reloadEvents, selectedEvent, staff, state } from "./admin-state.js";
 
 const list = document.getElementById("rooms");
@@ -137,6 +137,7 @@ export function setupRooms() {
 
 export function relabelRoomForm() {
   if (!form.hidden) setHeading();
+  relabelErrors(form);
   if (!listError.hidden && listError.message) listError.textContent = listError.message();
   fillSceneSelect();
 }

@@ -1,15 +1,24 @@
-// The staff dashboard /admin: sign in with a staff token, then events, rooms, scenes,
-// provisioning, links, attendance. The parts live in admin-*.js.
+// The staff dashboard /admin: sign in with a staff token, then events, scenes, and one
+// event at a time in sections (details, rooms, Hubs, Q&A, attendance, exports) with its
+// live stream. The address says what is shown (#event/{slug}/{section}). The parts live
+// in admin-*.js.
 
 import { announce, api, applyI18n, errorText, localized, onLangChange, t, tokenStore } from "./common.js";
-import { reloadEvents, selectedEvent, onEventsChanged, state, staff } from "./admin-state.js";
+import { reloadEvents, selectedEvent, onEventsChanged, state } from "./admin-state.js";
 import { relabelEventForm, renderEvents, setupEvents, whenText } from "./admin-events.js";
-import { closeRoomForm, fillSceneSelect, relabelRoomForm, renderRooms, setupRooms } from "./admin-rooms.js";
-import { renderScenes } from "./admin-scenes.js";
+import { closeRoomForm, relabelRoomForm, renderRooms, setupRooms } from "./admin-rooms.js";
+import { loadScenes, renderScenes, setupScenes } from "./admin-scenes.js";
+import { setupSceneUpload, uploadVersionOf } from "./admin-scene-upload.js";
+import { loadResults, renderResults, resetResults, setupResults } from "./admin-results.js";
 import { renderLinks, resetModeratorToken, setupLinks } from "./admin-links.js";
 import { renderStatus, setupProvision, stopProvision } from "./admin-provision.js";
 import { loadStats, relabelStats, resetStats, setupStats } from "./admin-stats.js";
 import { renderHubs, showHubs, stopHubs } from "./admin-hubs.js";
+import { currentSection, parseHash, setupSections, showSection, writeHash } from "./admin-sections.js";
+import { live, setupLive, startLive, stopLive } from "./admin-live.js";
+import { renderFacts, setupDetails } from "./admin-details.js";
+import { relabelQa, renderQa, resetQa, setupQa } from "./admin-qa.js";
+import { resetExports, setupExports } from "./admin-exports.js";
 
 const signinSection = document.getElementById("signin-section");
 const dashboard = document.getElementById("dashboard");
@@ -54,7 +63,16 @@ async function signIn(token, { quiet = false } = {}) {
   dashboard.hidden = false;
   announce(t("admin.signin.done"));
   await Promise.all([reloadEvents(), loadScenes()]);
-  document.getElementById("events-heading").focus();
+  // A linked view (#event/{slug}/{section}) opens at once; else the list of events.
+  if (!openFromHash()) document.getElementById("events-heading").focus();
+}
+
+// Open what the address names, if it names an event there is; true when it did.
+function openFromHash() {
+  const target = parseHash(location.hash);
+  if (!target || !state.events.some((e) => e.slug === target.slug)) return false;
+  openEvent(target.slug, { section: target.section });
+  return true;
 }
 
 function signOut() {
@@ -62,29 +80,12 @@ function signOut() {
   state.token = null;
   state.events = [];
   state.selected = null;
-  stopProvision();
-  stopHubs();
-  resetStats();
-  resetModeratorToken();
+  closeEvent();
   detail.hidden = true;
   dashboard.hidden = true;
   signinSection.hidden = false;
   tokenInput.focus();
   announce(t("admin.signin.out"));
-}
-
-async function loadScenes() {
-  const errorBox = document.getElementById("scenes-error");
-  try {
-    const data = await staff("GET", "/api/scenes");
-    state.scenes = data.scenes;
-    errorBox.hidden = true;
-  } catch (err) {
-    errorBox.textContent = errorText(err);
-    errorBox.hidden = false;
-  }
-  renderScenes();
-  fillSceneSelect();
 }
 
 function renderDetailHead() {
@@ -99,32 +100,47 @@ function renderDetail() {
   detail.hidden = !event;
   if (!event) return;
   renderDetailHead();
+  renderFacts();
   renderRooms();
   renderLinks();
+  renderQa();
+  renderResults();
 }
 
-// Show one event's rooms, links, provisioning and attendance.
-function openEvent(slug) {
-  if (state.selected !== slug) {
-    stopProvision();
-    resetStats();
-    resetModeratorToken();
-    closeRoomForm();
-  }
+// Everything of the event shown before: its polling, stream and half-done work.
+function closeEvent() {
+  stopProvision();
+  stopHubs();
+  stopLive();
+  resetStats();
+  resetModeratorToken();
+  resetQa();
+  resetExports();
+  resetResults();
+  closeRoomForm();
+}
+
+// Show one event in its sections (`section`: which one; else the one shown before).
+function openEvent(slug, { section = null } = {}) {
+  const other = state.selected !== slug;
+  if (other) closeEvent();
+  if (section) showSection(section);
   state.selected = slug;
+  writeHash(slug);
   renderEvents();
   renderDetail();
   document.getElementById("detail-heading").focus();
   loadStats();
   showHubs(slug);
+  if (live.event !== slug) startLive(slug, state.token);
+  if (other) loadResults();
 }
 
 onEventsChanged(() => {
   if (state.selected && !selectedEvent()) {
     state.selected = null;
-    stopProvision();
-    stopHubs();
-    resetStats();
+    closeEvent();
+    writeHash(null);
   }
   renderEvents();
   renderDetail();
@@ -141,6 +157,16 @@ onLangChange(() => {
   renderStatus();
   renderHubs();
   relabelStats();
+  relabelQa();
+});
+
+// The address changed by hand (or a link to a view was followed): show that view.
+window.addEventListener("hashchange", () => {
+  if (dashboard.hidden) return;
+  const target = parseHash(location.hash);
+  if (!target) return;
+  if (target.slug === state.selected) showSection(target.section || currentSection());
+  else openFromHash();
 });
 
 document.getElementById("signin-form").addEventListener("submit", (submitEvent) => {
@@ -155,6 +181,23 @@ setupRooms();
 setupLinks();
 setupProvision();
 setupStats();
+setupDetails();
+setupQa();
+setupExports();
+setupResults();
+setupScenes({ onNewVersion: uploadVersionOf });
+setupSceneUpload();
+setupSections({ onSelect: () => writeHash(state.selected) });
+setupLive({
+  fatal: (code) => {
+    if (code === "bad_token") {
+      signOut();
+      showSigninError(() => t("common.signin.bad_token"));
+    } else if (code === "unknown_event") {
+      reloadEvents().catch(() => {}); // deleted meanwhile: the list shows it is gone
+    }
+  },
+});
 applyI18n();
 
 // The form is wired: it may be sent now (disabled in the HTML until this point, so that an

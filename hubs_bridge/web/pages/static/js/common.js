@@ -1,5 +1,5 @@
-// Shared helpers of every page: texts and language, safe DOM building, formatting,
-// the connection indicator and the screen-reader announcer.
+// Shared helpers of every page: texts and language, safe DOM building, icons, tabs,
+// formatting, the connection indicator and the screen-reader announcer.
 //
 // Rule of the house: text from people (questions, names, announcements) only ever
 // becomes a Text node or textContent; no page ever parses a string as HTML.
@@ -38,7 +38,7 @@ export function t(key, values) {
 
 // `key.one` or `key.other` by count, with {n} filled in (localised).
 export function tn(key, n, values) {
-  const form = new Intl.PluralRules(locale()).select(n) === "one" ? "one" : "other";
+  const form = formatter("plural", undefined).select(n) === "one" ? "one" : "other";
   return t(`${key}.${form}`, { n: fmtNumber(n), ...(values || {}) });
 }
 
@@ -95,6 +95,63 @@ export function el(tag, attrs, ...children) {
   return node;
 }
 
+const SVG_NS = "http://www.w3.org/2000/svg";
+export const ICONS = "/static/img/icons.svg";
+
+// An icon of the sprite (static/img/icons.svg), decorative: the control beside it carries
+// the words. icon("vote") -> <svg class="icon" aria-hidden="true"><use href="…#i-vote"/></svg>
+export function icon(name, cls = "") {
+  const svg = document.createElementNS(SVG_NS, "svg");
+  svg.setAttribute("class", cls ? `icon ${cls}` : "icon");
+  svg.setAttribute("aria-hidden", "true");
+  svg.setAttribute("focusable", "false");
+  const use = document.createElementNS(SVG_NS, "use");
+  use.setAttribute("href", `${ICONS}#i-${name}`);
+  svg.append(use);
+  return svg;
+}
+
+// False when the system asks for reduced motion: animations in scripts (Web Animations)
+// check this, as the CSS rules check the media query.
+export function motionAllowed() {
+  return !(window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches);
+}
+
+// A tablist (WAI-ARIA Authoring Practices, automatic activation): the arrow keys, Home and
+// End move between the tabs and select them; only the selected tab is in the tab order.
+// `onSelect(tab)` is called on a click or a key; selectTab() marks a tab without calling it.
+export function setupTabs(tablist, onSelect) {
+  const tabs = () => [...tablist.querySelectorAll('[role="tab"]')];
+  tablist.addEventListener("click", (e) => {
+    const tab = e.target.closest('[role="tab"]');
+    if (!tab || !tablist.contains(tab)) return;
+    selectTab(tablist, tab);
+    onSelect(tab);
+  });
+  tablist.addEventListener("keydown", (e) => {
+    const all = tabs();
+    const index = all.indexOf(document.activeElement);
+    if (index < 0) return;
+    const vertical = tablist.getAttribute("aria-orientation") === "vertical";
+    const next = { [vertical ? "ArrowDown" : "ArrowRight"]: index + 1, [vertical ? "ArrowUp" : "ArrowLeft"]: index - 1, Home: 0, End: all.length - 1 }[e.key];
+    if (next === undefined) return;
+    e.preventDefault();
+    const tab = all[(next + all.length) % all.length];
+    selectTab(tablist, tab);
+    tab.focus();
+    onSelect(tab);
+  });
+  return (tab) => selectTab(tablist, tab);
+}
+
+export function selectTab(tablist, chosen) {
+  for (const tab of tablist.querySelectorAll('[role="tab"]')) {
+    const on = tab === chosen;
+    tab.setAttribute("aria-selected", on ? "true" : "false");
+    tab.tabIndex = on ? 0 : -1;
+  }
+}
+
 // `url` if it is an absolute http(s) address, else null (el() then leaves out the href):
 // links that come from outside (a Hubs server's room URL) never become javascript: links.
 export function httpUrl(url) {
@@ -110,17 +167,33 @@ export function clear(node) {
   node.replaceChildren();
 }
 
+// Intl formatters are costly to make (a list of 1,000 questions made one per time shown):
+// one per language and options, made once.
+const formatters = new Map();
+
+function formatter(kind, options) {
+  const key = `${kind}|${locale()}|${JSON.stringify(options)}`;
+  let made = formatters.get(key);
+  if (!made) {
+    if (kind === "number") made = new Intl.NumberFormat(locale(), options);
+    else if (kind === "plural") made = new Intl.PluralRules(locale(), options);
+    else made = new Intl.DateTimeFormat(locale(), options);
+    formatters.set(key, made);
+  }
+  return made;
+}
+
 export function fmtNumber(n) {
-  return new Intl.NumberFormat(locale()).format(n);
+  return formatter("number", undefined).format(n);
 }
 
 export function fmtDateTime(iso, options) {
   const opts = options || { dateStyle: "full", timeStyle: "short" };
-  return new Intl.DateTimeFormat(locale(), { timeZone: TZ, ...opts }).format(new Date(iso));
+  return formatter("date", { timeZone: TZ, ...opts }).format(new Date(iso));
 }
 
 export function fmtTime(iso) {
-  return new Intl.DateTimeFormat(locale(), { timeZone: TZ, hour: "2-digit", minute: "2-digit" }).format(new Date(iso));
+  return formatter("date", { timeZone: TZ, hour: "2-digit", minute: "2-digit" }).format(new Date(iso));
 }
 
 // "in 5 minutes" / "vor 2 Minuten", coarse.

@@ -1,9 +1,13 @@
-// Moderation actions: the buttons of each question, the one dialog for the actions that
-// need a text or a choice, the undo toast after a delete, and the keyboard shortcuts.
+// Moderation actions: the buttons and menu of each question, the one dialog for the
+// actions that need a text or a choice, the undo toast after a delete, and the keyboard
+// shortcuts (each acts on the focused question or says why it does not).
 
 import { announce, api, el, t } from "./common.js";
+import { QUESTION_KEYS, commandForKey, whyNot } from "./moderator-commands.js";
+import { closeMenu, menuClick, menuFocusOut, menuKey, openMenu } from "./moderator-menu.js";
 import { focusMark, mergeTargets, restoreFocus, visibleOrder } from "./moderator-queue.js";
-import { canUndelete, connected, messageOf, render, state, upsert } from "./moderator-state.js";
+import { toggleExpanded } from "./moderator-row.js";
+import { canUndelete, connected, messageOf, render, sectionOf, state, upsert } from "./moderator-state.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -146,12 +150,27 @@ let toastTimer = null;
 
 function showUndo(id) {
   state.lastDeleted = id;
+  delete $("toast-text").dataset.i18nValues;
   setText("toast-text", "moderator.toast.deleted");
   $("undo").hidden = false;
   $("undo").dataset.id = id;
   $("toast").hidden = false;
   clearTimeout(toastTimer);
   toastTimer = setTimeout(hideToast, 60000);
+}
+
+// Why a key did nothing: shown where the eye is (the toast) and said to screen readers.
+function hint(key, values) {
+  const text = $("toast-text");
+  text.dataset.i18n = key;
+  if (values) text.dataset.i18nValues = JSON.stringify(values);
+  else delete text.dataset.i18nValues;
+  text.textContent = t(key, values);
+  $("undo").hidden = true;
+  $("toast").hidden = false;
+  announce(text.textContent);
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(hideToast, 6000);
 }
 
 function hideToast() {
@@ -166,6 +185,17 @@ function undo(id) {
   act(id, "undelete").then(() => focusQuestion(id), () => {});
 }
 
+// z: the focused question if it is deleted, else the last one deleted here.
+function undoKey(focused) {
+  const q = focused && state.questions.get(focused);
+  const id = q && q.deleted_at ? q.id : state.lastDeleted;
+  const target = id && state.questions.get(id);
+  if (!target || !target.deleted_at) return hint("moderator.why.nothing_to_undo");
+  if (!canUndelete(target)) return hint("moderator.error.undo_expired");
+  if (!connected()) return hint("moderator.why.offline");
+  return undo(id);
+}
+
 // ---- selection and shortcuts ----
 
 export function focusQuestion(id) {
@@ -173,6 +203,8 @@ export function focusQuestion(id) {
   state.selected = id;
   render("queue");
   setTimeout(() => {
+    // A later j or k chose another question meanwhile: that one gets the focus.
+    if (state.selected !== id) return;
     const item = document.querySelector(`li.question[data-id="${CSS.escape(id)}"]`);
     if (!item) return;
     item.focus({ preventScroll: true });
@@ -180,16 +212,12 @@ export function focusQuestion(id) {
   }, 10);
 }
 
-function currentQuestion() {
-  const active = document.activeElement;
-  const item = active && active.closest && active.closest("li.question");
-  return item ? item.dataset.id : state.selected;
-}
-
 function move(step) {
   const order = visibleOrder();
   if (!order.length) return;
-  const at = order.indexOf(currentQuestion());
+  // From the selected question: focus follows it a moment later (after the redraw), and
+  // a quick second j must not start again from where focus still is.
+  const at = order.indexOf(state.selected || focusedQuestion());
   const next = at === -1 ? (step > 0 ? 0 : order.length - 1) : Math.min(order.length - 1, Math.max(0, at + step));
   focusQuestion(order[next]);
 }
@@ -209,31 +237,35 @@ function perform(id, action, mode) {
 
 const TYPING = new Set(["INPUT", "TEXTAREA", "SELECT"]);
 
-// A shortcut is a click on a button the focused question shows: nothing when focus is
-// outside the queue, or when that question has no such button (r on a rejected one).
-const SHORTCUTS = {
-  a: [["approve"]],
-  r: [["reject"]],
-  p: [["pin"], ["unpin"]],
-  l: [["answer", "live"]],
-  w: [["answer", "written"]],
-  e: [["edit"]],
-  m: [["merge"]],
-  d: [["delete"]],
-};
-
-function shortcut(buttons) {
+function focusedQuestion() {
   const active = document.activeElement;
   const item = active && active.closest && active.closest("li.question");
-  if (!item) return;
-  for (const [action, mode] of buttons) {
-    const selector = `.question-actions button[data-action="${action}"]${mode ? `[data-mode="${mode}"]` : ""}`;
-    const button = item.querySelector(selector);
-    if (button && !button.hidden && button.getAttribute("aria-disabled") !== "true") {
-      perform(item.dataset.id, action, mode);
-      return;
-    }
-  }
+  return item ? item.dataset.id : null;
+}
+
+// A shortcut acts on the focused question (never on one merely selected while focus is
+// elsewhere: d would delete unseen) as its button or menu item would; or says why not.
+function shortcut(key) {
+  const id = focusedQuestion();
+  const q = id && state.questions.get(id);
+  if (!q) return hint("moderator.why.no_question");
+  const section = sectionOf(q);
+  const hasTargets = mergeTargets(id).length > 0;
+  const command = commandForKey(q, section, hasTargets, key);
+  if (!command) return hint(whyNot(q, section, hasTargets, key), { key });
+  if (!connected()) return hint("moderator.why.offline");
+  closeMenu({ focus: true });
+  return perform(id, command.action, command.mode);
+}
+
+// The menu of the focused question (the "." key).
+function menuOfFocused() {
+  const id = focusedQuestion();
+  const item = id && document.querySelector(`li.question[data-id="${CSS.escape(id)}"]`);
+  const button = item && item.querySelector(".question-more");
+  if (!item) return hint("moderator.why.no_question");
+  if (!button) return hint("moderator.why.no_menu");
+  return openMenu(button);
 }
 
 function onKey(event) {
@@ -241,28 +273,46 @@ function onKey(event) {
   const target = event.target;
   if (target && (TYPING.has(target.tagName) || target.isContentEditable)) return;
   if ($("action-dialog").open || $("console").hidden) return;
+  if (menuKey(event)) {
+    event.preventDefault();
+    return;
+  }
   const keys = {
     j: () => move(1),
     k: () => move(-1),
+    ".": menuOfFocused,
     "/": () => $("queue-search").focus(),
-    "?": () => {
-      $("shortcuts").open = !$("shortcuts").open;
-    },
-    z: () => undo(state.lastDeleted),
+    "?": toggleHelp,
+    z: () => undoKey(focusedQuestion()),
   };
-  for (const [key, buttons] of Object.entries(SHORTCUTS)) keys[key] = () => shortcut(buttons);
+  for (const key of QUESTION_KEYS) keys[key] = () => shortcut(key);
   const handler = keys[event.key];
   if (!handler) return;
   event.preventDefault();
   handler();
 }
 
+function toggleHelp() {
+  const help = $("shortcuts");
+  help.open = !help.open;
+  if (help.open) help.scrollIntoView({ block: "nearest" });
+}
+
 export function setupActions() {
-  $("queue-sections").addEventListener("click", (event) => {
-    const button = event.target.closest("button[data-action]");
+  // Clicks anywhere on the page close an open menu; in the queue they act.
+  document.addEventListener("click", (event) => {
+    if (!(event.target instanceof Element) || menuClick(event)) return undefined;
+    const expand = event.target.closest("button.question-expand");
+    if (expand) return toggleExpanded(expand.closest("li.question"));
+    const button = event.target.closest("#queue-sections button[data-action]");
     const item = button && button.closest("li.question");
-    if (item) perform(item.dataset.id, button.dataset.action, button.dataset.mode);
+    if (!item) return undefined;
+    // From the menu: close it first, so focus is back on its button when a dialog
+    // opens (and returns there when the dialog closes).
+    if (button.closest(".question-menu")) closeMenu({ focus: true });
+    return perform(item.dataset.id, button.dataset.action, button.dataset.mode);
   });
+  $("queue-sections").addEventListener("focusout", menuFocusOut);
   $("queue-sections").addEventListener("focusin", (event) => {
     const item = event.target.closest("li.question");
     if (item && state.selected !== item.dataset.id) {

@@ -1,7 +1,9 @@
 // The queue: sections (pending, approved, answered, rejected, deleted, merged) with
-// counts, each question with its facts and the buttons of the actions it allows.
+// counts, one row per question (moderator-row.js), kept in order without rebuilding
+// the rows that did not change, and the focus put back where the moderator works.
 
-import { el, fmtDateTime, fmtTime, lang, t, tn } from "./common.js";
+import { el, lang, t } from "./common.js";
+import { forget, questionItem, updateRow } from "./moderator-row.js";
 import { canUndelete, connected, messageOf, roomTitle, sectionOf, state } from "./moderator-state.js";
 
 export const SECTIONS = ["pending", "approved", "answered", "rejected", "deleted", "merged"];
@@ -44,113 +46,38 @@ export function visibleOrder() {
   return SECTIONS.flatMap((s) => groups[s].filter(matches).map((q) => q.id));
 }
 
-function actionButton(q, action, key, { mode, danger } = {}) {
-  return el(
-    "button",
-    {
-      type: "button",
-      class: `btn btn-small${danger ? " btn-danger" : ""}`,
-      dataset: mode ? { action, mode } : { action },
-      "aria-describedby": `qt-${q.id}`,
-    },
-    t(`moderator.action.${key}`),
-  );
-}
-
-function actionsOf(q, section, hasTargets) {
-  const b = (action, key, opts) => actionButton(q, action, key, opts);
-  const buttons = [];
-  const approved = q.status === "approved";
-  if (section === "deleted") {
-    if (canUndelete(q)) buttons.push(b("undelete", "undelete"));
-    return buttons;
-  }
-  if (section === "merged") return buttons;
-  if (section === "pending" || section === "rejected") buttons.push(b("approve", "approve"));
-  if (approved) buttons.push(q.pinned ? b("unpin", "unpin") : b("pin", "pin"));
-  if (section !== "rejected") {
-    if (q.answered !== "live") buttons.push(b("answer", "answer_live", { mode: "live" }));
-    buttons.push(b("answer", q.answered === "written" ? "answer_change" : "answer_written", { mode: "written" }));
-    buttons.push(b("reply", "reply"));
-  }
-  buttons.push(b("edit", "edit"));
-  if (section !== "rejected" && hasTargets) buttons.push(b("merge", "merge"));
-  if (section !== "rejected") buttons.push(b("reject", "reject", { danger: true }));
-  buttons.push(b("delete", "delete", { danger: true }));
-  return buttons;
-}
-
-function badges(q, section) {
-  const out = [];
-  if (q.pinned) out.push(el("span", { class: "badge badge-info question-pinned" }, t("moderator.badge.pinned")));
-  if (q.answered) {
-    out.push(el("span", { class: "badge badge-ok question-answered", dataset: { answered: q.answered } }, t(`moderator.badge.answered_${q.answered}`)));
-  }
-  if (section === "rejected" && q.reject_reason) {
-    out.push(el("span", { class: "badge badge-danger question-reason", dataset: { reason: q.reject_reason } }, t(`moderator.reason.${q.reject_reason}`)));
-  }
-  if (q.edited) out.push(el("span", { class: "badge question-edited" }, t("moderator.badge.edited")));
-  if (q.held_for && q.held_for.length) {
-    out.push(el("span", { class: "badge badge-warn question-held" }, t("moderator.badge.held", { words: q.held_for.join(", ") })));
-  }
-  out.push(el("span", { class: "badge question-source", dataset: { source: q.source } }, t(`moderator.source.${q.source === "hubs" ? "hubs" : "web"}`)));
-  return out;
-}
-
-function questionItem(q, section, hasTargets) {
-  const merged = q.merged_into && state.questions.get(q.merged_into);
-  const authors = q.authors && q.authors.length ? q.authors.join(", ") : t("moderator.anonymous");
-  const error = state.errors.has(q.id) ? messageOf(state.errors.get(q.id)) : "";
-  return el(
-    "li",
-    {
-      class: "question",
-      tabindex: "-1",
-      "aria-labelledby": `qt-${q.id}`,
-      dataset: { id: q.id, status: q.status, section, pinned: String(q.pinned), answered: q.answered || "" },
-    },
-    el("div", { class: "question-badges row" }, badges(q, section)),
-    el("p", { class: "question-text user-text", id: `qt-${q.id}` }, q.text),
-    q.edited && q.original_text ? el("p", { class: "question-original muted" }, t("moderator.original"), " ", el("span", { class: "user-text" }, q.original_text)) : null,
-    q.answer ? el("p", { class: "question-answer" }, el("strong", {}, t("moderator.answer"), " "), el("span", { class: "user-text" }, q.answer)) : null,
-    q.reply ? el("p", { class: "question-reply" }, el("strong", {}, t("moderator.reply"), " "), el("span", { class: "user-text" }, q.reply)) : null,
-    q.merged_into ? el("p", { class: "question-merged muted" }, t("moderator.merged_into"), " ", el("span", { class: "user-text" }, merged ? merged.text : q.merged_into)) : null,
-    q.merged_from && q.merged_from.length ? el("p", { class: "muted" }, tn("moderator.merged_from", q.merged_from.length)) : null,
-    el(
-      "p",
-      { class: "question-meta muted" },
-      el("span", { class: "question-votes", dataset: { votes: String(q.votes) } }, tn("moderator.votes", q.votes)),
-      " · ",
-      el("span", { class: "question-authors" }, authors),
-      " · ",
-      el("span", { class: "question-room" }, roomTitle(q.room)),
-      " · ",
-      el("time", { datetime: q.created_at, title: fmtDateTime(q.created_at) }, fmtTime(q.created_at)),
-      q.deleted_at ? [" · ", el("span", { class: "question-deleted" }, t("moderator.deleted_at", { time: fmtTime(q.deleted_at) }))] : null,
-    ),
-    el("div", { class: "question-actions row" }, actionsOf(q, section, hasTargets)),
-    el("p", { class: "question-error field-error", hidden: !error }, error || ""),
-  );
-}
-
-let built = false;
+// Per section, the nodes a render writes to (found once: a query over the whole page
+// per render would walk every row of a thousand-question queue, twelve times).
+const parts = new Map(); // section -> {names, counts, empty, list}
 
 function build(container, nav) {
+  const part = (s) => {
+    const names = [el("span", { class: "section-name" }), el("span", { class: "section-name" })];
+    const counts = [el("span", { class: "badge section-count", id: `count-${s}` }), el("span", { class: "badge section-count" })];
+    const empty = el("p", { class: "muted queue-empty" });
+    const list = el("ul", { class: "list queue-list", id: `queue-${s}` });
+    parts.set(s, { names, counts, empty, list });
+    return { names, counts, empty, list };
+  };
+  const built = SECTIONS.map((s) => [s, part(s)]);
   container.replaceChildren(
-    ...SECTIONS.map((s) =>
+    ...built.map(([s, { names, counts, empty, list }]) =>
       el(
         "section",
         { class: "queue-section", id: `section-${s}`, "aria-labelledby": `heading-${s}`, dataset: { section: s } },
-        el("h3", { id: `heading-${s}` }, el("span", { class: "section-name" }), " ", el("span", { class: "badge section-count", id: `count-${s}` })),
-        el("p", { class: "muted queue-empty" }),
-        el("ul", { class: "list queue-list", id: `queue-${s}` }),
+        el("h3", { id: `heading-${s}` }, names[0], " ", counts[0]),
+        empty,
+        list,
       ),
     ),
   );
   nav.replaceChildren(
-    ...SECTIONS.map((s) => el("li", {}, el("a", { href: `#section-${s}`, class: "queue-tab", dataset: { section: s } }, el("span", { class: "section-name" }), " ", el("span", { class: "badge section-count" })))),
+    ...built.map(([s, { names, counts }]) => el("li", {}, el("a", { href: `#section-${s}`, class: "queue-tab", dataset: { section: s } }, names[1], " ", counts[1]))),
   );
-  built = true;
+}
+
+function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
 }
 
 // Everything a question's node shows except its vote count (updated in place, so a
@@ -164,24 +91,6 @@ function keyOf(q, section, hasTargets) {
 
 const nodes = new Map(); // id -> {node, key}
 
-// Vote count, selection and whether the actions can be sent: changed in place.
-function update(node, q, online) {
-  const votes = node.querySelector(".question-votes");
-  if (votes.dataset.votes !== String(q.votes)) {
-    votes.dataset.votes = String(q.votes);
-    votes.textContent = tn("moderator.votes", q.votes);
-  }
-  const selected = state.selected === q.id;
-  node.classList.toggle("selected", selected);
-  node.tabIndex = selected ? 0 : -1;
-  if (selected) node.setAttribute("aria-current", "true");
-  else node.removeAttribute("aria-current");
-  for (const button of node.querySelectorAll(".question-actions button")) {
-    if (online) button.removeAttribute("aria-disabled");
-    else button.setAttribute("aria-disabled", "true");
-  }
-}
-
 function itemOf(id) {
   return id ? document.querySelector(`li.question[data-id="${CSS.escape(id)}"]`) : null;
 }
@@ -193,11 +102,14 @@ export function focusMark() {
   const item = active && active.closest && active.closest("li.question");
   if (!item) return null;
   const next = item.nextElementSibling || item.previousElementSibling;
+  const inMenu = Boolean(active.closest(".question-menu"));
   return {
     id: item.dataset.id,
     element: active,
-    action: active.dataset.action || null,
-    mode: active.dataset.mode || null,
+    // An item of the menu is gone once the row is redrawn: its menu button stands in.
+    action: (!inMenu && active.dataset.action) || null,
+    mode: (!inMenu && active.dataset.mode) || null,
+    menu: inMenu || active.classList.contains("question-more"),
     section: item.dataset.section,
     neighbour: next ? next.dataset.id : null,
   };
@@ -232,6 +144,7 @@ export function restoreFocus(mark) {
       break;
     }
   }
+  if (target === item && mark.menu) target = item.querySelector(".question-more") || item;
   return show(target);
 }
 
@@ -239,7 +152,7 @@ export function renderQueue() {
   const container = document.getElementById("queue-sections");
   const nav = document.getElementById("queue-tabs");
   if (!container) return;
-  if (!built) build(container, nav);
+  if (!parts.size) build(container, nav);
   const mark = focusMark();
   const groups = grouped();
   const online = connected();
@@ -250,14 +163,11 @@ export function renderQueue() {
     const count = groups[s].length;
     const name = t(`moderator.section.${s}`);
     const countText = shown.length === count ? String(count) : t("moderator.count_filtered", { shown: shown.length, n: count });
-    for (const node of document.querySelectorAll(`#section-${s} .section-name, .queue-tab[data-section="${s}"] .section-name`)) node.textContent = name;
-    for (const node of document.querySelectorAll(`#count-${s}, .queue-tab[data-section="${s}"] .section-count`)) {
-      node.textContent = countText;
-    }
-    const empty = document.querySelector(`#section-${s} .queue-empty`);
-    empty.textContent = t("moderator.empty");
+    const { names, counts, empty, list } = parts.get(s);
+    for (const node of names) setText(node, name);
+    for (const node of counts) setText(node, countText);
+    setText(empty, t("moderator.empty"));
     empty.hidden = shown.length > 0;
-    const list = document.getElementById(`queue-${s}`);
     shown.forEach((q, index) => {
       seen.add(q.id);
       // Merge targets: the approved questions (answered or not) other than this one.
@@ -266,16 +176,20 @@ export function renderQueue() {
       let entry = nodes.get(q.id);
       if (!entry || entry.key !== key) {
         const node = questionItem(q, s, hasTargets);
-        if (entry) entry.node.replaceWith(node);
+        if (entry) {
+          forget(entry.node);
+          entry.node.replaceWith(node);
+        }
         entry = { node, key };
         nodes.set(q.id, entry);
       }
-      update(entry.node, q, online);
+      updateRow(entry.node, q, online);
       if (list.children[index] !== entry.node) list.insertBefore(entry.node, list.children[index] || null);
     });
   }
   for (const [id, entry] of nodes) {
     if (!seen.has(id)) {
+      forget(entry.node);
       entry.node.remove();
       nodes.delete(id);
     }

@@ -3,7 +3,7 @@
 // whole event) in large type for a projector.
 // Read-only: it connects without a room (it counts in no room) and sends no Q&A frames.
 
-import { connectionIndicator, el, fmtTime, lang, localized, onLangChange, page, setLang, t } from "./common.js";
+import { connectionIndicator, el, fmtTime, icon, lang, localized, motionAllowed, onLangChange, page, setLang, t } from "./common.js";
 import { Live } from "./live.js";
 import { applyStagePollFrame, renderStagePoll, resetStagePoll, setStagePolls, stagePoll } from "./stage-polls.js";
 
@@ -64,14 +64,19 @@ function render() {
     return;
   }
   if (!shown || shown[0] !== q.id || shown[1] !== q.text) {
+    const fresh = !shown || shown[0] !== q.id;
     text.textContent = q.text;
     shown = [q.id, q.text];
+    // A newly pinned question rises into place (not with reduced motion).
+    if (fresh && motionAllowed()) {
+      text.animate([{ opacity: 0, transform: "translateY(0.75em)" }, { opacity: 1, transform: "none" }], { duration: 420, easing: "cubic-bezier(0.2, 0.8, 0.2, 1)" });
+    }
   }
   text.className = `stage-text user-text ${sizeClass(q.text)}`;
   const badges = [];
-  if (q.room === null && page.room) badges.push(el("span", { class: "stage-badge" }, t("stage.scope.event")));
+  if (q.room === null && page.room) badges.push(el("span", { class: "stage-badge" }, icon("globe"), t("stage.scope.event")));
   if (q.answered) {
-    badges.push(el("span", { class: "stage-badge stage-badge-ok" }, t(q.answered === "written" ? "stage.answered.written" : "stage.answered.live")));
+    badges.push(el("span", { class: "stage-badge stage-badge-ok" }, icon("check"), t(q.answered === "written" ? "stage.answered.written" : "stage.answered.live")));
   }
   $("pinned-badges").replaceChildren(...badges);
   $("pinned-votes").textContent = String(q.votes);

@@ -1,5 +1,5 @@
-// Live polls on the visitor page: every open poll of the event above the rooms and the
-// questions, with the input of its kind (radio buttons, checkboxes up to N, a rating 1-5,
+// Live polls on the visitor page: every open poll of the event between the ask box and the
+// questions (so a poll never pushes the ask box off a phone's first screen), with the input of its kind (radio buttons, checkboxes up to N, a rating 1-5,
 // a few words), the visitor's own answer preselected, and the results: live bars once
 // the visitor has answered (unless the poll hides them until it closes), the final
 // result once it has closed. Web visitors may answer every poll of the event, also one
@@ -16,6 +16,7 @@ let answers = {}; // poll id -> {poll, choices, text, held}: this visitor's answ
 const nodes = new Map(); // id -> {node, key, form, dirty}
 const status = new Map(); // poll id -> {key, values} of the status line (re-translated)
 const errors = new Map(); // poll id -> error frame shown under the form
+const expanded = new Set(); // closed polls shown with their result (closed while watched, or opened)
 let live = null;
 let eventOf = () => null;
 
@@ -48,6 +49,7 @@ export function applyPollFrame(frame) {
       if (poll.state === "open" && (!known || !known.poll || known.poll.state !== "open")) announce(t("polls.visitor.new", { question: poll.question }));
       if (poll.state === "closed" && known && known.poll && known.poll.state === "open") {
         announce(t("polls.visitor.closed_now", { question: poll.question }));
+        expanded.add(poll.id); // its final result, for those who were watching it
         status.delete(poll.id);
         errors.delete(poll.id);
       }
@@ -197,21 +199,33 @@ function pollNode(entry) {
   const { poll } = entry;
   const event = eventOf();
   const head = el(
-    "p",
+    "span",
     { class: "poll-badges" },
     stateBadge(poll),
     poll.state === "closed" ? el("span", { class: "badge poll-final" }, t("polls.final")) : null,
     poll.rooms && poll.rooms.length ? el("span", { class: "poll-rooms" }, roomsText(poll, event)) : null,
   );
-  const open = poll.state === "open";
-  return el(
-    "li",
-    { class: `poll card poll-${poll.state}`, dataset: { id: poll.id, state: poll.state, kind: poll.kind } },
-    head,
-    open ? pollForm(poll) : el("h3", { class: "poll-question user-text", tabindex: "-1" }, poll.question),
-    open ? null : el("p", { class: "poll-mine muted" }),
+  const attrs = { class: `poll card poll-${poll.state}`, dataset: { id: poll.id, state: poll.state, kind: poll.kind } };
+  if (poll.state === "open") return el("li", attrs, head, pollForm(poll), el("div", { class: "poll-results" }));
+  // A closed poll is a one-line card (its question, the visitor's answer) that opens to its
+  // final result, so finished polls never push the questions down.
+  const details = el(
+    "details",
+    { class: "poll-details", open: expanded.has(poll.id) },
+    el(
+      "summary",
+      { class: "poll-summary" },
+      head,
+      el("span", { class: "poll-question user-text" }, poll.question),
+      el("span", { class: "poll-mine muted" }),
+    ),
     el("div", { class: "poll-results" }),
   );
+  details.addEventListener("toggle", () => {
+    if (details.open) expanded.add(poll.id);
+    else expanded.delete(poll.id);
+  });
+  return el("li", attrs, details);
 }
 
 // ---- rendering ----
@@ -284,7 +298,7 @@ export function renderPolls() {
       const hadFocus = item && item.node.contains(document.activeElement);
       if (item) item.node.replaceWith(node);
       item = next;
-      if (hadFocus) node.querySelector(".poll-submit, .poll-question")?.focus?.();
+      if (hadFocus) node.querySelector(".poll-submit, summary")?.focus?.();
     }
     if (list.children[index] !== item.node) list.insertBefore(item.node, list.children[index] || null);
     renderOne(entry, item);

@@ -4,7 +4,7 @@
 // The phase is computed here from the event's times every second (no frame announces
 // it), so the enter buttons open at the doors and close at the end by themselves.
 
-import { el, fmtCountdown, fmtDateTime, fmtNumber, fmtTime, localized, t } from "./common.js";
+import { el, fmtCountdown, fmtDateTime, fmtNumber, fmtTime, icon, localized, t } from "./common.js";
 
 export function phaseOf(event, now = Date.now()) {
   const starts = Date.parse(event.starts_at);
@@ -59,7 +59,11 @@ export function renderPhase(state) {
   } else {
     text = t("visitor.phase.ended_text");
   }
-  box.replaceChildren(el("span", { class: `badge phase-badge phase-${phase}` }, t(`common.phase.${phase}`)), " ", el("span", { class: "phase-text" }, text));
+  box.replaceChildren(
+    el("span", { class: `badge phase-badge phase-${phase}` }, phase === "open" ? el("span", { class: "live-dot", "aria-hidden": "true" }) : null, t(`common.phase.${phase}`)),
+    " ",
+    el("span", { class: "phase-text" }, text),
+  );
   for (const node of document.querySelectorAll(".room-countdown")) {
     if (phase === "scheduled") node.textContent = t("visitor.room.opens_in", { countdown: fmtCountdown(doorsOpenAt(event)) });
     else if (phase === "ended") node.textContent = t("visitor.room.closed");
@@ -72,8 +76,10 @@ function count(counts, key) {
   return (counts && counts[key]) || 0;
 }
 
-function countItem(key, cls, value) {
-  return el("div", { class: "room-count" }, el("dt", {}, t(key)), el("dd", { class: cls }, value));
+// "im Raum": one number per room, everyone in the 3D room (or on the way in) plus the
+// pages that entered it from here (docs/pages.md says why both).
+export function peopleIn(counts) {
+  return count(counts, "web") + count(counts, "hubs_room") + count(counts, "hubs_entering");
 }
 
 // The door of a room. It carries the page's visitor id (v=): /go counts only visitors
@@ -102,27 +108,34 @@ function roomItem(state, room, phase, onEnter) {
         rel: "noopener",
         "aria-label": t("visitor.room.enter_label", { room: title }),
       },
+      icon("enter"),
       t("visitor.room.enter"),
     );
     enter.addEventListener("click", () => onEnter(room.slug));
   } else {
-    enter = el("button", { type: "button", class: "btn room-enter", disabled: true, "aria-describedby": countdownId }, t("visitor.room.enter"));
+    enter = el("button", { type: "button", class: "btn room-enter", disabled: true, "aria-describedby": countdownId }, icon("enter"), t("visitor.room.enter"));
   }
   return el(
     "li",
-    { class: here ? "room card room-here" : "room card", dataset: { room: room.slug } },
-    el("h3", { class: "room-title" }, title, here ? el("span", { class: "badge badge-ok room-here-badge" }, t("visitor.room.here")) : null),
+    { class: here ? "room room-here" : "room", dataset: { room: room.slug } },
     el(
-      "dl",
-      { class: "room-counts" },
-      countItem("visitor.room.web", "room-web", "0"),
-      countItem("visitor.room.hubs", "room-hubs", "0"),
-      countItem("visitor.room.lobby", "room-lobby", "0"),
-      countItem("visitor.room.capacity", "room-capacity", fmtNumber(room.capacity)),
+      "div",
+      { class: "room-main" },
+      el("h3", { class: "room-title" }, title, here ? el("span", { class: "badge badge-ok room-here-badge" }, t("visitor.room.here")) : null),
+      el(
+        "p",
+        { class: "room-people" },
+        icon("people", "icon-sm"),
+        el("span", { class: "room-count" }, "0"),
+        " ",
+        el("span", { class: "room-count-label" }, t("visitor.room.people")),
+        el("span", { class: "room-full badge badge-warn", hidden: true }, t("visitor.room.full")),
+      ),
+      el("p", { class: "room-stale field-help", hidden: true }, t("visitor.room.stale")),
+      // Why the door is shut (a countdown, "ended", "not ready"); empty while it is open.
+      el("p", { class: "room-note" }, el("span", { class: "room-countdown", id: countdownId, dataset: { ready: ready ? "1" : "0" } })),
     ),
-    el("p", { class: "room-full badge badge-warn", hidden: true }, t("visitor.room.full")),
-    el("p", { class: "room-stale field-help", hidden: true }, t("visitor.room.stale")),
-    el("p", { class: "room-actions" }, enter, " ", el("span", { class: "room-countdown", id: countdownId, dataset: { ready: ready ? "1" : "0" } })),
+    el("p", { class: "room-actions" }, enter),
   );
 }
 
@@ -132,11 +145,14 @@ export function updateCounts(state) {
     const li = document.querySelector(`#rooms li.room[data-room="${CSS.escape(room.slug)}"]`);
     if (!li) continue;
     const counts = state.attendance[room.slug];
-    const hubs = count(counts, "hubs_room") + count(counts, "hubs_entering");
-    li.querySelector(".room-web").textContent = String(count(counts, "web"));
-    li.querySelector(".room-hubs").textContent = String(hubs);
-    li.querySelector(".room-lobby").textContent = String(count(counts, "hubs_lobby"));
-    li.querySelector(".room-full").hidden = hubs < room.capacity;
+    const people = peopleIn(counts);
+    const node = li.querySelector(".room-count");
+    const text = fmtNumber(people);
+    if (node.textContent !== text) node.textContent = text;
+    // The web and Hubs parts, for whoever wants them (and the tests).
+    node.dataset.web = String(count(counts, "web"));
+    node.dataset.hubs = String(count(counts, "hubs_room") + count(counts, "hubs_entering"));
+    li.querySelector(".room-full").hidden = count(counts, "hubs_room") + count(counts, "hubs_entering") < room.capacity;
     li.querySelector(".room-stale").hidden = !(counts && counts.stale);
   }
 }

@@ -1,11 +1,22 @@
-// The visitor event page /e/{event}: the event and its rooms with live attendance,
-// entering a room (through /go, in a new tab), live polls, the Q&A and the announcements.
+// The visitor event page /e/{event}: the Q&A first (the ask box, live polls, the
+// questions), the rooms with live attendance as a second tab on a phone (side by side on
+// a wide screen), entering a room (through /go, in a new tab), and the announcements.
 // Everything live comes over /ws (live.js); people's text only becomes text nodes.
 
-import { announce, connectionIndicator, el, errorText, localized, onLangChange, page, t } from "./common.js";
+import { announce, connectionIndicator, el, errorText, fmtNumber, localized, onLangChange, page, selectTab, setupTabs, t } from "./common.js";
 import { Live } from "./live.js";
 import { phaseOf, renderHead, renderHere, renderPhase, renderRooms, updateCounts } from "./visitor-rooms.js";
-import { refreshListError, renderOutbox, renderQuestions, renderTransparency, resetQuestions, showListError } from "./visitor-questions.js";
+import {
+  refreshListError,
+  renderOutbox,
+  renderQuestions,
+  renderTransparency,
+  resetPaging,
+  resetQuestions,
+  showListError,
+  showMore,
+  watchListEnd,
+} from "./visitor-questions.js";
 import { clearSimilar, refreshSimilar, watchSimilar } from "./visitor-similar.js";
 import { applyPollFrame, renderPolls, resetPolls, setPolls, setupPolls } from "./visitor-polls.js";
 
@@ -192,6 +203,7 @@ function restoreQuestion(frame, err) {
 function renderAll() {
   if (!state.event) return;
   renderHead(state);
+  $("tab-rooms-count").textContent = fmtNumber(state.event.rooms.length);
   state.phase = phaseOf(state.event);
   renderRooms(state, enterRoom);
   renderForm();
@@ -276,7 +288,10 @@ function leaveRoom() {
   renderRooms(state, enterRoom);
   renderAnnouncement(false);
   announce(t("visitor.here.left"));
-  $("rooms-title").focus();
+  // The rooms, where the visitor can go next: their heading, or their tab on a phone.
+  const rooms = $("rooms-title");
+  if (rooms.offsetParent !== null) rooms.focus();
+  else $("tab-rooms").focus();
 }
 
 function vote(id) {
@@ -352,18 +367,41 @@ function submitQuestion(event) {
 }
 
 function setSort(sort) {
+  if (state.sort === sort) return;
   state.sort = sort;
-  $("sort-top").setAttribute("aria-pressed", String(sort === "top"));
-  $("sort-new").setAttribute("aria-pressed", String(sort === "new"));
+  const tab = $(sort === "top" ? "sort-top" : "sort-new");
+  selectTab($("sort-tabs"), tab);
+  $("questions-panel").setAttribute("aria-labelledby", tab.id);
+  resetPaging();
   renderQuestions(state, vote);
+}
+
+// On a phone the Q&A and the rooms are tabs (CSS shows both side by side when wide).
+function setView(view) {
+  $("visitor-layout").dataset.view = view;
+  selectTab($("view-tabs"), $(view === "rooms" ? "tab-rooms" : "tab-qa"));
 }
 
 function setup() {
   $("ask-form").addEventListener("submit", submitQuestion);
   $("ask-text").addEventListener("input", renderCounter);
   watchSimilar($("ask-text"), page.event, state, vote);
-  $("sort-top").addEventListener("click", () => setSort("top"));
-  $("sort-new").addEventListener("click", () => setSort("new"));
+  setupTabs($("sort-tabs"), (tab) => setSort(tab.dataset.sort));
+  setupTabs($("view-tabs"), (tab) => setView(tab.id === "tab-rooms" ? "rooms" : "qa"));
+  $("questions-more").addEventListener("click", () => {
+    // The first of the new questions gets the focus, so a keyboard goes on from there.
+    const before = document.querySelectorAll("#questions li.question").length;
+    if (!showMore(state, vote)) return;
+    requestAnimationFrame(() => {
+      const next = document.querySelectorAll("#questions li.question")[before];
+      const target = next && (next.querySelector(".question-vote") || next);
+      if (target) {
+        if (!target.matches("button")) target.tabIndex = -1;
+        target.focus();
+      }
+    });
+  });
+  watchListEnd(state, vote);
   $("here-leave").addEventListener("click", leaveRoom);
   $("rooms-title").tabIndex = -1;
   $("announcement-close").addEventListener("click", () => {
