@@ -57,6 +57,35 @@ async def test_visible_questions_like_the_text_best_first(client: TestClient[Any
     assert "visitor" not in str(found) and "v1" not in str(found)  # no visitor ids
 
 
+async def test_exclude_leaves_out_the_question_being_merged(
+    client: TestClient[Any, Any],
+) -> None:
+    """A moderator merging an approved question: it is not offered as its own match, and
+    its place goes to the next one."""
+    merging = await _ask(client, "v1", "Wann wird der Radweg an der Ringstraße fertig?")
+    twins = [
+        await _ask(client, f"v{i}", text)
+        for i, text in enumerate(
+            (
+                "Radweg Ringstraße: wann ist er fertig?",
+                "Wird der Radweg an der Ringstraße bald fertig?",
+                "Ist der Radweg an der Ringstraße dieses Jahr fertig?",
+            ),
+            start=2,
+        )
+    ]
+    text = "Wann wird der Radweg an der Ringstraße fertig?"
+    everything = (await (await _similar(client, text)).json())["questions"]
+    assert merging in [q["id"] for q in everything] and len(everything) == 3
+    resp = await client.get(
+        "/api/events/forum/questions/similar", params={"text": text, "exclude": merging}
+    )
+    assert resp.status == 200
+    found = [q["id"] for q in (await resp.json())["questions"]]
+    assert merging not in found
+    assert sorted(found) == sorted(twins)
+
+
 async def test_hidden_questions_are_never_suggested(client: TestClient[Any, Any]) -> None:
     resp = await client.patch(
         "/api/events/forum",

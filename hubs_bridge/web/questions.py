@@ -126,14 +126,20 @@ class SimilarQuestions(BaseModel):
     response=SimilarQuestions,
     auth="optional",
     errors=(404, 422),
-    query=(QueryParam("text", "what the visitor is typing (cleaned as a question is)"),),
+    query=(
+        QueryParam("text", "what the visitor is typing (cleaned as a question is)"),
+        QueryParam("exclude", "a question's id to leave out (the one a moderator merges)"),
+    ),
 )
 async def similar_questions(request: web.Request, principal: Principal) -> SimilarQuestions:
     slug = request.match_info["event"]
     event = await request.app[CALENDAR].get(slug)
     text = clean_text(request.query.get("text", ""), max_chars=event.qa.max_question_chars)
+    # Left out before the best are chosen: an approved question merged elsewhere would
+    # otherwise take the first place as its own best match.
+    exclude = request.query.get("exclude")
     store = request.app[STORE]
-    visible = [q for q in await store.qa_questions(slug) if q.visible]
+    visible = [q for q in await store.qa_questions(slug) if q.visible and q.id != exclude]
     found = similar(text, ((q.id, q.text) for q in visible))
     if not found:
         return SimilarQuestions(questions=[])

@@ -330,3 +330,26 @@ def wait_image_loaded(page: Any, image: Any) -> None:
     page.wait_for_function(
         "(img) => img.complete && img.naturalWidth > 0", arg=image.element_handle()
     )
+
+
+# ---- the console's filters ----
+
+
+def choose_filter(console: Any, name: str) -> Any:
+    """Choose a filter of the console's queue by its tab (pending, approved, answered,
+    rejected, all); the tab's locator."""
+    tab = console.locator(f"#filter-{name}")
+    tab.click()
+    expect(tab).to_have_attribute("aria-selected", "true")
+    return tab
+
+
+def shown_questions(console: Any) -> list[str]:
+    """The ids of the queue's questions shown now (the chosen filter and search), in order."""
+    return list(
+        console.evaluate(
+            """() => [...document.querySelectorAll("#queue-sections li.question")]
+                .filter((node) => node.getClientRects().length > 0)
+                .map((node) => node.dataset.id)"""
+        )
+    )

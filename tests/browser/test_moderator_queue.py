@@ -22,6 +22,7 @@ from tests.browser.conftest import (
     moderator_token,
 )
 from tests.browser.pages import (
+    choose_filter,
     menu_action,
     questions_in_first_px,
     queue_item,
@@ -99,6 +100,9 @@ def test_ten_questions_fit_in_800_px(browser: Any, server: ServerProcess) -> Non
         ".map((n) => Math.round(n.getBoundingClientRect().height))"
     )
     assert len(fitting) >= 10, f"{len(fitting)} questions in 800 px; rows {heights}"
+    # The filter of the waiting questions alone (no heading above them) fits as many.
+    choose_filter(page, "pending")
+    assert len(questions_in_first_px(page, 800)) >= len(fitting)
     # What stays readable on a row: the text, votes, author, room and the filter marker.
     held = queue_item(page, ids[4])
     expect(held.locator(".question-held")).to_have_text("Wortfilter: idiot")

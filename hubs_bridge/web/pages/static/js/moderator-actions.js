@@ -2,9 +2,10 @@
 // actions that need a text or a choice, the undo toast after a delete, and the keyboard
 // shortcuts (each acts on the focused question or says why it does not).
 
-import { announce, api, el, t } from "./common.js";
+import { announce, api, t } from "./common.js";
 import { QUESTION_KEYS, commandForKey, whyNot } from "./moderator-commands.js";
 import { closeMenu, menuClick, menuFocusOut, menuKey, openMenu } from "./moderator-menu.js";
+import { closeMerge, mergeChoice, openMerge, setupMerge } from "./moderator-merge.js";
 import { focusMark, mergeTargets, restoreFocus, visibleOrder } from "./moderator-queue.js";
 import { toggleExpanded } from "./moderator-row.js";
 import { canUndelete, connected, messageOf, render, sectionOf, state, upsert } from "./moderator-state.js";
@@ -62,10 +63,6 @@ function actQuietly(id, action, extra) {
 
 let dialogAction = null; // {kind, id, mark}: mark says where focus goes back to
 
-function truncate(text, n = 80) {
-  return text.length > n ? `${text.slice(0, n - 1)}…` : text;
-}
-
 const DIALOGS = {
   reject: { title: "moderator.dialog.reject", submit: "moderator.action.reject" },
   answer: { title: "moderator.dialog.answer", submit: "moderator.dialog.save", text: "moderator.dialog.answer_text", help: "moderator.dialog.text_help" },
@@ -94,11 +91,9 @@ export function openDialog(kind, id) {
     $("dialog-text").value = { answer: q.answer, reply: q.reply, edit: q.text }[kind] || "";
   }
   if (kind === "reject") $("reject-reason").value = q.reject_reason || "off_topic";
-  if (kind === "merge") {
-    $("merge-target").replaceChildren(...mergeTargets(id).map((target) => el("option", { value: target.id }, truncate(target.text))));
-  }
+  const pick = kind === "merge" ? openMerge(id) : null;
   dialog.showModal();
-  const first = spec.text ? $("dialog-text") : kind === "reject" ? $("reject-reason") : $("merge-target");
+  const first = spec.text ? $("dialog-text") : kind === "reject" ? $("reject-reason") : pick;
   first.focus();
 }
 
@@ -107,6 +102,7 @@ function closeDialog() {
   const id = dialogAction && dialogAction.id;
   const mark = dialogAction && dialogAction.mark;
   dialogAction = null;
+  closeMerge();
   if (dialog.open) dialog.close();
   if (!mark) return focusQuestion(id);
   // Back where the moderator was: the question, or its neighbour if it left the section.
@@ -125,11 +121,16 @@ async function submitDialog(event) {
     answer: () => ({ mode: "written", text }),
     reply: () => ({ text: text.trim() ? text : null }),
     edit: () => ({ text }),
-    merge: () => ({ into: $("merge-target").value }),
+    merge: () => ({ into: mergeChoice() }),
   }[kind]();
   if ((kind === "answer" || kind === "edit") && !text.trim()) {
     $("dialog-error").textContent = t("common.error.text_empty");
     $("dialog-text").focus();
+    return;
+  }
+  if (kind === "merge" && !extra.into) {
+    $("dialog-error").textContent = t("moderator.merge.none_chosen");
+    $("merge-search").focus();
     return;
   }
   $("dialog-submit").disabled = true;
@@ -336,9 +337,10 @@ export function setupActions() {
   $("undo").addEventListener("click", () => undo($("undo").dataset.id));
   $("toast-close").addEventListener("click", hideToast);
   $("queue-search").addEventListener("input", (event) => {
-    state.filter = event.target.value.trim();
+    state.search = event.target.value.trim();
     render("queue");
   });
+  setupMerge();
   document.addEventListener("keydown", onKey);
 }
 

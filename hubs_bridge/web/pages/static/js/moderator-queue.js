@@ -1,12 +1,16 @@
-// The queue: sections (pending, approved, answered, rejected, deleted, merged) with
-// counts, one row per question (moderator-row.js), kept in order without rebuilding
-// the rows that did not change, and the focus put back where the moderator works.
+// The queue: its parts (pending, approved, answered, rejected, deleted, merged) with
+// counts, the filter chosen in the tabs above it (moderator-filters.js) showing one of
+// them or all, one row per question (moderator-row.js), kept in order without
+// rebuilding the rows that did not change, and the focus put back where the moderator
+// works.
+//
+// Every part keeps its rows while another filter is shown (the part is only hidden):
+// switching filters costs nothing, however long the queue.
 
 import { el, lang, t } from "./common.js";
+import { FILTERS, isShown, notePending, renderFilterCounts, selectedTab } from "./moderator-filters.js";
 import { forget, questionItem, updateRow } from "./moderator-row.js";
-import { canUndelete, connected, messageOf, roomTitle, sectionOf, state } from "./moderator-state.js";
-
-export const SECTIONS = ["pending", "approved", "answered", "rejected", "deleted", "merged"];
+import { SECTIONS, canUndelete, connected, messageOf, roomTitle, sectionOf, state } from "./moderator-state.js";
 
 const byCreated = (a, b) => a.created_at.localeCompare(b.created_at);
 const byUpdatedDesc = (a, b) => b.updated_at.localeCompare(a.updated_at);
@@ -26,11 +30,14 @@ export function mergeTargets(id) {
     .sort(ORDER.approved);
 }
 
-function matches(q) {
-  if (!state.filter) return true;
-  const needle = state.filter.toLocaleLowerCase();
+// Whether question `q` contains `search` (its text, answer, reply or a name), ignoring case.
+export function matchesSearch(q, search) {
+  if (!search) return true;
+  const needle = search.toLocaleLowerCase();
   return [q.text, q.answer, q.reply, ...(q.authors || [])].some((s) => s && s.toLocaleLowerCase().includes(needle));
 }
+
+const matches = (q) => matchesSearch(q, state.search);
 
 // The questions of each section, in display order.
 export function grouped() {
@@ -40,40 +47,33 @@ export function grouped() {
   return groups;
 }
 
-// Every visible question in page order (for j/k).
+// Every question shown now (the chosen filter, the search), in page order (for j/k).
 export function visibleOrder() {
   const groups = grouped();
-  return SECTIONS.flatMap((s) => groups[s].filter(matches).map((q) => q.id));
+  return FILTERS[state.filter].flatMap((s) => groups[s].filter(matches).map((q) => q.id));
 }
 
 // Per section, the nodes a render writes to (found once: a query over the whole page
 // per render would walk every row of a thousand-question queue, twelve times).
-const parts = new Map(); // section -> {names, counts, empty, list}
+const parts = new Map(); // section -> {section, heading, name, count, empty, list}
 
-function build(container, nav) {
-  const part = (s) => {
-    const names = [el("span", { class: "section-name" }), el("span", { class: "section-name" })];
-    const counts = [el("span", { class: "badge section-count", id: `count-${s}` }), el("span", { class: "badge section-count" })];
+function build(container) {
+  for (const s of SECTIONS) {
+    const name = el("span", { class: "section-name" });
+    const count = el("span", { class: "badge section-count", id: `count-${s}` });
+    const heading = el("h3", { id: `heading-${s}` }, name, " ", count);
     const empty = el("p", { class: "muted queue-empty" });
     const list = el("ul", { class: "list queue-list", id: `queue-${s}` });
-    parts.set(s, { names, counts, empty, list });
-    return { names, counts, empty, list };
-  };
-  const built = SECTIONS.map((s) => [s, part(s)]);
-  container.replaceChildren(
-    ...built.map(([s, { names, counts, empty, list }]) =>
-      el(
-        "section",
-        { class: "queue-section", id: `section-${s}`, "aria-labelledby": `heading-${s}`, dataset: { section: s } },
-        el("h3", { id: `heading-${s}` }, names[0], " ", counts[0]),
-        empty,
-        list,
-      ),
-    ),
-  );
-  nav.replaceChildren(
-    ...built.map(([s, { names, counts }]) => el("li", {}, el("a", { href: `#section-${s}`, class: "queue-tab", dataset: { section: s } }, names[1], " ", counts[1]))),
-  );
+    const section = el(
+      "section",
+      { class: "queue-section", id: `section-${s}`, "aria-labelledby": `heading-${s}`, dataset: { section: s } },
+      heading,
+      empty,
+      list,
+    );
+    parts.set(s, { section, heading, name, count, empty, list });
+  }
+  container.replaceChildren(...SECTIONS.map((s) => parts.get(s).section));
 }
 
 function setText(node, text) {
@@ -130,9 +130,10 @@ export function restoreFocus(mark) {
   const item = itemOf(mark.id);
   if (!item || item.dataset.section !== mark.section) {
     const neighbour = itemOf(mark.neighbour);
-    if (neighbour) return show(neighbour);
-    if (!item) return undefined;
-    return show(item);
+    if (neighbour && isShown(neighbour.dataset.section)) return show(neighbour);
+    if (item && isShown(item.dataset.section)) return show(item);
+    // It left the filter and was the last there: the tab, with its count, says what is left.
+    return selectedTab().focus();
   }
   let target = item;
   for (const action of mark.action ? [mark.action, OTHER[mark.action]] : []) {
@@ -150,23 +151,28 @@ export function restoreFocus(mark) {
 
 export function renderQueue() {
   const container = document.getElementById("queue-sections");
-  const nav = document.getElementById("queue-tabs");
   if (!container) return;
-  if (!parts.size) build(container, nav);
+  if (!parts.size) build(container);
   const mark = focusMark();
   const groups = grouped();
   const online = connected();
   const targets = groups.approved.length + groups.answered.length;
+  const all = state.filter === "all";
+  const total = {};
+  const matching = {};
   const seen = new Set();
   for (const s of SECTIONS) {
     const shown = groups[s].filter(matches);
     const count = groups[s].length;
-    const name = t(`moderator.section.${s}`);
-    const countText = shown.length === count ? String(count) : t("moderator.count_filtered", { shown: shown.length, n: count });
-    const { names, counts, empty, list } = parts.get(s);
-    for (const node of names) setText(node, name);
-    for (const node of counts) setText(node, countText);
-    setText(empty, t("moderator.empty"));
+    total[s] = count;
+    matching[s] = shown.length;
+    const { section, heading, name, count: countNode, empty, list } = parts.get(s);
+    section.hidden = !isShown(s);
+    // One part shown: its tab names it, a heading would only repeat it.
+    heading.hidden = !all;
+    setText(name, t(`moderator.section.${s}`));
+    setText(countNode, shown.length === count ? String(count) : t("moderator.count_filtered", { shown: shown.length, n: count }));
+    setText(empty, state.search && count ? t("moderator.no_match", { text: state.search }) : t("moderator.empty"));
     empty.hidden = shown.length > 0;
     shown.forEach((q, index) => {
       seen.add(q.id);
@@ -194,5 +200,7 @@ export function renderQueue() {
       nodes.delete(id);
     }
   }
+  renderFilterCounts(total, matching);
+  notePending(groups.pending);
   restoreFocus(mark);
 }

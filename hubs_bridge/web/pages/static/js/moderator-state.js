@@ -17,7 +17,8 @@ export const state = {
   attendance: { online: 0, rooms: {} },
   errors: new Map(), // question id -> error frame shown next to its actions (re-translated)
   selected: null, // id of the selected question (keyboard)
-  filter: "",
+  filter: "all", // the queue's chosen tab (FILTERS in moderator-filters.js)
+  search: "", // the queue's search text
   lastDeleted: null, // id of the last question deleted here (undo with z)
 };
 
@@ -59,6 +60,9 @@ export const UNDO_MS = 10 * 60 * 1000;
 export function canUndelete(q, now = Date.now()) {
   return Boolean(q.deleted_at) && now - new Date(q.deleted_at).getTime() < UNDO_MS;
 }
+
+// The parts of the queue, in the order "Alle" shows them.
+export const SECTIONS = ["pending", "approved", "answered", "rejected", "deleted", "merged"];
 
 // Which part of the queue a question belongs in.
 export function sectionOf(q) {

@@ -5,10 +5,11 @@
 import { announce, connectionIndicator, localized, onLangChange, t, tokenStore } from "./common.js";
 import { Live } from "./live.js";
 import { resetActions, setupActions } from "./moderator-actions.js";
+import { setupFilters } from "./moderator-filters.js";
 import { renderQueue } from "./moderator-queue.js";
 import { setupHubsPeople, startHubsPeople, stopHubsPeople } from "./moderator-hubs.js";
 import { addAnnouncement, applyAttendance, renderConnection, setupSide, startHands, stopHands } from "./moderator-side.js";
-import { onRender, render, sectionOf, state, upsert } from "./moderator-state.js";
+import { onRender, render, state, upsert } from "./moderator-state.js";
 import { applyModPollFrame, resetModPolls, setModPolls, setupModPolls } from "./moderator-polls.js";
 
 const TOKEN_KIND = "moderator";
@@ -94,12 +95,11 @@ function welcome(snapshot, info) {
 
 function frame(f) {
   switch (f.type) {
-    case "question": {
-      const isNew = !f.question.hidden && !state.questions.has(f.question.id);
+    case "question":
+      // A new waiting question is told by the queue (notePending in moderator-filters.js),
+      // once per burst, with the count of "Offen".
       upsert(f.question);
-      if (isNew && sectionOf(f.question) === "pending") announce(t("moderator.new_pending", { text: f.question.text.slice(0, 120) }));
       return render("queue");
-    }
     case "votes": {
       // `counts: {id: n}` as hubs_bridge/protocol.py sends it; `question` + `votes` as the doc has it.
       const counts = f.counts || (f.question !== undefined ? { [f.question]: f.votes } : {});
@@ -172,6 +172,7 @@ function signOut() {
 
 function setup() {
   onRender("queue", renderQueue);
+  setupFilters();
   setupActions();
   setupSide();
   setupHubsPeople();
