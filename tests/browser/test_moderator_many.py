@@ -18,79 +18,17 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import STAFF, make_event, moderator_token, new_page
 from tests.browser.pages import seed_questions, signed_in, start_voting
-from tests.harness.server_process import ServerProcess, running_server, server_env
-
-MANY = "1000000"
+from tests.harness.frame_times import MEASURE_JS, measure, question_texts, unlimited_server
+from tests.harness.server_process import ServerProcess
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    tmp = tmp_path_factory.mktemp("moderator-many-server")
-    env = server_env(
-        tmp / "data",
-        HUBS_BRIDGE_STAFF_TOKEN=STAFF,
-        HUBS_BRIDGE_SEED_DIR="",
-        HUBS_BRIDGE_QA__QUESTIONS_PER_MINUTE=MANY,
-        HUBS_BRIDGE_QA__QUESTION_BURST=MANY,
-        HUBS_BRIDGE_QA__VOTES_PER_MINUTE=MANY,
-        HUBS_BRIDGE_QA__VOTE_BURST=MANY,
-        HUBS_BRIDGE_REALTIME__FRAMES_PER_SECOND=MANY,
-        HUBS_BRIDGE_REALTIME__FRAMES_BURST=MANY,
-        HUBS_BRIDGE_QA__WORD_FILTER_DIR="",
-    )
-    with running_server(env, log_dir=tmp) as process:
+    with unlimited_server(tmp_path_factory.mktemp("moderator-many-server"), STAFF) as process:
         yield process
 
 
-def texts(n: int) -> list[str]:
-    """``n`` different questions of the lengths people type (one to three lines)."""
-    topics = ("Radweg", "Glasfaser", "Stadtpark", "Bücherei", "Marktplatz", "Busverbindung")
-    tails = (
-        "?",
-        " – und wer entscheidet darüber?",
-        ", und wie können Bürgerinnen und Bürger dabei mitreden, bevor es beschlossen ist? "
-        "Gibt es dafür schon einen Termin im Rat, und wo findet man die Unterlagen dazu?",
-    )
-    return [f"Frage {i}: Was wird aus dem Thema {topics[i % 6]}{tails[i % 3]}" for i in range(n)]
-
-
-PERF_JS = """
-() => {
-  window.__perf = {frames: [], longtasks: [], on: false};
-  new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) {
-      if (window.__perf.on) window.__perf.longtasks.push(e.duration);
-    }
-  }).observe({type: "longtask"});
-  let last = performance.now();
-  const tick = (now) => {
-    if (window.__perf.on) window.__perf.frames.push(now - last);
-    last = now;
-    requestAnimationFrame(tick);
-  };
-  requestAnimationFrame(tick);
-}
-"""
-
-
-def measure(page: Any, action: Any) -> dict[str, float]:
-    page.evaluate(
-        "() => { window.__perf.frames = []; window.__perf.longtasks = [];"
-        " window.__perf.on = true; }"
-    )
-    action()
-    page.evaluate("() => new Promise((r) => setTimeout(r, 300))")  # the last frames land
-    perf = page.evaluate("() => { window.__perf.on = false; return window.__perf; }")
-    frames = sorted(perf["frames"][1:])
-    assert len(frames) > 10, perf
-    return {
-        "frames": len(frames),
-        "p50_ms": round(frames[len(frames) // 2], 1),
-        "p95_ms": round(frames[int(len(frames) * 0.95)], 1),
-        "max_frame_ms": round(frames[-1], 1),
-        "long_tasks": len(perf["longtasks"]),
-        "max_long_task_ms": round(max(perf["longtasks"], default=0), 1),
-    }
+LONG_TAIL = " Gibt es dafür schon einen Termin im Rat, und wo findet man die Unterlagen dazu?"
 
 
 def press_j(page: Any, times: int) -> None:
@@ -103,7 +41,7 @@ def test_a_thousand_questions_stay_responsive(browser: Any, server: ServerProces
     event = make_event(server)
     seed = new_page(browser)
     seed.goto(server.url + "/")
-    assert seed_questions(seed, event, texts(1000)) == 1000
+    assert seed_questions(seed, event, question_texts(1000, long_tail=LONG_TAIL)) == 1000
     token = moderator_token(server, event)
     page = signed_in(browser, server, event, token, viewport={"width": 1280, "height": 800})
     expect(page.locator("#queue-approved li.question")).to_have_count(1000, timeout=30_000)
@@ -117,7 +55,7 @@ def test_a_thousand_questions_stay_responsive(browser: Any, server: ServerProces
     expect(page.locator("#queue-approved li.question")).to_have_count(1000, timeout=30_000)
     page.wait_for_timeout(500)
     load_tasks = page.evaluate("window.__loadTasks")
-    page.evaluate(PERF_JS)
+    page.evaluate(MEASURE_JS)
     page.wait_for_timeout(300)
 
     page.locator("#queue-approved li.question").first.focus()
