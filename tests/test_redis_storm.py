@@ -45,6 +45,24 @@ def _need_open_files() -> None:
     need_service(f"{FILES_NEEDED} open files", problem)
 
 
+def _post(server: ServerProcess, path: str, body: dict[str, Any] | None) -> Any:
+    req = urllib.request.Request(
+        server.url + path,
+        data=json.dumps(body).encode() if body is not None else None,
+        method="POST",
+        headers={"Authorization": f"Bearer {STAFF}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        assert resp.status in (200, 201)
+        return json.loads(resp.read())
+
+
+def _open_poll(server: ServerProcess) -> None:
+    body = {"question": "Was zuerst?", "kind": "single", "options": ["A", "B"]}
+    poll = _post(server, f"/api/events/{EVENT}/polls", body)["poll"]["id"]
+    _post(server, f"/api/events/{EVENT}/polls/{poll}/open", None)
+
+
 def _create_event(server: ServerProcess) -> None:
     body = {
         "slug": EVENT,
@@ -53,14 +71,7 @@ def _create_event(server: ServerProcess) -> None:
         "ends_at": "2026-01-10T00:00:00",
         "rooms": [{"slug": "saal", "title": "Saal", "scene": "foyer"}],
     }
-    req = urllib.request.Request(
-        server.url + "/api/events",
-        data=json.dumps(body).encode(),
-        method="POST",
-        headers={"Authorization": f"Bearer {STAFF}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(req, timeout=10) as resp:
-        assert resp.status == 201
+    _post(server, "/api/events", body)
 
 
 async def _storm(port: int) -> tuple[Generator, dict[str, Any]]:
@@ -78,9 +89,11 @@ def _presence_count(prefix: str) -> int:
         client.close()
 
 
+@pytest.mark.parametrize("with_poll", [False, True], ids=["questions", "open-poll"])
 def test_two_thousand_hellos_within_two_seconds_are_all_welcomed(
-    tmp_path: Path, redis_prefix: str
+    tmp_path: Path, redis_prefix: str, with_poll: bool
 ) -> None:
+    # With an open poll each hello also reads the visitor's own answers (RealtimeService.own).
     _need_open_files()
     env = server_env(
         tmp_path / "data",
@@ -91,6 +104,8 @@ def test_two_thousand_hellos_within_two_seconds_are_all_welcomed(
     )
     with running_server(env, log_dir=tmp_path) as server:
         _create_event(server)
+        if with_poll:
+            _open_poll(server)
         with asyncio.Runner(loop_factory=new_event_loop) as runner:
             began = time.monotonic()
             gen, result = runner.run(_storm(server.port))
