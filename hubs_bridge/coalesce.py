@@ -39,7 +39,3 @@ class Coalescer(Generic[K]):
         for key in dirty:
             self._settle[key] = now + self._settle_s
         return dirty | settled
-
-    @property
-    def pending(self) -> bool:
-        return bool(self._dirty or self._settle)

@@ -54,6 +54,12 @@ class PollDraft:
     hide_results: bool = False
 
 
+async def count_results(store: PollStore, poll: Poll) -> Results:
+    """A poll's exact results, counted from every voter's stored ballot."""
+    ballots = await store.poll_ballots(poll.event, poll.id)
+    return polls.tally(poll, (b.answer for b in ballots))
+
+
 class PollService:
     def __init__(
         self,
@@ -95,9 +101,7 @@ class PollService:
         return poll
 
     async def results(self, poll: Poll) -> Results:
-        """Exact results, counted from every voter's ballot."""
-        ballots = await self._store.poll_ballots(poll.event, poll.id)
-        return polls.tally(poll, (b.answer for b in ballots))
+        return await count_results(self._store, poll)
 
     async def held(self, principal: Principal, event: str, poll_id: str) -> list[dict[str, Any]]:
         """Texts the word filter holds, for moderators: named by ballot id, never by voter."""

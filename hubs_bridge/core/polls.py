@@ -270,9 +270,7 @@ def tally(
 
 def results_for(poll: Poll, results: Results, *, moderator: bool) -> Results | None:
     """What a viewer may see of the results: hidden from visitors until closed if asked."""
-    if moderator or not poll.hide_results or poll.state == "closed":
-        return results
-    return None
+    return None if results_hidden(poll) and not moderator else results
 
 
 # --- what pages see -----------------------------------------------------------------------
@@ -290,6 +288,12 @@ def public_results(results: Results, *, hidden: bool) -> dict[str, Any]:
     if hidden:
         return {"poll": results.poll, "respondents": results.respondents, "hidden": True}
     return results_to_dict(results)
+
+
+def poll_view(poll: Poll, results: Results, *, moderator: bool) -> dict[str, Any]:
+    """A poll with its results as a viewer may see them (snapshots and the HTTP list)."""
+    hidden = results_hidden(poll) and not moderator
+    return {"poll": public_poll(poll), "results": public_results(results, hidden=hidden)}
 
 
 def own_answer(ballot: Ballot) -> dict[str, Any]:

@@ -39,6 +39,7 @@ from hubs_bridge.errors import HubsBridgeError, RateLimited
 from hubs_bridge.identity import VisitorIds
 from hubs_bridge.metrics import Metrics
 from hubs_bridge.periodic import every
+from hubs_bridge.poll_service import count_results
 from hubs_bridge.protocol import Hello, encode
 from hubs_bridge.ratelimits import MemoryLimiter
 from hubs_bridge.realtime.attendance_leader import AttendanceLeader
@@ -189,10 +190,7 @@ class RealtimeService:
         ]
         counts = (await self._counts(event)).as_dict()
         event_polls = await self._store.poll_list(event_slug)
-        results = {}
-        for poll in event_polls:
-            ballots = await self._store.poll_ballots(event_slug, poll.id)
-            results[poll.id] = polls.tally(poll, (b.answer for b in ballots))
+        results = {poll.id: await count_results(self._store, poll) for poll in event_polls}
         return LiveState(
             online=counts["online"],
             rooms=counts["rooms"],

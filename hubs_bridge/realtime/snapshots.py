@@ -41,13 +41,7 @@ def polls_for(state: LiveState, *, moderator: bool) -> list[dict[str, Any]]:
         if poll.state == "draft" and not moderator:
             continue
         results = state.poll_results.get(poll.id) or polls.tally(poll, ())
-        hidden = polls.results_hidden(poll) and not moderator
-        shown.append(
-            {
-                "poll": polls.public_poll(poll),
-                "results": polls.public_results(results, hidden=hidden),
-            }
-        )
+        shown.append(polls.poll_view(poll, results, moderator=moderator))
     return shown
 
 

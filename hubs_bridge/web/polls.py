@@ -88,10 +88,7 @@ class PollExport(BaseModel):
 
 
 def _out(poll: Poll, results: Results, *, moderator: bool) -> PollOut:
-    hidden = polling.results_hidden(poll) and not moderator
-    return PollOut(
-        poll=polling.public_poll(poll), results=polling.public_results(results, hidden=hidden)
-    )
+    return PollOut.model_validate(polling.poll_view(poll, results, moderator=moderator))
 
 
 async def _with_results(service: PollService, poll: Poll) -> PollOut:
